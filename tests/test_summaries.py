@@ -1,0 +1,113 @@
+"""tfcourse.summaries: values written to TensorBoard event files come back unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfcourse import summaries
+from tfcourse.errors import ConfigError
+
+
+def test_scalars_round_trip(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    summaries.log_scalars(writer, 1, {"losses/train": 0.5, "charts/test_accuracy": 0.25})
+    summaries.log_scalars(writer, 2, {"losses/train": np.float32(0.125)})
+    summaries.log_scalars(writer, 3, {"losses/train": tf.constant(0.0625)})
+    writer.close()
+
+    scalars = summaries.read_scalars(tmp_path)
+    assert scalars == {
+        "losses/train": [(1, 0.5), (2, 0.125), (3, 0.0625)],
+        "charts/test_accuracy": [(1, 0.25)],
+    }
+    assert set(scalars) <= set(summaries.read_tags(tmp_path)["tensors"])  # TF2: tensor events
+
+
+def test_hparams_logged_to_plugin_and_text(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    clean = summaries.log_hparams(
+        writer,
+        {"lr": 0.5, "epochs": 10, "fast": True, "act": "relu", "seed": None,
+         "sizes": (784, 300, 10), "gamma": np.float64(0.99)},
+    )
+    writer.close()
+
+    assert clean == {"lr": 0.5, "epochs": 10, "fast": True, "act": "relu", "seed": "None",
+                     "sizes": "(784, 300, 10)", "gamma": 0.99}
+    assert type(clean["gamma"]) is float
+    tags = summaries.read_tags(tmp_path)["tensors"]
+    assert summaries.HPARAMS_TAG in tags
+    assert "hparams" in tags
+    assert summaries.read_scalars(tmp_path) == {}  # neither hparams nor text look like scalars
+
+
+def test_trace_graph_writes_named_ops(tmp_path):
+    @tf.function
+    def f(x, y):
+        return tf.multiply(tf.add(x, y, name="s"), 2.0, name="out")
+
+    x, y = tf.constant(1.0), tf.constant(2.0)
+    writer = summaries.create_writer(tmp_path)
+    result = summaries.trace_graph(writer, f, x, y, name="my_graph")
+    writer.close()
+
+    assert float(result) == 6.0
+    assert summaries.has_graph(tmp_path)
+    assert "my_graph" in summaries.read_tags(tmp_path)["tensors"]
+    assert {"s", "out"} <= set(summaries.graph_op_names(tmp_path))
+
+
+def test_trace_graph_of_an_already_traced_function(tmp_path):
+    """TF 2.21 records graphs when they *run*, so an earlier trace does not hide the graph."""
+
+    @tf.function
+    def f(x):
+        return tf.square(x, name="sq")
+
+    x = tf.constant(3.0)
+    f(x)  # traced here, before trace_on
+    writer = summaries.create_writer(tmp_path)
+    assert float(summaries.trace_graph(writer, f, x)) == 9.0
+    writer.close()
+    assert "sq" in summaries.graph_op_names(tmp_path)
+
+
+def test_trace_graph_wraps_plain_python_functions(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    out = summaries.trace_graph(writer, lambda x: tf.negative(x, name="neg"), np.ones(2))
+    writer.close()
+    np.testing.assert_array_equal(out.numpy(), [-1.0, -1.0])
+    assert "neg" in summaries.graph_op_names(tmp_path)
+
+
+def test_trace_graph_refuses_eager_functions(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    tf.config.run_functions_eagerly(True)
+    try:
+        with pytest.raises(ConfigError, match="run_functions_eagerly"):
+            summaries.trace_graph(writer, tf.function(tf.square), tf.constant(2.0))
+    finally:
+        tf.config.run_functions_eagerly(False)
+        writer.close()
+
+
+def test_trace_is_switched_off_when_fn_fails(tmp_path):
+    @tf.function
+    def boom(x):
+        tf.debugging.assert_negative(x)
+        return x
+
+    writer = summaries.create_writer(tmp_path)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        summaries.trace_graph(writer, boom, tf.constant(1.0))
+    writer.close()
+    from tensorflow.python.ops import summary_ops_v2  # private: the active trace, if any
+
+    assert summary_ops_v2._current_trace_context is None
+
+
+def test_empty_run_dir_has_no_graph(tmp_path):
+    assert not summaries.has_graph(tmp_path)
+    assert summaries.read_scalars(tmp_path) == {}

@@ -1,0 +1,112 @@
+"""The ``tfcourse`` command line.
+
+Every training command is generated from its config dataclass (CleanRL style): one flag per
+field, ``--no-<flag>`` for booleans, help text from the field metadata. User mistakes
+(:class:`~tfcourse.errors.TfcourseError`) print one line to stderr and exit with code 2.
+
+Examples::
+
+    tfcourse info
+    tfcourse train mlp --dataset fashion_mnist --epochs 10
+    tfcourse train mlp --preset tutorial --resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tfcourse.errors import TfcourseError
+
+# "train <what>" -> (module, config class, function(config) -> metrics dict)
+TRAINERS: dict[str, tuple[str, str, str]] = {
+    "mlp": ("tfcourse.train_mlp", "MLPConfig", "train_mlp"),
+}
+
+
+def _field_type(annotation: Any) -> type:
+    """``int | None`` -> ``int``; string annotations resolved by the caller."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls: type) -> None:
+    """Add one ``--flag`` per field of dataclass ``cls`` (defaults shown in ``--help``)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        kind = _field_type(hints[f.name])
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=help_text)  # fmt: skip
+        else:
+            parser.add_argument(flag, type=kind, default=f.default, dest=f.name,
+                                metavar=kind.__name__.upper(), help=f"{help_text} (default: %(default)s)")  # fmt: skip
+
+
+def dataclass_from_args(cls: type, args: argparse.Namespace) -> Any:
+    """Build ``cls`` from the parsed flags that :func:`add_dataclass_args` added."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from tfcourse.devices import device_report, format_report
+
+    report = device_report()
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    module, _, func = TRAINERS[args.what]
+    config = dataclass_from_args(args.config_cls, args)
+    metrics = getattr(importlib.import_module(module), func)(config)
+    print(json.dumps(metrics, indent=2, sort_keys=True))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``tfcourse`` parser (imports config modules, not TensorFlow-heavy code paths)."""
+    parser = argparse.ArgumentParser(prog="tfcourse", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser("info", help="TensorFlow/Keras versions, build and devices")
+    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    info.set_defaults(handler=_cmd_info)
+
+    train = sub.add_parser("train", help="train a model; writes runs/<name>-seed<seed>-<time>/")
+    train_sub = train.add_subparsers(dest="what", required=True, metavar="MODEL")
+    for what, (module, cls_name, _) in TRAINERS.items():
+        cls = getattr(importlib.import_module(module), cls_name)
+        p = train_sub.add_parser(what, help=(cls.__doc__ or "").splitlines()[0])
+        add_dataclass_args(p, cls)
+        p.set_defaults(handler=_cmd_train, config_cls=cls)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tfcourse`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except TfcourseError as exc:
+        print(f"tfcourse: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tfcourse: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""User-facing errors.
+
+Every mistake a student can make with the library (a missing data file, a bad hyper-parameter,
+an input of the wrong shape) raises :class:`TfcourseError` (or a subclass) whose message says
+what went wrong *and* how to fix it. The command line turns it into one line on stderr and exit
+code 2; no traceback is shown for user mistakes.
+"""
+
+from __future__ import annotations
+
+
+class TfcourseError(Exception):
+    """A problem the user can fix; the message names the problem and the fix."""
+
+
+class DataError(TfcourseError):
+    """A data set could not be found, read or validated."""
+
+
+class ConfigError(TfcourseError, ValueError):
+    """A configuration value (CLI flag or dataclass field) is out of range or unknown."""
+
+
+class ShapeError(TfcourseError, ValueError):
+    """A tensor has the wrong rank, shape, dtype or contents for the operation."""

@@ -1,0 +1,202 @@
+"""A multi-layer perceptron built from raw ``tf.Variable`` objects (tutorial 1).
+
+No Keras layers: the weights are plain variables owned by a ``tf.Module`` so students can see
+every matrix. With the default sizes ``(784, 300, 10)`` the module holds exactly the tutorial's
+``W1 [784, 300]``, ``b1 [300]``, ``W2 [300, 10]`` and ``b2 [10]``.
+
+The variables are created once, in ``__init__``; the forward pass only reads them. That is what
+lets a ``tf.function`` trace the model once and reuse the graph for every batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tfcourse.errors import ConfigError, ShapeError
+
+INITS = ("normal", "glorot", "he")
+
+
+def _initial_values(
+    gen: tf.random.Generator, init: str, fan_in: int, fan_out: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Initial ``(W [fan_in, fan_out], b [fan_out])`` for one layer."""
+    if init == "normal":  # the tutorial: small weights, unit-variance biases
+        return gen.normal([fan_in, fan_out], stddev=0.03), gen.normal([fan_out])
+    scale = np.sqrt(2.0 / (fan_in + fan_out)) if init == "glorot" else np.sqrt(2.0 / fan_in)
+    return gen.normal([fan_in, fan_out], stddev=scale), tf.zeros([fan_out])
+
+
+class MLP(tf.Module):
+    """Fully connected ReLU network with a linear (logits) output layer.
+
+    Args:
+        sizes: layer widths from input to output, e.g. ``(784, 300, 10)``.
+        init: ``"normal"`` (tutorial: W ~ N(0, 0.03²), b ~ N(0, 1)), ``"glorot"``
+            (W ~ N(0, 2/(fan_in+fan_out)), b = 0) or ``"he"`` (W ~ N(0, 2/fan_in), b = 0).
+        seed: seed of the ``tf.random.Generator`` that draws the initial values.
+        name: module name (prefix of the variable names in checkpoints and TensorBoard).
+
+    Attributes:
+        W1, b1, W2, b2, ...: the variables, layer ``i`` as ``W{i}`` / ``b{i}``.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int] = (784, 300, 10),
+        init: str = "normal",
+        seed: int = 0,
+        name: str | None = "mlp",
+    ) -> None:
+        super().__init__(name=name)
+        sizes = tuple(int(s) for s in sizes)
+        if len(sizes) < 2 or min(sizes) <= 0:
+            raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
+        if init not in INITS:
+            raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.sizes = sizes
+        self.init = init
+        gen = tf.random.Generator.from_seed(seed)
+        with self.name_scope:
+            for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), 1):
+                w0, b0 = _initial_values(gen, init, fan_in, fan_out)
+                setattr(self, f"W{i}", tf.Variable(w0, name=f"W{i}"))
+                setattr(self, f"b{i}", tf.Variable(b0, name=f"b{i}"))
+
+    @property
+    def num_layers(self) -> int:
+        """Number of weight matrices (2 for the tutorial's network)."""
+        return len(self.sizes) - 1
+
+    @property
+    def params(self) -> list[tf.Variable]:
+        """Variables in tutorial order: ``[W1, b1, W2, b2, ...]``."""
+        return [getattr(self, f"{k}{i}") for i in range(1, self.num_layers + 1) for k in "Wb"]
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        """Forward pass.
+
+        Args:
+            x: [batch, 784] (or [batch, 28, 28], flattened here) pixels, any real dtype;
+                cast to float32.
+
+        Returns:
+            logits: [batch, sizes[-1]] float32, no softmax applied.
+        """
+        x = tf.convert_to_tensor(x)
+        if x.shape.rank is not None and x.shape.rank > 2:
+            x = tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
+        if x.shape.rank != 2 or x.shape[-1] not in (None, self.sizes[0]):
+            raise ShapeError(
+                f"MLP expects inputs of shape [batch, {self.sizes[0]}], got {x.shape}; "
+                "flatten images with tfcourse.data.flatten_images or build MLP(sizes=...) "
+                "to match your data"
+            )
+        h = tf.cast(x, tf.float32)
+        for i in range(1, self.num_layers + 1):
+            h = tf.matmul(h, getattr(self, f"W{i}")) + getattr(self, f"b{i}")
+            if i < self.num_layers:
+                h = tf.nn.relu(h)
+        return h
+
+
+def _labels_like(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Return labels as int32 class ids [batch], accepting ids or one-hot rows."""
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        if labels.shape[-1] not in (None, logits.shape[-1]):
+            raise ShapeError(
+                f"one-hot labels have {labels.shape[-1]} classes but logits have "
+                f"{logits.shape[-1]}; use tf.one_hot(labels, {logits.shape[-1]})"
+            )
+        return tf.argmax(labels, axis=-1, output_type=tf.int32)
+    if labels.shape.rank != 1:
+        raise ShapeError(
+            f"labels must be class ids [batch] or one-hot [batch, classes], got {labels.shape}"
+        )
+    return tf.cast(labels, tf.int32)
+
+
+def loss_fn(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Mean softmax cross-entropy, computed from logits in a numerically stable way.
+
+    Args:
+        logits: [batch, classes] raw network outputs.
+        labels: [batch] int class ids, or [batch, classes] one-hot (the tutorial's form).
+
+    Returns:
+        Scalar float32: ``mean_i(-log softmax(logits_i)[label_i])``.
+    """
+    logits = tf.convert_to_tensor(logits)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:  # one-hot or soft targets: use them as given
+        if labels.shape[-1] not in (None, logits.shape[-1]):
+            _labels_like(logits, labels)  # raises the shape error
+        per_sample = tf.nn.softmax_cross_entropy_with_logits(
+            labels=tf.cast(labels, logits.dtype), logits=logits
+        )
+    else:
+        per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=_labels_like(logits, labels), logits=logits
+        )
+    return tf.reduce_mean(per_sample)
+
+
+def accuracy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Fraction of rows whose largest logit is the true class.
+
+    Args:
+        logits: [batch, classes].
+        labels: [batch] class ids or [batch, classes] one-hot.
+
+    Returns:
+        Scalar float32 in [0, 1].
+    """
+    logits = tf.convert_to_tensor(logits)
+    pred = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    return tf.reduce_mean(tf.cast(tf.equal(pred, _labels_like(logits, labels)), tf.float32))
+
+
+def check_classification_data(
+    x: np.ndarray, y: np.ndarray, n_features: int, n_classes: int, what: str = "data"
+) -> None:
+    """Validate a whole data set once, before training (cheap numpy checks, not per batch).
+
+    Args:
+        x: [n, n_features] inputs.
+        y: [n] integer labels.
+        n_features: expected input width (e.g. 784).
+        n_classes: number of classes (labels must lie in ``[0, n_classes)``).
+        what: name used in messages, e.g. ``"training data"``.
+
+    Raises:
+        ShapeError: naming the first problem found and how to fix it.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ShapeError(
+            f"{what}: x must have shape [n, {n_features}], got {list(x.shape)}; "
+            "flatten images with tfcourse.data.flatten_images"
+        )
+    if y.shape != (x.shape[0],):
+        raise ShapeError(
+            f"{what}: y must have shape [{x.shape[0]}] (one label per row of x), "
+            f"got {list(y.shape)}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ShapeError(f"{what}: labels must be integers, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)][0]
+        raise ShapeError(
+            f"{what}: label {bad} is outside [0, {n_classes}); check the labels or the "
+            "number of classes"
+        )
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        rows = np.flatnonzero(~np.isfinite(x).all(axis=1))
+        raise ShapeError(
+            f"{what}: x contains NaN or inf in {rows.size} row(s) (first: row {rows[0]}); "
+            "clean or drop those rows before training"
+        )

@@ -1,0 +1,161 @@
+"""TensorBoard helpers: write scalars, hyper-parameters and graphs, and read them back.
+
+Tags follow the course convention: ``losses/...`` for losses and ``charts/...`` for everything
+else (accuracy, returns, steps per second); hyper-parameters are logged once per run.
+
+TensorFlow 2 stores a scalar summary as a rank-0 *tensor* event (plugin ``"scalars"``), not as
+the TF1 ``simple_value``; :func:`read_scalars` accepts both so it also reads older logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.plugins.hparams import api as hp
+
+from tfcourse.errors import ConfigError
+
+HPARAMS_TAG = "_hparams_/session_start_info"  # what ``hp.hparams`` writes (checked on TB 2.21)
+GRAPH_PLUGIN = "graph_run_metadata_graph"  # plugin of the tensor written by ``trace_export``
+
+
+def create_writer(run_dir: str | os.PathLike) -> tf.summary.SummaryWriter:
+    """Open a summary writer whose event files go into ``run_dir`` (created if missing)."""
+    return tf.summary.create_file_writer(os.fspath(run_dir))
+
+
+def log_scalars(writer: tf.summary.SummaryWriter, step: int, scalars: dict[str, Any]) -> None:
+    """Write ``{tag: value}`` at ``step`` and flush, e.g. ``{"losses/train": 0.31}``.
+
+    Values may be Python numbers, numpy scalars or rank-0 eager tensors. Call this from eager
+    code (after the compiled step has returned), not from inside a ``tf.function``.
+    """
+    with writer.as_default():
+        for tag, value in scalars.items():
+            tf.summary.scalar(tag, float(value), step=int(step))
+    writer.flush()
+
+
+def _coerce(value: Any) -> bool | int | float | str:
+    """Turn one hyper-parameter into a type the HParams plugin accepts."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # None -> "None", (784, 300, 10) -> "(784, 300, 10)", paths, ...
+
+
+def log_hparams(writer: tf.summary.SummaryWriter, hparams: dict[str, Any]) -> dict[str, Any]:
+    """Log the run's hyper-parameters once: to the HParams dashboard and as a Text table.
+
+    Returns:
+        The coerced ``{name: bool | int | float | str}`` mapping that was written.
+    """
+    clean = {str(k): _coerce(v) for k, v in hparams.items()}
+    rows = [f"| {k} | {str(v).replace('|', '&#124;')} |" for k, v in clean.items()]
+    table = "\n".join(["| hyper-parameter | value |", "|---|---|", *rows])
+    with writer.as_default():
+        hp.hparams(clean)
+        tf.summary.text("hparams", table, step=0)
+    writer.flush()
+    return clean
+
+
+def trace_graph(
+    writer: tf.summary.SummaryWriter, fn: Callable[..., Any], *args: Any, name: str = "graph"
+) -> Any:
+    """Call ``fn(*args)`` once with graph collection on, write its graph, return its result.
+
+    What matters is that ``fn`` *executes* between ``tf.summary.trace_on`` and ``trace_export``:
+    the runtime then records every graph it runs. With TF 2.21 an already traced ``tf.function``
+    is therefore recorded too, while ``fn.get_concrete_function(...)`` alone records nothing.
+    Build the arguments *before* calling this (as a caller naturally does): creating tensors
+    while tracing is on adds tiny ``_EagerConst`` graphs to the trace. A plain Python function is
+    wrapped in a fresh ``tf.function``.
+
+    Args:
+        writer: destination of the graph event (tag ``name``, step 0).
+        fn: a ``tf.function`` (``tf.types.experimental.PolymorphicFunction``) or a callable.
+        *args: arguments of the single call.
+        name: tag of the graph summary.
+
+    Raises:
+        ConfigError: if ``tf.config.run_functions_eagerly(True)`` is on, so there is no graph.
+    """
+    if tf.config.functions_run_eagerly():
+        raise ConfigError(
+            "tf.config.run_functions_eagerly(True) is on, so no graph can be traced; "
+            "call tf.config.run_functions_eagerly(False) first"
+        )
+    if not isinstance(fn, tf.types.experimental.PolymorphicFunction):
+        fn = tf.function(fn)
+    args = tuple(tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+    tf.summary.trace_on(graph=True, profiler=False)
+    try:
+        result = fn(*args)
+    except BaseException:
+        tf.summary.trace_off()
+        raise
+    with writer.as_default():
+        tf.summary.trace_export(name=name, step=0)
+    writer.flush()
+    return result
+
+
+def _load(run_dir: str | os.PathLike) -> ea.EventAccumulator:
+    """Read every event file directly inside ``run_dir`` (size guidance 0 = keep all events)."""
+    guidance = dict.fromkeys(ea.DEFAULT_SIZE_GUIDANCE, 0)
+    return ea.EventAccumulator(os.fspath(run_dir), size_guidance=guidance).Reload()
+
+
+def read_tags(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """Tags per event category, as ``EventAccumulator.Tags()``: ``{"tensors": [...], ...}``.
+
+    In TF 2 scalars, text, hparams and traced graphs all appear under ``"tensors"``.
+    """
+    return _load(run_dir).Tags()
+
+
+def read_scalars(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, float]]]:
+    """All scalar summaries in ``run_dir`` as ``{tag: [(step, value), ...]}`` sorted by step."""
+    acc = _load(run_dir)
+    out: dict[str, list[tuple[int, float]]] = {}
+    for tag in acc.Tags()["scalars"]:  # TF1-style simple values
+        out[tag] = [(e.step, float(e.value)) for e in acc.Scalars(tag)]
+    for tag in acc.Tags()["tensors"]:  # TF2: rank-0 tensors of the "scalars" plugin
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
+            events = acc.Tensors(tag)
+            out.setdefault(tag, []).extend(
+                (e.step, float(tf.make_ndarray(e.tensor_proto))) for e in events
+            )
+    return {tag: sorted(values) for tag, values in out.items()}
+
+
+def _graph_op_names(acc: ea.EventAccumulator) -> list[str]:
+    from tensorboard.compat.proto import config_pb2
+
+    names: list[str] = []
+    for tag in acc.Tags()["tensors"]:
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name != GRAPH_PLUGIN:
+            continue
+        for event in acc.Tensors(tag):
+            meta = config_pb2.RunMetadata.FromString(tf.make_ndarray(event.tensor_proto).item())
+            for fg in meta.function_graphs:
+                names.extend(node.name for node in fg.pre_optimization_graph.node)
+    return names
+
+
+def graph_op_names(run_dir: str | os.PathLike) -> list[str]:
+    """Names of the nodes of every graph written by :func:`trace_graph` into ``run_dir``."""
+    return _graph_op_names(_load(run_dir))
+
+
+def has_graph(run_dir: str | os.PathLike) -> bool:
+    """True if ``run_dir`` holds a traced graph (or a TF1-style GraphDef event)."""
+    acc = _load(run_dir)
+    return bool(acc.Tags()["graph"]) or bool(_graph_op_names(acc))
