@@ -13,8 +13,12 @@ from tfcourse.mlp import MLP, accuracy, check_classification_data, loss_fn
 def test_tutorial_variables_have_names_and_shapes():
     m = MLP()
     shapes = {v.name: tuple(v.shape) for v in m.params}
-    assert shapes == {"mlp/W1:0": (784, 300), "mlp/b1:0": (300,),
-                      "mlp/W2:0": (300, 10), "mlp/b2:0": (10,)}  # fmt: skip
+    assert shapes == {
+        "mlp/W1:0": (784, 300),
+        "mlp/b1:0": (300,),
+        "mlp/W2:0": (300, 10),
+        "mlp/b2:0": (10,),
+    }
     assert len(m.trainable_variables) == 4
 
 
@@ -36,7 +40,11 @@ def test_forward_matches_numpy():
 
 @pytest.mark.parametrize(
     ("init", "w_std", "b_std"),
-    [("normal", 0.03, 1.0), ("glorot", math.sqrt(2 / (784 + 300)), 0.0), ("he", math.sqrt(2 / 784), 0.0)],
+    [
+        ("normal", 0.03, 1.0),
+        ("glorot", math.sqrt(2 / (784 + 300)), 0.0),
+        ("he", math.sqrt(2 / 784), 0.0),
+    ],
 )
 def test_initialisers_have_the_documented_spread(init, w_std, b_std):
     m = MLP(init=init, seed=0)
@@ -129,7 +137,7 @@ def test_check_classification_data_names_each_problem():
         check_classification_data(x, np.array([0, 12, 1, 2]), 784, 10)
     x_nan = x.copy()
     x_nan[2, 5] = np.nan
-    with pytest.raises(ShapeError, match="NaN or inf in 1 row.*first: row 2"):
+    with pytest.raises(ShapeError, match=r"NaN or inf in 1 row.*first: row 2"):
         check_classification_data(x_nan, y, 784, 10)
     with pytest.raises(ShapeError, match=r"y must have shape \[4\]"):
         check_classification_data(x, y[:3], 784, 10)

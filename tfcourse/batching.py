@@ -122,7 +122,7 @@ def make_dataset(
     seed: int | None = 0,
     drop_remainder: bool = False,
 ) -> tf.data.Dataset:
-    """Build the ``tf.data`` pipeline: slices -> shuffle (reshuffled each epoch) -> batch -> prefetch.
+    """Build a ``tf.data`` pipeline: slices -> shuffle (every epoch) -> batch -> prefetch.
 
     Args:
         x: [n, ...] inputs.

@@ -47,11 +47,18 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type) -> None:
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
-                                help=help_text)  # fmt: skip
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=f.default, help=help_text
+            )
         else:
-            parser.add_argument(flag, type=kind, default=f.default, dest=f.name,
-                                metavar=kind.__name__.upper(), help=f"{help_text} (default: %(default)s)")  # fmt: skip
+            parser.add_argument(
+                flag,
+                type=kind,
+                default=f.default,
+                dest=f.name,
+                metavar=kind.__name__.upper(),
+                help=f"{help_text} (default: %(default)s)",
+            )
 
 
 def dataclass_from_args(cls: type, args: argparse.Namespace) -> Any:
@@ -101,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except TfcourseError as exc:
-        print(f"tfcourse: error: {exc}", file=sys.stderr)
+        one_line = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        print(f"tfcourse: error: {one_line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tfcourse: interrupted", file=sys.stderr)

@@ -26,7 +26,9 @@ def device_report() -> dict[str, Any]:
         "built_with_cuda": bool(build.get("is_cuda_build", False)),
         "cuda_version": build.get("cuda_version", "n/a"),
         "cudnn_version": build.get("cudnn_version", "n/a"),
-        "physical_devices": [f"{d.device_type}:{d.name}" for d in tf.config.list_physical_devices()],
+        "physical_devices": [
+            f"{d.device_type}:{d.name}" for d in tf.config.list_physical_devices()
+        ],
         "gpus": [d.name for d in gpus],
         "logical_devices": [d.name for d in tf.config.list_logical_devices()],
         "default_device": "GPU:0" if gpus else "CPU:0",

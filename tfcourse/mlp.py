@@ -10,6 +10,7 @@ lets a ``tf.function`` trace the model once and reuse the graph for every batch.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,7 +62,7 @@ class MLP(tf.Module):
         self.init = init
         gen = tf.random.Generator.from_seed(seed)
         with self.name_scope:
-            for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), 1):
+            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), 1):
                 w0, b0 = _initial_values(gen, init, fan_in, fan_out)
                 setattr(self, f"W{i}", tf.Variable(w0, name=f"W{i}"))
                 setattr(self, f"b{i}", tf.Variable(b0, name=f"b{i}"))

@@ -79,7 +79,7 @@ def plot_misclassified(
     fig = Figure(figsize=(2 * cols, 2.2 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     name = (lambda c: class_names[c]) if class_names else str
-    side = int(round(np.sqrt(np.asarray(images[0]).size)))
+    side = round(float(np.sqrt(np.asarray(images[0]).size)))
     for ax in axes:
         ax.axis("off")
     for ax, i in zip(axes, wrong, strict=False):

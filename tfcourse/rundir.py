@@ -55,7 +55,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Serialise ``obj`` as indented JSON and write it atomically (see :func:`atomic_write_bytes`)."""
+    """Serialise ``obj`` as indented JSON and write it atomically."""
     text = json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n"
     return atomic_write_bytes(path, text.encode("utf-8"))
 

@@ -29,8 +29,18 @@ from tfcourse.data import DATASETS, flatten_images, load_dataset, scale_images
 from tfcourse.errors import ConfigError
 from tfcourse.mlp import INITS, MLP, accuracy, check_classification_data, loss_fn
 
-FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Boot")  # fmt: skip
+FASHION_CLASSES = (
+    "T-shirt",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Boot",
+)
 PRESETS = {
     # the tuned default: He init, a larger Adam step that decays to zero, mild label smoothing
     "fast": dict(init="he", lr=2e-3, lr_schedule="cosine", label_smoothing=0.1, sampling="epoch"),
@@ -72,7 +82,10 @@ class MLPConfig:
             self, **{k: v for k, v in PRESETS[self.preset].items() if getattr(self, k) is None}
         )
         checks = [
-            (cfg.dataset in DATASETS, f"unknown dataset {cfg.dataset!r}; choose mnist or fashion_mnist"),
+            (
+                cfg.dataset in DATASETS,
+                f"unknown dataset {cfg.dataset!r}; choose mnist or fashion_mnist",
+            ),
             (cfg.epochs >= 1, f"epochs must be >= 1, got {cfg.epochs}"),
             (cfg.batch_size >= 1, f"batch-size must be >= 1, got {cfg.batch_size}"),
             (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
@@ -82,11 +95,17 @@ class MLPConfig:
             (cfg.sampling in ("epoch", "replacement"), "sampling must be epoch or replacement"),
             (cfg.hidden >= 1, f"hidden must be >= 1, got {cfg.hidden}"),
             (cfg.train_samples >= 0, "train-samples must be >= 0 (0 = all)"),
-        ]  # fmt: skip
+        ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
         return cfg
+
+
+def _inputs(x: Any) -> np.ndarray:
+    """Images -> model inputs [n, 784] float32: integer pixels are scaled to [0, 1], floats kept."""
+    x = flatten_images(np.asarray(x))
+    return scale_images(x) if np.issubdtype(x.dtype, np.integer) else x.astype(np.float32)
 
 
 class MLPTrainer:
@@ -102,14 +121,18 @@ class MLPTrainer:
         cfg = self.config = config.resolved()
         rundir.ensure_writable_dir(cfg.logdir)
         keras.utils.set_random_seed(cfg.seed)
-        (x_tr, y_tr), (x_te, y_te) = data if data is not None else load_dataset(cfg.dataset, cfg.data_path)
+        (x_tr, y_tr), (x_te, y_te) = (
+            data if data is not None else load_dataset(cfg.dataset, cfg.data_path)
+        )
         if cfg.train_samples:
             x_tr, y_tr = x_tr[: cfg.train_samples], y_tr[: cfg.train_samples]
-        x_tr, x_te = (scale_images(flatten_images(x)) for x in (x_tr, x_te))
+        x_tr, x_te = _inputs(x_tr), _inputs(x_te)
         for x, y, what in ((x_tr, y_tr, "training data"), (x_te, y_te, "test data")):
             check_classification_data(x, y, 784, 10, what)
         if len(x_tr) < cfg.batch_size:
-            raise ConfigError(f"batch-size {cfg.batch_size} exceeds the {len(x_tr)} training samples")
+            raise ConfigError(
+                f"batch-size {cfg.batch_size} exceeds the {len(x_tr)} training samples"
+            )
         self.x_train, self.y_train = tf.constant(x_tr), tf.constant(y_tr, tf.int32)
         self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
         self.steps_per_epoch = len(x_tr) // cfg.batch_size
@@ -125,9 +148,12 @@ class MLPTrainer:
 
         self.run_dir = self._open_run_dir()
         self.ckpt, self.manager = checkpoints.make_manager(
-            self.run_dir, model=self.model, optimizer=self.optimizer,
-            epoch=self.epoch, generator=self.generator,
-        )  # fmt: skip
+            self.run_dir,
+            model=self.model,
+            optimizer=self.optimizer,
+            epoch=self.epoch,
+            generator=self.generator,
+        )
         self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
         self.writer = summaries.create_writer(self.run_dir)
         self._train_step = tf.function(self._step, jit_compile=cfg.jit)
@@ -139,13 +165,17 @@ class MLPTrainer:
         if cfg.resume:
             run = rundir.latest_run_dir(cfg.logdir, cfg.name)
             if run is None:
-                raise ConfigError(f"--resume: no run named {cfg.name!r} in {cfg.logdir!r}; "
-                                  "start one without --resume")  # fmt: skip
+                raise ConfigError(
+                    f"--resume: no run named {cfg.name!r} in {cfg.logdir!r}; "
+                    "start one without --resume"
+                )
             saved = rundir.load_json(run / rundir.CONFIG_FILE)
             for key in ("dataset", "hidden", "init", "batch_size", "train_samples"):
                 if saved.get(key) != getattr(cfg, key):
-                    raise ConfigError(f"--resume: {key} was {saved.get(key)!r} in {run}, "
-                                      f"not {getattr(cfg, key)!r}; use the original value")  # fmt: skip
+                    raise ConfigError(
+                        f"--resume: {key} was {saved.get(key)!r} in {run}, "
+                        f"not {getattr(cfg, key)!r}; use the original value"
+                    )
         else:
             run = rundir.new_run_dir(cfg.logdir, cfg.name, cfg.seed)
         rundir.atomic_write_json(run / rundir.CONFIG_FILE, cfg)
@@ -189,9 +219,7 @@ class MLPTrainer:
 
     def predict(self, x: Any) -> np.ndarray:
         """Predicted class ids [n] for images [n, 28, 28] or [n, 784] (uint8 or float)."""
-        x = np.asarray(x)
-        x = scale_images(flatten_images(x)) if x.dtype == np.uint8 else flatten_images(x)
-        return np.argmax(self.model(x).numpy(), axis=-1)
+        return np.argmax(self.model(_inputs(x)).numpy(), axis=-1)
 
     def fit(self) -> dict[str, Any]:
         """Train up to ``config.epochs`` (continuing from a restored epoch), then write outputs.
@@ -204,10 +232,20 @@ class MLPTrainer:
         if start == 0:
             summaries.log_hparams(self.writer, dataclasses.asdict(cfg))
             summaries.trace_graph(self.writer, tf.function(self.model.__call__), self.x_test[:1])
-        history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
+        history: dict[str, list[float]] = {
+            "train_loss": [],
+            "train_accuracy": [],
+            "test_accuracy": [],
+        }
         samples_per_s = []
-        bar = tqdm(range(start, cfg.epochs), desc=f"{cfg.name} {cfg.dataset}", unit="epoch",
-                   disable=not cfg.progress, initial=start, total=cfg.epochs)  # fmt: skip
+        bar = tqdm(
+            range(start, cfg.epochs),
+            desc=f"{cfg.name} {cfg.dataset}",
+            unit="epoch",
+            disable=not cfg.progress,
+            initial=start,
+            total=cfg.epochs,
+        )
         for _ in bar:
             t0 = time.perf_counter()
             loss, acc = (float(v) for v in self._train_epoch())
@@ -215,19 +253,31 @@ class MLPTrainer:
             samples_per_s.append(self.steps_per_epoch * cfg.batch_size / seconds)
             test = self.evaluate()
             epoch = int(self.epoch.numpy())
-            summaries.log_scalars(self.writer, epoch, {
-                "losses/train": loss, "losses/test": test["test_loss"],
-                "charts/train_accuracy": acc, "charts/test_accuracy": test["test_accuracy"],
-                "charts/samples_per_s": samples_per_s[-1], "charts/epoch_seconds": seconds,
-            })  # fmt: skip
-            for key, value in (("train_loss", loss), ("train_accuracy", acc),
-                               ("test_accuracy", test["test_accuracy"])):  # fmt: skip
+            summaries.log_scalars(
+                self.writer,
+                epoch,
+                {
+                    "losses/train": loss,
+                    "losses/test": test["test_loss"],
+                    "charts/train_accuracy": acc,
+                    "charts/test_accuracy": test["test_accuracy"],
+                    "charts/samples_per_s": samples_per_s[-1],
+                    "charts/epoch_seconds": seconds,
+                },
+            )
+            for key, value in (
+                ("train_loss", loss),
+                ("train_accuracy", acc),
+                ("test_accuracy", test["test_accuracy"]),
+            ):
                 history[key].append(value)
             self.manager.save(checkpoint_number=epoch)
             bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test['test_accuracy']:.4f}")
         return self._finish(history, samples_per_s)
 
-    def _finish(self, history: dict[str, list[float]], samples_per_s: list[float]) -> dict[str, Any]:
+    def _finish(
+        self, history: dict[str, list[float]], samples_per_s: list[float]
+    ) -> dict[str, Any]:
         cfg = self.config
         metrics = {
             **self.evaluate(),
@@ -239,18 +289,26 @@ class MLPTrainer:
             "run_dir": str(self.run_dir),
         }
         if history["train_loss"]:
-            plots.plot_curves(history, title=f"MLP on {cfg.dataset}",
-                              path=self.run_dir / "learning_curves.png")  # fmt: skip
+            plots.plot_curves(
+                history, title=f"MLP on {cfg.dataset}", path=self.run_dir / "learning_curves.png"
+            )
         x_test = self.x_test.numpy()
         names = FASHION_CLASSES if cfg.dataset == "fashion_mnist" else None
-        plots.plot_misclassified(x_test, self.y_test.numpy(), self.predict(x_test), names,
-                                 path=self.run_dir / "misclassified.png")  # fmt: skip
+        plots.plot_misclassified(
+            x_test,
+            self.y_test.numpy(),
+            self.predict(x_test),
+            names,
+            path=self.run_dir / "misclassified.png",
+        )
         rundir.atomic_write_json(self.run_dir / rundir.METRICS_FILE, metrics)
         self.writer.flush()
         return metrics
 
 
-def train_mlp(config: MLPConfig | None = None, data: Any = None, **overrides: Any) -> dict[str, Any]:
+def train_mlp(
+    config: MLPConfig | None = None, data: Any = None, **overrides: Any
+) -> dict[str, Any]:
     """Build an :class:`MLPTrainer` and run it: ``train_mlp(epochs=2, dataset="fashion_mnist")``."""
     config = dataclasses.replace(config or MLPConfig(), **overrides)
     return MLPTrainer(config, data).fit()

@@ -1,0 +1,63 @@
+"""Shared fixtures: where the offline course data lives, and small real-data subsets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def find_shared_data() -> Path | None:
+    """``../shared/data`` beside the repo, else ``$TFCOURSE_DATA``, else None."""
+    for candidate in (REPO.parent / "shared" / "data", os.environ.get("TFCOURSE_DATA")):
+        if candidate and (Path(candidate) / "mnist.npz").is_file():
+            return Path(candidate)
+    return None
+
+
+SHARED_DATA = find_shared_data()
+needs_data = pytest.mark.skipif(
+    SHARED_DATA is None, reason="offline MNIST not found: set TFCOURSE_DATA to ../shared/data"
+)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Real MNIST ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays."""
+    if SHARED_DATA is None:
+        pytest.skip("offline MNIST not found: set TFCOURSE_DATA to ../shared/data")
+    from tfcourse.data import load_mnist
+
+    return load_mnist(path=SHARED_DATA / "mnist.npz", download=False)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist):
+    """2,000 training and 1,000 test images of real MNIST: enough to learn, quick to train."""
+    (x_tr, y_tr), (x_te, y_te) = mnist
+    return (x_tr[:2000], y_tr[:2000]), (x_te[:1000], y_te[:1000])
+
+
+@pytest.fixture
+def data_env(monkeypatch):
+    """Point ``TFCOURSE_DATA`` at the shared data for code that loads by name (CLI, scripts)."""
+    if SHARED_DATA is None:
+        pytest.skip("offline MNIST not found: set TFCOURSE_DATA to ../shared/data")
+    monkeypatch.setenv("TFCOURSE_DATA", str(SHARED_DATA))
+    return SHARED_DATA
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for child processes: quiet TensorFlow, shared data, no GPU surprises."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg", **extra)
+    if SHARED_DATA is not None:
+        env["TFCOURSE_DATA"] = str(SHARED_DATA)
+    return env
+
+
+def as_float(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)

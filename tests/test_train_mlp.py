@@ -1,0 +1,193 @@
+"""The MLP trainer: run outputs, TensorBoard, resume, crash safety and input validation."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import REPO, subprocess_env
+
+from tfcourse import checkpoints, summaries
+from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.mlp import MLP
+from tfcourse.train_mlp import MLPConfig, MLPTrainer, train_mlp
+
+
+def config(tmp_path, **kw) -> MLPConfig:
+    return MLPConfig(logdir=str(tmp_path / "runs"), progress=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def finished_run(small_mnist, tmp_path_factory):
+    """One 3-epoch run on 2,000 real MNIST images, shared by the output checks below."""
+    tmp = tmp_path_factory.mktemp("mlp")
+    return train_mlp(config(tmp, epochs=3), data=small_mnist)
+
+
+def test_short_run_learns_and_reports_metrics(finished_run):
+    m = finished_run
+    assert m["epochs_completed"] == 3
+    assert m["steps_completed"] == 3 * 2000 // 100
+    assert m["test_accuracy"] > 0.85  # 2k images, 3 epochs; chance is 0.10
+    saved = json.loads(
+        (tmp := __import__("pathlib").Path(m["run_dir"]) / "metrics.json").read_text()
+    )
+    assert saved["test_accuracy"] == pytest.approx(m["test_accuracy"])
+    assert not list(tmp.parent.glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_run_dir_holds_config_checkpoints_and_figures(finished_run):
+    from pathlib import Path
+
+    run = Path(finished_run["run_dir"])
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["epochs"] == 3 and cfg["init"] == "he" and cfg["preset"] == "fast"
+    for png in ("learning_curves.png", "misclassified.png"):
+        assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ckpt_dir = run / "checkpoints"
+    assert tf.train.latest_checkpoint(str(ckpt_dir)).endswith("ckpt-3")
+
+
+def test_tensorboard_events_have_tags_values_hparams_and_graph(finished_run):
+    run = finished_run["run_dir"]
+    scalars = summaries.read_scalars(run)
+    for tag in (
+        "losses/train",
+        "losses/test",
+        "charts/train_accuracy",
+        "charts/test_accuracy",
+        "charts/samples_per_s",
+    ):
+        assert [step for step, _ in scalars[tag]] == [1, 2, 3], tag
+    assert scalars["charts/test_accuracy"][-1][1] == pytest.approx(finished_run["test_accuracy"])
+    train_losses = [v for _, v in scalars["losses/train"]]
+    assert train_losses[-1] < train_losses[0]
+    assert summaries.HPARAMS_TAG in summaries.read_tags(run)["tensors"]
+    assert summaries.has_graph(run)
+    assert any("MatMul" in name for name in summaries.graph_op_names(run))
+
+
+def test_resume_one_plus_one_equals_two_epochs(small_mnist, tmp_path):
+    # constant learning rate: with cosine decay the schedule length depends on --epochs
+    kw = dict(lr_schedule="constant", seed=3)
+    straight = MLPTrainer(config(tmp_path / "a", epochs=2, **kw), data=small_mnist)
+    straight.fit()
+    first = MLPTrainer(config(tmp_path / "b", epochs=1, **kw), data=small_mnist)
+    first.fit()
+    resumed = MLPTrainer(config(tmp_path / "b", epochs=2, resume=True, **kw), data=small_mnist)
+    assert resumed.restored_from.endswith("ckpt-1")
+    assert int(resumed.epoch.numpy()) == 1
+    assert int(resumed.optimizer.iterations.numpy()) == 20  # Adam's state came back too
+    metrics = resumed.fit()
+    assert metrics["epochs_completed"] == 2
+    assert resumed.run_dir == first.run_dir
+    for a, b in zip(straight.model.params, resumed.model.params, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_resume_with_nothing_to_resume_says_so(small_mnist, tmp_path):
+    with pytest.raises(ConfigError, match=r"no run named 'mlp'.*without --resume"):
+        MLPTrainer(config(tmp_path, resume=True), data=small_mnist)
+
+
+def test_resume_with_a_different_model_is_refused(small_mnist, tmp_path):
+    train_mlp(config(tmp_path, epochs=1, hidden=32), data=small_mnist)
+    with pytest.raises(ConfigError, match="hidden was 32"):
+        MLPTrainer(config(tmp_path, epochs=2, hidden=64, resume=True), data=small_mnist)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(epochs=-1), "epochs must be >= 1, got -1"),
+        (dict(dataset="cifar"), "unknown dataset 'cifar'; choose mnist or fashion_mnist"),
+        (dict(batch_size=0), "batch-size must be >= 1"),
+        (dict(lr=-0.1), "lr must be > 0"),
+        (dict(preset="turbo"), "unknown preset 'turbo'"),
+        (dict(init="zeros"), "init must be one of normal, glorot, he"),
+    ],
+)
+def test_bad_settings_are_config_errors(overrides, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        config(tmp_path, **overrides).resolved()
+
+
+def test_unwritable_logdir_is_a_config_error(small_mnist, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match=r"--logdir .* is not writable"):
+        MLPTrainer(MLPConfig(logdir=str(blocker / "runs")), data=small_mnist)
+
+
+def test_bad_data_is_rejected_before_training(small_mnist, tmp_path):
+    (x, y), test = small_mnist
+    x_nan = x.astype(np.float32) / 255
+    x_nan[7, 10, 10] = np.nan
+    with pytest.raises(ShapeError, match=r"training data: x contains NaN.*row 7"):
+        MLPTrainer(config(tmp_path), data=((x_nan, y), test))
+    y_bad = y.copy()
+    y_bad[0] = 10
+    with pytest.raises(ShapeError, match=r"training data: label 10 is outside \[0, 10\)"):
+        MLPTrainer(config(tmp_path), data=((x, y_bad), test))
+    with pytest.raises(ShapeError, match=r"y must have shape \[2000\]"):
+        MLPTrainer(config(tmp_path), data=((x, y[:10]), test))
+
+
+def test_tutorial_preset_uses_the_tutorial_settings(tmp_path):
+    cfg = config(tmp_path, preset="tutorial").resolved()
+    assert (cfg.init, cfg.lr, cfg.lr_schedule, cfg.sampling) == (
+        "normal",
+        1e-3,
+        "constant",
+        "replacement",
+    )
+    assert config(tmp_path, preset="tutorial", lr=5e-4).resolved().lr == 5e-4  # flags win
+
+
+def test_sigkill_mid_training_leaves_a_loadable_latest_checkpoint(data_env, tmp_path):
+    logdir = tmp_path / "runs"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "train",
+        "mlp",
+        "--epochs",
+        "500",
+        "--train-samples",
+        "1000",
+        "--logdir",
+        str(logdir),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=subprocess_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            index = list(logdir.glob("mlp-*/checkpoints/checkpoint"))
+            if index and len(list(index[0].parent.glob("ckpt-*.index"))) >= 3:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    model, epoch = MLP(), tf.Variable(0, dtype=tf.int64)
+    run = next(logdir.glob("mlp-*"))
+    ckpt, manager = checkpoints.make_manager(run, model=model, epoch=epoch)
+    path = manager.latest_checkpoint
+    ckpt.restore(path).expect_partial()  # the optimizer is not needed to read the weights
+    assert int(epoch.numpy()) == int(path.rsplit("-", 1)[1]) >= 3
+    assert not np.array_equal(model.W1.numpy(), MLP().W1.numpy())
