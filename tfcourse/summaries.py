@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator as ea
 from tensorboard.plugins.hparams import api as hp
+from tensorflow.python.eager import context  # private, as used by tf.summary.trace_export
 
 from tfcourse.errors import ConfigError
 
@@ -69,18 +70,19 @@ def log_hparams(writer: tf.summary.SummaryWriter, hparams: dict[str, Any]) -> di
 def trace_graph(
     writer: tf.summary.SummaryWriter, fn: Callable[..., Any], *args: Any, name: str = "graph"
 ) -> Any:
-    """Call ``fn(*args)`` once with graph collection on, write its graph, return its result.
+    """Run ``fn(*args)`` once while tracing, write its graph to ``writer``, return its result.
 
-    What matters is that ``fn`` *executes* between ``tf.summary.trace_on`` and ``trace_export``:
-    the runtime then records every graph it runs. With TF 2.21 an already traced ``tf.function``
-    is therefore recorded too, while ``fn.get_concrete_function(...)`` alone records nothing.
-    Build the arguments *before* calling this (as a caller naturally does): creating tensors
-    while tracing is on adds tiny ``_EagerConst`` graphs to the trace. A plain Python function is
-    wrapped in a fresh ``tf.function``.
+    Graph collection (``tf.summary.trace_on``) records a graph when the runtime *first* runs it
+    with collection switched on; a graph that already ran under an earlier trace is not recorded
+    again, and ``get_concrete_function`` alone records nothing (checked with TF 2.21). So the
+    call goes through a *fresh* ``tf.function`` around ``fn``'s Python code (same input
+    signature, same graph), and whatever an earlier trace left in the runtime's buffer is
+    dropped first. Build tensor arguments *before* calling this: eager ops run during a trace
+    add small extra graphs. Use it for inspection only, not inside a training loop.
 
     Args:
-        writer: destination of the graph event (tag ``name``, step 0).
-        fn: a ``tf.function`` (``tf.types.experimental.PolymorphicFunction``) or a callable.
+        writer: destination of the graph event (tag ``name``, step 0; TensorBoard Graphs tab).
+        fn: a ``tf.function`` (``tf.types.experimental.PolymorphicFunction``) or plain callable.
         *args: arguments of the single call.
         name: tag of the graph summary.
 
@@ -92,12 +94,15 @@ def trace_graph(
             "tf.config.run_functions_eagerly(True) is on, so no graph can be traced; "
             "call tf.config.run_functions_eagerly(False) first"
         )
-    if not isinstance(fn, tf.types.experimental.PolymorphicFunction):
-        fn = tf.function(fn)
+    if isinstance(fn, tf.types.experimental.PolymorphicFunction):
+        fresh = tf.function(fn.python_function, input_signature=fn.input_signature)
+    else:
+        fresh = tf.function(fn)
     args = tuple(tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
     tf.summary.trace_on(graph=True, profiler=False)
     try:
-        result = fn(*args)
+        context.context().export_run_metadata()  # drop graphs left over from earlier traces
+        result = fresh(*args)
     except BaseException:
         tf.summary.trace_off()
         raise
