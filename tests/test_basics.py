@@ -91,7 +91,7 @@ def test_float64_numpy_meets_float32_variable():
     v = tf.Variable([1.0, 1.0, 1.0])  # float32
     with pytest.raises(tf.errors.InvalidArgumentError, match="double tensor but is a float"):
         tf.add(x, v)
-    with pytest.raises(TfcourseError, match="x.astype\\(np.float32\\)"):
+    with pytest.raises(TfcourseError, match=r"x\.astype\(np\.float32\)"):
         basics.compute_a(x, v)
     fixed = tf.add(basics.as_float32(x), v)
     assert fixed.dtype == tf.float32

@@ -29,13 +29,27 @@ def test_hparams_logged_to_plugin_and_text(tmp_path):
     writer = summaries.create_writer(tmp_path)
     clean = summaries.log_hparams(
         writer,
-        {"lr": 0.5, "epochs": 10, "fast": True, "act": "relu", "seed": None,
-         "sizes": (784, 300, 10), "gamma": np.float64(0.99)},
+        {
+            "lr": 0.5,
+            "epochs": 10,
+            "fast": True,
+            "act": "relu",
+            "seed": None,
+            "sizes": (784, 300, 10),
+            "gamma": np.float64(0.99),
+        },
     )
     writer.close()
 
-    assert clean == {"lr": 0.5, "epochs": 10, "fast": True, "act": "relu", "seed": "None",
-                     "sizes": "(784, 300, 10)", "gamma": 0.99}
+    assert clean == {
+        "lr": 0.5,
+        "epochs": 10,
+        "fast": True,
+        "act": "relu",
+        "seed": "None",
+        "sizes": "(784, 300, 10)",
+        "gamma": 0.99,
+    }
     assert type(clean["gamma"]) is float
     tags = summaries.read_tags(tmp_path)["tensors"]
     assert summaries.HPARAMS_TAG in tags
@@ -78,7 +92,7 @@ def test_trace_graph_of_an_already_traced_function(tmp_path):
         writer.close()
         names = summaries.graph_op_names(tmp_path / run)
         assert "sq" in names, run
-        assert not {"WriteSummary", "FlushSummaryWriter", "CloseSummaryWriter"} & set(names)
+        assert not {"WriteSummary", "CloseSummaryWriter", "_EagerConst"} & set(names)
 
 
 def test_trace_graph_wraps_plain_python_functions(tmp_path):

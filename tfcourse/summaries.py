@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.compat.proto import config_pb2
 from tensorboard.plugins.hparams import api as hp
 from tensorflow.python.eager import context  # private, as used by tf.summary.trace_export
 
@@ -99,6 +100,7 @@ def trace_graph(
     else:
         fresh = tf.function(fn)
     args = tuple(tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a for a in args)
+    step = tf.constant(0, tf.int64)  # made now: converting 0 during the trace adds a graph
     tf.summary.trace_on(graph=True, profiler=False)
     try:
         context.context().export_run_metadata()  # drop graphs left over from earlier traces
@@ -107,7 +109,7 @@ def trace_graph(
         tf.summary.trace_off()
         raise
     with writer.as_default():
-        tf.summary.trace_export(name=name, step=0)
+        tf.summary.trace_export(name=name, step=step)
     writer.flush()
     return result
 
@@ -134,16 +136,12 @@ def read_scalars(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, float]
         out[tag] = [(e.step, float(e.value)) for e in acc.Scalars(tag)]
     for tag in acc.Tags()["tensors"]:  # TF2: rank-0 tensors of the "scalars" plugin
         if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
-            events = acc.Tensors(tag)
-            out.setdefault(tag, []).extend(
-                (e.step, float(tf.make_ndarray(e.tensor_proto))) for e in events
-            )
+            values = [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+            out.setdefault(tag, []).extend(values)
     return {tag: sorted(values) for tag, values in out.items()}
 
 
 def _graph_op_names(acc: ea.EventAccumulator) -> list[str]:
-    from tensorboard.compat.proto import config_pb2
-
     names: list[str] = []
     for tag in acc.Tags()["tensors"]:
         if acc.SummaryMetadata(tag).plugin_data.plugin_name != GRAPH_PLUGIN:
