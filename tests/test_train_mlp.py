@@ -191,3 +191,15 @@ def test_sigkill_mid_training_leaves_a_loadable_latest_checkpoint(data_env, tmp_
     ckpt.restore(path).expect_partial()  # the optimizer is not needed to read the weights
     assert int(epoch.numpy()) == int(path.rsplit("-", 1)[1]) >= 3
     assert not np.array_equal(model.W1.numpy(), MLP().W1.numpy())
+
+
+def test_steps_per_execution_does_not_change_the_maths(small_mnist, tmp_path):
+    # 2,000 samples / 100 = 20 steps: k=3 means 6 compiled calls of 3 steps plus one of 2
+    trainers = []
+    for k in (1, 3):
+        trainer = MLPTrainer(config(tmp_path / str(k), epochs=1, steps_per_execution=k), small_mnist)
+        trainer.fit()
+        trainers.append(trainer)
+    assert int(trainers[1].optimizer.iterations.numpy()) == 20
+    for a, b in zip(trainers[0].model.params, trainers[1].model.params, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
