@@ -13,17 +13,35 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("TFCOURSE_DATA") or REPO.parent / "shared" / "data")
 REQUIRED = (
-    "samples_per_s_tutorial", "samples_per_s_tfcourse", "samples_per_s_keras_fit",
-    "speedup_vs_tutorial", "speedup_vs_keras_fit", "test_accuracy", "dataset", "epochs",
-    "targets", "targets_met",
+    "samples_per_s_tutorial",
+    "samples_per_s_tfcourse",
+    "samples_per_s_keras_fit",
+    "speedup_vs_tutorial",
+    "speedup_vs_keras_fit",
+    "test_accuracy",
+    "dataset",
+    "epochs",
+    "targets",
+    "targets_met",
 )
 
 
 @pytest.mark.skipif(not (DATA / "mnist.npz").is_file(), reason=f"no offline MNIST in {DATA}")
 def test_bench_mlp_smoke(tmp_path: Path) -> None:
-    cmd = [sys.executable, str(REPO / "scripts" / "bench_mlp.py"), "--epochs", "1",
-           "--tutorial-batches", "20", "--keras-epochs", "1", "--train-samples", "5000",
-           "--logdir", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        str(REPO / "scripts" / "bench_mlp.py"),
+        "--epochs",
+        "1",
+        "--tutorial-batches",
+        "20",
+        "--keras-epochs",
+        "1",
+        "--train-samples",
+        "5000",
+        "--logdir",
+        str(tmp_path),
+    ]
     env = dict(os.environ, TFCOURSE_DATA=str(DATA), TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

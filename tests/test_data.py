@@ -39,8 +39,12 @@ needs_shared = pytest.mark.skipif(
     "holds mnist.npz",
 )
 REAL_KERAS_DOWNLOAD = data._keras_download  # saved before the autouse fixture replaces it
-IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -90,8 +94,7 @@ def write_idx_dir(folder: Path, arrays: dict, gz=True) -> Path:
 
 def assert_equal_tiny(result, arrays):
     (xa, ya), (xb, yb) = result
-    for got, key in zip((xa, ya, xb, yb), ("x_train", "y_train", "x_test", "y_test"),
-                        strict=True):
+    for got, key in zip((xa, ya, xb, yb), ("x_train", "y_train", "x_test", "y_test"), strict=True):
         assert got.dtype == np.uint8
         np.testing.assert_array_equal(got, arrays[key])
 
@@ -113,8 +116,18 @@ def test_real_mnist_from_path(mnist):
 @needs_shared
 def test_real_mnist_label_counts(mnist):
     (_, y_train), (_, y_test) = mnist
-    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842,
-                                             5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(y_train).tolist() == [
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
     assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -300,8 +313,13 @@ def _corrupt_idx_case(folder: Path, how: str) -> Path:
 
 @pytest.mark.parametrize(
     ("how", "expected"),
-    [("garbage", "cannot read it"), ("crc", "CRC"), ("magic", "magic number"),
-     ("size", "bytes, but its header"), ("count", "4 train images but 3 train labels")],
+    [
+        ("garbage", "cannot read it"),
+        ("crc", "CRC"),
+        ("magic", "magic number"),
+        ("size", "bytes, but its header"),
+        ("count", "4 train images but 3 train labels"),
+    ],
 )
 def test_corrupt_idx_files(tmp_path, how, expected):
     target = _corrupt_idx_case(tmp_path / "idx", how)
@@ -321,10 +339,12 @@ def test_incomplete_idx_set(tmp_path):
 
 @pytest.mark.parametrize(
     ("change", "expected"),
-    [(lambda a: a.pop("y_test"), "missing array(s) ['y_test']"),
-     (lambda a: a.__setitem__("y_train", np.array([1, 12, 3], np.uint8)), "label 12, outside"),
-     (lambda a: a.__setitem__("y_train", a["y_train"].astype(np.int64)), "dtype int64"),
-     (lambda a: a.__setitem__("x_test", np.zeros((2, 28, 27), np.uint8)), "shape (2, 28, 27)")],
+    [
+        (lambda a: a.pop("y_test"), "missing array(s) ['y_test']"),
+        (lambda a: a.__setitem__("y_train", np.array([1, 12, 3], np.uint8)), "label 12, outside"),
+        (lambda a: a.__setitem__("y_train", a["y_train"].astype(np.int64)), "dtype int64"),
+        (lambda a: a.__setitem__("x_test", np.zeros((2, 28, 27), np.uint8)), "shape (2, 28, 27)"),
+    ],
     ids=["missing-key", "label-range", "dtype", "shape"],
 )
 def test_bad_npz_contents(tmp_path, change, expected):

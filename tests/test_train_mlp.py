@@ -197,7 +197,8 @@ def test_steps_per_execution_does_not_change_the_maths(small_mnist, tmp_path):
     # 2,000 samples / 100 = 20 steps: k=3 means 6 compiled calls of 3 steps plus one of 2
     trainers = []
     for k in (1, 3):
-        trainer = MLPTrainer(config(tmp_path / str(k), epochs=1, steps_per_execution=k), small_mnist)
+        cfg = config(tmp_path / str(k), epochs=1, steps_per_execution=k)
+        trainer = MLPTrainer(cfg, small_mnist)
         trainer.fit()
         trainers.append(trainer)
     assert int(trainers[1].optimizer.iterations.numpy()) == 20

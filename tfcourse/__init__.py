@@ -32,6 +32,12 @@ _LAZY = {
     "MLPTrainer": "tfcourse.train_mlp",
     "train_mlp": "tfcourse.train_mlp",
     "fast_mode": "tfcourse.settings",
+    "assert_shape": "tfcourse.shapes",
+    "make_sine_data": "tfcourse.sine",
+    "SineMLP": "tfcourse.sine",
+    "SineConfig": "tfcourse.train_sine",
+    "SineTrainer": "tfcourse.train_sine",
+    "train_sine": "tfcourse.train_sine",
 }
 
 __all__ = ["ConfigError", "DataError", "ShapeError", "TfcourseError", "__version__", *_LAZY]

@@ -28,6 +28,8 @@ from tfcourse.errors import TfcourseError
 # "train <what>" -> (module, config class, function(config) -> metrics dict)
 TRAINERS: dict[str, tuple[str, str, str]] = {
     "mlp": ("tfcourse.train_mlp", "MLPConfig", "train_mlp"),
+    "sine": ("tfcourse.train_sine", "SineConfig", "train_sine"),
+    "a2c": ("tfcourse.rl.trainer", "A2CConfig", "train_a2c"),
 }
 
 
@@ -82,6 +84,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from tfcourse.rl.evaluate import evaluate_run
+
+    report = evaluate_run(args.run_dir, episodes=args.episodes, gif=args.gif, seed=args.seed)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tfcourse`` parser (imports config modules, not TensorFlow-heavy code paths)."""
     parser = argparse.ArgumentParser(prog="tfcourse", description=__doc__.split("\n\n")[0])
@@ -98,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = train_sub.add_parser(what, help=(cls.__doc__ or "").splitlines()[0])
         add_dataclass_args(p, cls)
         p.set_defaults(handler=_cmd_train, config_cls=cls)
+
+    evaluate = sub.add_parser("eval", help="evaluate a trained agent greedily")
+    eval_sub = evaluate.add_subparsers(dest="what", required=True, metavar="MODEL")
+    a2c = eval_sub.add_parser("a2c", help="greedy episodes of a finished A2C run")
+    a2c.add_argument("run_dir", help="run directory written by 'tfcourse train a2c'")
+    a2c.add_argument("--episodes", type=int, default=100, help="greedy episodes (default: 100)")
+    a2c.add_argument("--gif", default=None, help="also save one greedy episode as this GIF")
+    a2c.add_argument("--seed", type=int, default=10_000, help="reset seed of the first episode")
+    a2c.set_defaults(handler=_cmd_eval)
     return parser
 
 

@@ -1,12 +1,32 @@
-"""What TensorFlow can run on here: versions, build, visible devices.
+"""What TensorFlow can run on here, and how to configure and use those devices.
 
-Safe on a CPU-only machine: GPU entries are simply empty lists.
+Safe on a CPU-only machine: GPU entries are simply empty lists, and GPU settings return a
+message saying they were not applied.
+
+Device *configuration* (memory growth, a memory cap, splitting a device into logical ones) must
+happen before TensorFlow initialises its devices, which it does the first time a tensor is
+created or a logical device is listed. Call these functions first, at the top of a script or
+notebook; called too late they raise :class:`DeviceConfigError` saying so. TF1 passed the same
+settings per session instead: ``tf.ConfigProto(gpu_options=tf.GPUOptions(allow_growth=True,
+per_process_gpu_memory_fraction=0.5))``; TF2 has no sessions, so they are process-wide.
 """
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from typing import Any
+
+from tfcourse.errors import ConfigError, TfcourseError
+
+TOO_LATE_FIX = (
+    "call this first, before any tensor is created (at the top of the script or notebook; "
+    "in Jupyter restart the kernel)"
+)
+
+
+class DeviceConfigError(TfcourseError, RuntimeError):
+    """Devices were configured after TensorFlow had initialised them."""
 
 
 def device_report() -> dict[str, Any]:
@@ -43,3 +63,126 @@ def format_report(report: dict[str, Any]) -> str:
         shown = ", ".join(value) if isinstance(value, list) else value
         lines.append(f"{key:<{width}}  {shown if shown != '' else '(none)'}")
     return "\n".join(lines)
+
+
+def _configure(what: str, apply: Callable[[], None]) -> None:
+    """Run one ``tf.config`` setter, turning TF's "too late" RuntimeError into ours."""
+    try:
+        apply()
+    except RuntimeError as exc:
+        raise DeviceConfigError(
+            f"{what}: TensorFlow has already initialised its devices ({exc}); {TOO_LATE_FIX}"
+        ) from None
+
+
+def list_devices() -> dict[str, list[str]]:
+    """Physical and logical device names, e.g. ``{"physical": ["CPU:0"], "logical": [...]}``.
+
+    Listing *logical* devices initialises them: configure devices before calling this.
+    """
+    import tensorflow as tf
+
+    return {
+        "physical": [
+            d.name.removeprefix("/physical_device:") for d in tf.config.list_physical_devices()
+        ],
+        "logical": [d.name.removeprefix("/device:") for d in tf.config.list_logical_devices()],
+    }
+
+
+def enable_memory_growth() -> str:
+    """Let every visible GPU allocate memory as needed instead of grabbing it all at start.
+
+    Returns:
+        What was done, e.g. ``"no GPU visible; memory growth not applied"``.
+
+    Raises:
+        DeviceConfigError: if TensorFlow already initialised its devices.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "no GPU visible; memory growth not applied"
+    for gpu in gpus:
+        _configure(
+            "enable_memory_growth", lambda g=gpu: tf.config.experimental.set_memory_growth(g, True)
+        )
+    return f"memory growth enabled on {len(gpus)} GPU(s)"
+
+
+def limit_gpu_memory(megabytes: int, gpu: int = 0) -> str:
+    """Cap what TensorFlow may allocate on one GPU (TF1: ``per_process_gpu_memory_fraction``).
+
+    TF1 took a fraction of the card; TF2 takes megabytes, e.g. half of a 16 GB card is
+    ``limit_gpu_memory(8192)``. The GPU then appears as one logical device with that limit.
+
+    Args:
+        megabytes: the cap, > 0.
+        gpu: index of the physical GPU.
+
+    Returns:
+        What was done (``"no GPU visible; memory limit not applied"`` on a CPU-only machine).
+
+    Raises:
+        ConfigError: for a non-positive cap or a GPU index that does not exist.
+        DeviceConfigError: if TensorFlow already initialised its devices.
+    """
+    import tensorflow as tf
+
+    if megabytes <= 0:
+        raise ConfigError(f"megabytes must be > 0, got {megabytes}")
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "no GPU visible; memory limit not applied"
+    if not 0 <= gpu < len(gpus):
+        raise ConfigError(f"gpu {gpu} does not exist; {len(gpus)} GPU(s) are visible")
+    config = [tf.config.LogicalDeviceConfiguration(memory_limit=int(megabytes))]
+    _configure(
+        "limit_gpu_memory", lambda: tf.config.set_logical_device_configuration(gpus[gpu], config)
+    )
+    return f"GPU:{gpu} limited to {int(megabytes)} MB"
+
+
+def split_cpu(n: int) -> list[str]:
+    """Split the CPU into ``n`` logical devices ``CPU:0`` ... ``CPU:n-1`` (they share the cores).
+
+    Handy to try device placement and multi-device strategies on a laptop.
+
+    Returns:
+        The logical CPU device names afterwards, e.g. ``["CPU:0", "CPU:1"]``.
+
+    Raises:
+        ConfigError: if ``n < 1``.
+        DeviceConfigError: if TensorFlow already initialised its devices differently.
+    """
+    import tensorflow as tf
+
+    if n < 1:
+        raise ConfigError(f"n must be >= 1, got {n}")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    config = [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+    _configure(f"split_cpu({n})", lambda: tf.config.set_logical_device_configuration(cpu, config))
+    return [d.name.removeprefix("/device:") for d in tf.config.list_logical_devices("CPU")]
+
+
+def run_on(device: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` with its ops placed on ``device`` (``"CPU:1"``, ``"/GPU:0"``, ...).
+
+    Unlike a bare ``with tf.device(...)``, which silently falls back to another device when the
+    named one does not exist, this checks the name first.
+
+    Raises:
+        ConfigError: if no logical device has that name, listing the ones that exist.
+    """
+    import tensorflow as tf
+
+    names = [d.name.removeprefix("/device:") for d in tf.config.list_logical_devices()]
+    wanted = device.removeprefix("/").removeprefix("device:").upper()
+    if wanted not in names:
+        raise ConfigError(
+            f"device {device!r} does not exist (logical devices: {', '.join(names)}); "
+            "split_cpu(n) creates CPU:1 ... CPU:n-1 if called first, before any tensor"
+        )
+    with tf.device(wanted):
+        return fn(*args)

@@ -89,3 +89,40 @@ def plot_misclassified(
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def plot_episode_returns(
+    steps: Sequence[int],
+    returns: Sequence[float],
+    window: int = 100,
+    target: float | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Episode returns against environment steps, with a running mean over ``window`` episodes.
+
+    Args:
+        steps: [episodes] env step at which each episode ended.
+        returns: [episodes] undiscounted episode returns.
+        window: running-mean width in episodes.
+        target: optional horizontal line (e.g. 475, CartPole-v1's "solved" level).
+        path: if given, also save the figure there as PNG.
+    """
+    steps, returns = np.asarray(steps), np.asarray(returns, dtype=np.float64)
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.subplots()
+    ax.plot(steps, returns, ".", ms=2, alpha=0.3, label="episode return")
+    if len(returns):
+        cumsum = np.cumsum(np.insert(returns, 0, 0.0))
+        ends = np.arange(1, len(returns) + 1)
+        starts = np.maximum(0, ends - window)
+        running = (cumsum[ends] - cumsum[starts]) / (ends - starts)
+        ax.plot(steps, running, lw=2, label=f"mean of last {window}")
+    if target is not None:
+        ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("return")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    if path is not None:
+        save_figure(fig, path)
+    return fig

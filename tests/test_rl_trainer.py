@@ -1,0 +1,133 @@
+"""A2C trainer: learns CartPole, writes its run directory, resumes, evaluates, refuses bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfcourse import summaries
+from tfcourse.cli import main
+from tfcourse.errors import ConfigError
+from tfcourse.rl.config import A2CConfig
+from tfcourse.rl.evaluate import evaluate_greedy
+from tfcourse.rl.trainer import A2CTrainer, train_a2c
+
+
+def config(tmp_path, **kw) -> A2CConfig:
+    kw = {"logdir": str(tmp_path / "runs"), "progress": False, "eval_episodes": 20, **kw}
+    return A2CConfig(**kw)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """40k steps of the fast preset: enough to beat a random policy by a wide margin."""
+    tmp = tmp_path_factory.mktemp("a2c")
+    return train_a2c(config(tmp, total_steps=40_000, seed=1))
+
+
+def test_short_run_clearly_beats_a_random_policy(trained):
+    metrics = trained
+
+    class Random:
+        rng = np.random.default_rng(0)
+
+        def greedy_actions(self, obs):
+            return self.rng.integers(0, 2, len(obs))
+
+    random_mean = evaluate_greedy(Random(), "CartPole-v1", episodes=50).mean()
+    assert random_mean < 30  # CartPole's random policy survives about 22 steps
+    assert metrics["mean_return"] > 4 * random_mean
+    assert metrics["steps_completed"] == (40_000 // 256) * 256
+    assert metrics["episodes"] > 100
+
+
+def test_run_dir_has_model_metrics_figures_and_gif(trained):
+    metrics = trained
+    run = Path(metrics["run_dir"])
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved["mean_return"] == pytest.approx(metrics["mean_return"])
+    assert json.loads((run / "config.json").read_text())["n_envs"] == 16
+    assert (run / "model.keras").is_file()
+    assert (run / "episode_returns.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run / "episode.gif").read_bytes()[:6] == b"GIF89a"
+    assert metrics["gif_return"] >= 1
+
+
+def test_tensorboard_tags_are_written(trained):
+    scalars = summaries.read_scalars(trained["run_dir"])
+    for tag in ("charts/episodic_return", "charts/episodic_length", "charts/sps",
+                "losses/critic", "losses/actor", "losses/entropy", "losses/total",
+                "charts/eval_mean_return"):  # fmt: skip
+        assert scalars.get(tag), tag
+    entropies = [v for _, v in scalars["losses/entropy"]]
+    assert 0 < entropies[-1] <= np.log(2) + 1e-6  # entropy of a two-action policy
+
+
+def test_eval_cli_reloads_the_saved_model(trained, tmp_path, capsys):
+    run_dir = trained["run_dir"]
+    gif = tmp_path / "eval.gif"
+    assert main(["eval", "a2c", run_dir, "--episodes", "5", "--gif", str(gif)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["episodes"] == 5 and report["env"] == "CartPole-v1"
+    assert report["min_return"] <= report["mean_return"] <= report["max_return"]
+    assert gif.read_bytes()[:6] == b"GIF89a"
+
+
+def test_eval_cli_on_a_non_run_exits_2(tmp_path, capsys):
+    assert main(["eval", "a2c", str(tmp_path)]) == 2
+    assert "not a finished A2C run" in capsys.readouterr().err
+
+
+def test_resume_continues_the_step_counter(tmp_path):
+    first = train_a2c(config(tmp_path, total_steps=1024, eval_episodes=0, gif=False))
+    resumed = A2CTrainer(
+        config(tmp_path, total_steps=2048, resume=True, eval_episodes=0, gif=False)
+    )
+    assert resumed.restored_from is not None
+    assert int(resumed.global_step.numpy()) == 1024
+    metrics = resumed.train()
+    assert metrics["steps_completed"] == 2048
+    assert metrics["run_dir"] == first["run_dir"]
+
+
+def test_tutorial_preset_runs_one_env_with_64_step_batches(tmp_path):
+    trainer = A2CTrainer(
+        config(tmp_path, preset="tutorial", total_steps=640, eval_episodes=0, gif=False)
+    )
+    cfg = trainer.config
+    assert (cfg.n_envs, cfg.n_steps, cfg.gamma, cfg.optimizer, cfg.actor_reduction) == (
+        1, 64, 0.95, "adam", "sum"
+    )  # fmt: skip
+    assert trainer.train()["steps_completed"] == 640
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (dict(env="CartPole-v7"), "unknown environment 'CartPole-v7'"),
+        (dict(n_envs=0), "n-envs must be >= 1"),
+        (dict(gamma=1.5), r"gamma must be in \[0, 1\]"),
+        (dict(total_steps=10), "total-steps must be >= n-envs \\* n-steps = 256"),
+        (dict(preset="slow"), "unknown preset 'slow'"),
+    ],
+)
+def test_bad_settings_are_config_errors(overrides, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        config(tmp_path, **overrides).resolved()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--env", "Pendulum-v1"], "Pendulum-v1 has a Box action space"),
+        (["--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
+        (["--n-envs", "-2"], "n-envs must be >= 1, got -2"),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(argv, message, tmp_path, capsys):
+    assert main(["train", "a2c", "--logdir", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,232 @@
+"""The A2C network (one trunk, a value head and a policy head) and its three losses.
+
+The loss minimised is ``total = actor + critic - entropy_coef * mean(entropy)``, each term a
+plain function of explicit tensors. The critic's weight lives in one place only,
+:func:`critic_loss`'s ``coef`` (default 0.5, the tutorial's ``CRITIC_LOSS_WEIGHT``);
+:func:`total_loss` passes its ``critic_coef`` on and adds the result unchanged.
+
+Acting is compiled: :meth:`ActorCritic.action_value` and :meth:`ActorCritic.greedy_actions`
+cast observations to float32 in Python, then run a ``tf.function`` whose input signature is
+fixed to ``[None, None] float32``: one trace per method whatever the batch size or dtype (see
+:meth:`ActorCritic.tracing_counts`). Sampling happens inside the graph: with a global seed set,
+every *eager* call of a seeded random op builds a new kernel that is never freed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.rl.returns import _check_same
+
+CRITIC_COEF = 0.5  # the tutorial's CRITIC_LOSS_WEIGHT
+ENTROPY_COEF = 0.05  # the tutorial's ENTROPY_LOSS_WEIGHT
+REDUCTIONS = ("sum", "mean")
+_OBS_SPEC = (tf.TensorSpec([None, None], tf.float32, name="obs"),)
+
+
+@keras.saving.register_keras_serializable(package="tfcourse")
+class ActorCritic(keras.Model):
+    """Shared ReLU trunk with a state-value head ``V(s)`` and a policy-logits head.
+
+    Args:
+        n_actions: number of discrete actions (2 for CartPole).
+        hidden: widths of the shared Dense ReLU layers (He-normal initialised).
+        **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...).
+
+    Attributes:
+        obs_dim: observation width, set when the model is built (None before).
+    """
+
+    def __init__(self, n_actions: int, hidden: Sequence[int] = (64, 64), **kwargs) -> None:
+        super().__init__(**kwargs)
+        hidden = tuple(int(h) for h in hidden)
+        if int(n_actions) < 1 or any(h < 1 for h in hidden):
+            raise ConfigError(
+                f"ActorCritic needs n_actions >= 1 and positive hidden widths, got "
+                f"n_actions={n_actions}, hidden={list(hidden)}"
+            )
+        self.n_actions, self.hidden, self.obs_dim = int(n_actions), hidden, None
+        self.trunk = [
+            keras.layers.Dense(
+                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}"
+            )
+            for i, h in enumerate(hidden, 1)
+        ]
+        self.value_head = keras.layers.Dense(1, name="value")
+        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits")
+        self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
+        self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
+
+    def build(self, input_shape) -> None:
+        """Create every weight for observations of shape ``[batch, obs_dim]``."""
+        obs_dim = tuple(input_shape)[-1]
+        if obs_dim is None:
+            raise ShapeError("ActorCritic needs a known observation width to build its weights")
+        shape = (None, int(obs_dim))
+        for layer in self.trunk:
+            layer.build(shape)
+            shape = (None, layer.units)
+        self.value_head.build(shape)
+        self.policy_head.build(shape)
+        self.obs_dim = int(obs_dim)
+        self.built = True
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Forward pass: obs [batch, obs_dim] (cast to float32) to
+        ``(values [batch], logits [batch, n_actions])``, both float32."""
+        x = tf.cast(obs, tf.float32)
+        for layer in self.trunk:
+            x = layer(x)
+        return tf.squeeze(self.value_head(x), axis=-1), self.policy_head(x)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n_actions": self.n_actions, "hidden": list(self.hidden)}
+
+    def _sample(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        values, logits = self(obs)
+        return tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0], values
+
+    def _greedy(self, obs: tf.Tensor) -> tf.Tensor:
+        return tf.argmax(self(obs)[1], axis=-1, output_type=tf.int32)
+
+    def _prepare(self, obs) -> tf.Tensor | np.ndarray:
+        """Cast to float32 and check the shape once, in Python, before the compiled call."""
+        if isinstance(obs, tf.Tensor):
+            obs = obs if obs.dtype == tf.float32 else tf.cast(obs, tf.float32)
+        else:
+            obs = np.asarray(obs, dtype=np.float32)
+        if len(obs.shape) != 2:
+            raise ShapeError(
+                f"observations must be [batch, obs_dim], got shape {list(obs.shape)}; "
+                "add a batch axis with obs[None] for a single observation"
+            )
+        if not self.built:
+            self.build(obs.shape)
+        if obs.shape[-1] not in (None, self.obs_dim):
+            raise ShapeError(
+                f"this model was built for observations of width {self.obs_dim}, "
+                f"got shape {list(obs.shape)}"
+            )
+        return obs
+
+    def action_value(self, obs) -> tuple[tf.Tensor, tf.Tensor]:
+        """Sample one action per row from ``softmax(logits)``; return ``V(s)`` too.
+
+        obs [batch, obs_dim] (any real dtype) to ``(actions [batch] int32, values [batch])``.
+        """
+        return self._action_value_fn(self._prepare(obs))
+
+    def greedy_actions(self, obs) -> tf.Tensor:
+        """The most probable action per row (``argmax`` of the logits): [batch] int32."""
+        return self._greedy_fn(self._prepare(obs))
+
+    def tracing_counts(self) -> dict[str, int]:
+        """How many graphs each compiled method has traced (1 each after first use)."""
+        return {
+            "action_value": self._action_value_fn.experimental_get_tracing_count(),
+            "greedy_actions": self._greedy_fn.experimental_get_tracing_count(),
+        }
+
+
+def build_model(obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64)) -> ActorCritic:
+    """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim])."""
+    if int(obs_dim) < 1:
+        raise ConfigError(f"obs_dim must be a positive integer, got {obs_dim}")
+    model = ActorCritic(n_actions, hidden)
+    model(np.zeros((1, int(obs_dim)), np.float32))
+    return model
+
+
+def critic_loss(returns, values, coef: float = CRITIC_COEF) -> tf.Tensor:
+    """Weighted mean squared error ``coef * mean((returns - values)**2)``, a float32 scalar.
+
+    The default ``coef = 0.5`` is the tutorial's ``CRITIC_LOSS_WEIGHT``: its ``critic_loss``
+    multiplies the MSE by it too. ``returns`` are targets: no gradient flows into them.
+
+    Args:
+        returns: [batch] (or [T, n_envs]) bootstrapped discounted returns.
+        values: same shape, the critic's predictions.
+        coef: weight of the critic's term in the total loss.
+    """
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    values = tf.cast(values, tf.float32)
+    _check_same("returns", returns, values=values)
+    return coef * tf.reduce_mean(tf.square(returns - values))
+
+
+def actor_loss(logits, actions, advantages, reduction: str = "sum") -> tf.Tensor:
+    """Policy-gradient loss ``-Σ_t log π(a_t|s_t) · A_t`` (or its mean), a float32 scalar.
+
+    ``-log π(a|s)`` is the sparse softmax cross-entropy of the logits with the taken action as
+    label, so this is the tutorial's ``SparseCategoricalCrossentropy(from_logits=True)`` with the
+    advantages as ``sample_weight``. The advantages are constants (``tf.stop_gradient``): only
+    the policy is pushed, not the critic through them.
+
+    Args:
+        logits: [batch, n_actions].
+        actions: [batch] integer actions taken (floats are cast).
+        advantages: [batch].
+        reduction: ``"sum"`` (the tutorial's) or ``"mean"`` (sum / batch).
+    """
+    if reduction not in REDUCTIONS:
+        raise ConfigError(f"unknown reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+    logits = tf.cast(logits, tf.float32)
+    actions = tf.cast(actions, tf.int32)
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    _check_same("actions", actions, advantages=advantages, **{"logits[..., 0]": logits[..., 0]})
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
+    weighted = neg_log_pi * advantages
+    return tf.reduce_sum(weighted) if reduction == "sum" else tf.reduce_mean(weighted)
+
+
+def entropy(logits) -> tf.Tensor:
+    """Entropy ``H(p) = -Σ_a p_a log p_a`` of ``p = softmax(logits)``, per row: [batch].
+
+    Computed from ``log_softmax`` so that tiny probabilities do not give ``0 * log 0 = nan``.
+    The tutorial gets the same number as ``categorical_crossentropy(probs, probs)``: the
+    cross-entropy of ``q`` against ``p`` is ``CE(q, p) = -Σ_a q_a log p_a``, and with ``q = p``
+    that is exactly ``-Σ_a p_a log p_a = H(p)``.
+    """
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1)
+
+
+def total_loss(
+    logits,
+    values,
+    actions,
+    returns,
+    advantages,
+    *,
+    critic_coef: float = CRITIC_COEF,
+    entropy_coef: float = ENTROPY_COEF,
+    reduction: str = "sum",
+) -> dict[str, tf.Tensor]:
+    """The A2C loss ``total = actor + critic - entropy_coef * mean(entropy)``.
+
+    ``critic`` is ``critic_loss(returns, values, coef=critic_coef)``, already weighted; the
+    actor's weight is 1 (the tutorial's ``ACTOR_LOSS_WEIGHT``). Subtracting the entropy rewards
+    a less certain policy, which keeps the agent exploring.
+
+    Args:
+        logits: [batch, n_actions]; values, actions, returns, advantages: [batch].
+        critic_coef: weight of the squared error (default 0.5, as in the tutorial).
+        entropy_coef: weight of the entropy bonus (default 0.05, as in the tutorial).
+        reduction: of the actor term, ``"sum"`` (tutorial) or ``"mean"``.
+
+    Returns:
+        ``{"total", "actor", "critic", "entropy"}`` scalars; ``"entropy"`` is the batch mean.
+    """
+    for name, coef in (("critic_coef", critic_coef), ("entropy_coef", entropy_coef)):
+        if isinstance(coef, (int, float)) and coef < 0:
+            raise ConfigError(f"{name} must be >= 0, got {coef}")
+    actor = actor_loss(logits, actions, advantages, reduction=reduction)
+    critic = critic_loss(returns, values, coef=critic_coef)
+    mean_entropy = tf.reduce_mean(entropy(logits))
+    total = actor + critic - entropy_coef * mean_entropy
+    return {"total": total, "actor": actor, "critic": critic, "entropy": mean_entropy}

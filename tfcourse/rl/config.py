@@ -1,0 +1,78 @@
+"""Settings of an A2C run, with two presets: ``fast`` (tuned) and ``tutorial`` (as written)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from tfcourse.errors import ConfigError
+from tfcourse.rl.rollout import check_env_id
+
+PRESETS = {
+    # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic
+    "fast": dict(n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop", lr=2.5e-3,
+                 max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.01, actor_reduction="mean",
+                 total_steps=300_000),
+    # tutorial 2 as written: one env, 64-step batches, gamma 0.95, Adam, summed actor loss
+    "tutorial": dict(n_envs=1, n_steps=64, gamma=0.95, lam=1.0, optimizer="adam", lr=1e-3,
+                     max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05, actor_reduction="sum",
+                     total_steps=100_000),
+}  # fmt: skip
+
+
+@dataclass
+class A2CConfig:
+    """Every setting of an A2C run (saved as ``config.json``; each field is a CLI flag)."""
+
+    env: str = field(default="CartPole-v1", metadata={"help": "gymnasium id (discrete actions)"})
+    preset: str = field(default="fast", metadata={"help": "fast (tuned) or tutorial"})
+    n_envs: int | None = field(default=None, metadata={"help": "parallel envs (preset)"})
+    n_steps: int | None = field(default=None, metadata={"help": "rollout length T (preset)"})
+    total_steps: int | None = field(default=None, metadata={"help": "env steps to train"})
+    gamma: float | None = field(default=None, metadata={"help": "discount factor (preset)"})
+    lam: float | None = field(default=None, metadata={"help": "GAE lambda, 1 = n-step returns"})
+    optimizer: str | None = field(default=None, metadata={"help": "rmsprop or adam (preset)"})
+    lr: float | None = field(default=None, metadata={"help": "learning rate (preset)"})
+    max_grad_norm: float | None = field(default=None, metadata={"help": "clip, 0 = off"})
+    reward_scale: float | None = field(default=None, metadata={"help": "reward multiplier"})
+    entropy_coef: float | None = field(default=None, metadata={"help": "entropy bonus weight"})
+    actor_reduction: str | None = field(default=None, metadata={"help": "sum or mean"})
+    normalize_advantages: bool = field(default=False, metadata={"help": "per-batch z-score"})
+    seed: int = field(default=1, metadata={"help": "seed for envs, init and sampling"})
+    target_return: float = field(default=475.0, metadata={"help": "solved: mean of last 100"})
+    stop_when_solved: bool = field(default=False, metadata={"help": "stop at target_return"})
+    eval_episodes: int = field(default=100, metadata={"help": "greedy episodes at the end"})
+    gif: bool = field(default=True, metadata={"help": "save a GIF of one greedy episode"})
+    jit: bool = field(default=True, metadata={"help": "XLA-compile the update"})
+    logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
+    name: str = field(default="a2c", metadata={"help": "run name prefix"})
+    resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
+    progress: bool = field(default=True, metadata={"help": "show a tqdm progress bar"})
+
+    def resolved(self) -> A2CConfig:
+        """Validate every field and fill the ``None`` ones from the preset."""
+        if self.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {self.preset!r}; choose fast or tutorial")
+        cfg = dataclasses.replace(
+            self, **{k: v for k, v in PRESETS[self.preset].items() if getattr(self, k) is None}
+        )
+        check_env_id(cfg.env)
+        checks = [
+            (cfg.n_envs >= 1, f"n-envs must be >= 1, got {cfg.n_envs}"),
+            (cfg.n_steps >= 1, f"n-steps must be >= 1, got {cfg.n_steps}"),
+            (cfg.total_steps >= cfg.n_envs * cfg.n_steps,
+             f"total-steps must be >= n-envs * n-steps = {cfg.n_envs * cfg.n_steps}"),
+            (0 <= cfg.gamma <= 1, f"gamma must be in [0, 1], got {cfg.gamma}"),
+            (0 <= cfg.lam <= 1, f"lam must be in [0, 1], got {cfg.lam}"),
+            (cfg.optimizer in ("rmsprop", "adam"), "optimizer must be rmsprop or adam"),
+            (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
+            (cfg.max_grad_norm >= 0, "max-grad-norm must be >= 0 (0 = no clipping)"),
+            (cfg.reward_scale > 0, "reward-scale must be > 0"),
+            (cfg.entropy_coef >= 0, "entropy-coef must be >= 0"),
+            (cfg.actor_reduction in ("sum", "mean"), "actor-reduction must be sum or mean"),
+            (cfg.eval_episodes >= 0, "eval-episodes must be >= 0"),
+        ]  # fmt: skip
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        return cfg
