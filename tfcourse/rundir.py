@@ -116,6 +116,39 @@ def latest_run_dir(logdir: str | os.PathLike, name: str) -> Path | None:
     return max(runs, key=lambda p: (p / CONFIG_FILE).stat().st_mtime, default=None)
 
 
+def open_run_dir(config: Any, must_match: tuple[str, ...] = ()) -> Path:
+    """The run directory of a trainer: a new one, or with ``config.resume`` the latest one.
+
+    ``config`` needs ``logdir``, ``name``, ``seed`` and ``resume``; its ``config.json`` is
+    (re)written atomically.
+
+    Args:
+        config: the trainer's resolved config dataclass.
+        must_match: fields that must equal the resumed run's saved values (e.g. the model size).
+
+    Raises:
+        ConfigError: nothing to resume, or a ``must_match`` field differs from the saved run.
+    """
+    if not config.resume:
+        run = new_run_dir(config.logdir, config.name, config.seed)
+    else:
+        run = latest_run_dir(config.logdir, config.name)
+        if run is None:
+            raise ConfigError(
+                f"--resume: no run named {config.name!r} in {config.logdir!r}; "
+                "start one without --resume"
+            )
+        saved = load_json(run / CONFIG_FILE)
+        for key in must_match:
+            if saved.get(key) != getattr(config, key):
+                raise ConfigError(
+                    f"--resume: {key} was {saved.get(key)!r} in {run}, "
+                    f"not {getattr(config, key)!r}; use the original value"
+                )
+    atomic_write_json(run / CONFIG_FILE, config)
+    return run
+
+
 def load_json(path: str | os.PathLike) -> dict[str, Any]:
     """Read a JSON file written by :func:`atomic_write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -29,6 +28,7 @@ from tfcourse.batching import shuffled_batches
 from tfcourse.data import DATASETS, flatten_images, load_dataset, scale_images
 from tfcourse.errors import ConfigError
 from tfcourse.mlp import INITS, MLP, accuracy, check_classification_data, loss_fn
+from tfcourse.presets import apply_preset, require
 
 FASHION_CLASSES = (
     "T-shirt",
@@ -42,6 +42,7 @@ FASHION_CLASSES = (
     "Bag",
     "Boot",
 )
+RESUME_MUST_MATCH = ("dataset", "hidden", "init", "batch_size", "train_samples")
 PRESETS = {
     # the tuned default: He init, a larger Adam step that decays to zero, mild label smoothing
     "fast": dict(init="he", lr=2e-3, lr_schedule="cosine", label_smoothing=0.1, sampling="epoch"),
@@ -78,11 +79,7 @@ class MLPConfig:
 
     def resolved(self) -> MLPConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
-        if self.preset not in PRESETS:
-            raise ConfigError(f"unknown preset {self.preset!r}; choose fast or tutorial")
-        cfg = dataclasses.replace(
-            self, **{k: v for k, v in PRESETS[self.preset].items() if getattr(self, k) is None}
-        )
+        cfg = apply_preset(self, PRESETS)
         checks = [
             (
                 cfg.dataset in DATASETS,
@@ -99,9 +96,7 @@ class MLPConfig:
             (cfg.train_samples >= 0, "train-samples must be >= 0 (0 = all)"),
             (cfg.steps_per_execution >= 1, "steps-per-execution must be >= 1"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        require(checks)
         return cfg
 
 
@@ -149,7 +144,7 @@ class MLPTrainer:
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
 
-        self.run_dir = self._open_run_dir()
+        self.run_dir = rundir.open_run_dir(cfg, must_match=RESUME_MUST_MATCH)
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -162,27 +157,6 @@ class MLPTrainer:
         self._train_steps = tf.function(self._steps, jit_compile=cfg.jit)
         self._train_epoch = tf.function(self._epoch)
         self._evaluate = tf.function(self._eval)
-
-    def _open_run_dir(self) -> Path:
-        cfg = self.config
-        if cfg.resume:
-            run = rundir.latest_run_dir(cfg.logdir, cfg.name)
-            if run is None:
-                raise ConfigError(
-                    f"--resume: no run named {cfg.name!r} in {cfg.logdir!r}; "
-                    "start one without --resume"
-                )
-            saved = rundir.load_json(run / rundir.CONFIG_FILE)
-            for key in ("dataset", "hidden", "init", "batch_size", "train_samples"):
-                if saved.get(key) != getattr(cfg, key):
-                    raise ConfigError(
-                        f"--resume: {key} was {saved.get(key)!r} in {run}, "
-                        f"not {getattr(cfg, key)!r}; use the original value"
-                    )
-        else:
-            run = rundir.new_run_dir(cfg.logdir, cfg.name, cfg.seed)
-        rundir.atomic_write_json(run / rundir.CONFIG_FILE, cfg)
-        return run
 
     def _steps(self, xs: tf.Tensor, ys: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Consecutive Adam steps, one per batch (unrolled: k is static).

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
-from tfcourse.errors import ConfigError
+from tfcourse.presets import apply_preset, require
 from tfcourse.rl.rollout import check_env_id
 
 PRESETS = {
@@ -51,11 +50,7 @@ class A2CConfig:
 
     def resolved(self) -> A2CConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
-        if self.preset not in PRESETS:
-            raise ConfigError(f"unknown preset {self.preset!r}; choose fast or tutorial")
-        cfg = dataclasses.replace(
-            self, **{k: v for k, v in PRESETS[self.preset].items() if getattr(self, k) is None}
-        )
+        cfg = apply_preset(self, PRESETS)
         check_env_id(cfg.env)
         checks = [
             (cfg.n_envs >= 1, f"n-envs must be >= 1, got {cfg.n_envs}"),
@@ -72,7 +67,5 @@ class A2CConfig:
             (cfg.actor_reduction in ("sum", "mean"), "actor-reduction must be sum or mean"),
             (cfg.eval_episodes >= 0, "eval-episodes must be >= 0"),
         ]  # fmt: skip
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        require(checks)
         return cfg

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -21,7 +20,6 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from tfcourse import checkpoints, plots, rundir, summaries
-from tfcourse.errors import ConfigError
 from tfcourse.rl import returns as R
 from tfcourse.rl.a2c import build_model, total_loss
 from tfcourse.rl.config import A2CConfig
@@ -50,7 +48,7 @@ class A2CTrainer:
             self.optimizer = keras.optimizers.Adam(lr)
         self.optimizer.build(self.model.trainable_variables)
         self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.run_dir = self._open_run_dir()
+        self.run_dir = rundir.open_run_dir(cfg, must_match=("env",))
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir, model=self.model, optimizer=self.optimizer, global_step=self.global_step
         )
@@ -60,23 +58,6 @@ class A2CTrainer:
         self.history: tuple[list[int], list[float]] = ([], [])  # (end step, return) per episode
         self._update = tf.function(self._update_fn, jit_compile=cfg.jit)
         self._values = tf.function(lambda obs: self.model(obs)[0], reduce_retracing=True)
-
-    def _open_run_dir(self) -> Path:
-        cfg = self.config
-        if not cfg.resume:
-            run = rundir.new_run_dir(cfg.logdir, cfg.name, cfg.seed)
-        else:
-            run = rundir.latest_run_dir(cfg.logdir, cfg.name)
-            if run is None:
-                raise ConfigError(
-                    f"--resume: no run named {cfg.name!r} in {cfg.logdir!r}; "
-                    "start one without --resume"
-                )
-            saved = rundir.load_json(run / rundir.CONFIG_FILE)
-            if saved.get("env") != cfg.env:
-                raise ConfigError(f"--resume: {run} trained {saved.get('env')}, not {cfg.env}")
-        rundir.atomic_write_json(run / rundir.CONFIG_FILE, cfg)
-        return run
 
     def _update_fn(self, obs, actions, rewards, dones, truncations, final_values, last_obs):
         """One A2C step on a rollout (shapes in :class:`~tfcourse.rl.rollout.Rollout`)."""
