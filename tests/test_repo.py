@@ -51,3 +51,10 @@ def test_ruff_is_clean():
         ["ruff", "check", "."], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_every_lazy_public_name_resolves():
+    import tfcourse
+
+    for name in tfcourse.__all__:
+        assert getattr(tfcourse, name) is not None, name

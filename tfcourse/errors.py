@@ -12,6 +12,11 @@ from __future__ import annotations
 class TfcourseError(Exception):
     """A problem the user can fix; the message names the problem and the fix."""
 
+    # AutoGraph re-raises an error from inside a tf.function with its own type only when the
+    # type's __init__ is Exception.__init__ (else it becomes a StagingError); the subclasses
+    # below also inherit ValueError, whose __init__ would otherwise win in the MRO.
+    __init__ = Exception.__init__
+
 
 class DataError(TfcourseError):
     """A data set could not be found, read or validated."""

@@ -66,7 +66,9 @@ class SineMLP(tf.Module):
         biases: ``[b0, b1, ...]``, ``b{i}`` of shape [sizes[i+1]], zeros at first.
     """
 
-    def __init__(self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name=None) -> None:
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) <= 0:

@@ -6,6 +6,11 @@ the batch indices for the chunk come from a ``tf.random.Generator`` (sampling wi
 as in the tutorial) and the steps run in a ``for i in tf.range(n)`` graph loop, compiled with
 XLA. After each chunk (the tutorial's "print every 1000 steps") the trainer logs to
 TensorBoard, prints a line and saves a checkpoint.
+
+Two presets: ``tutorial`` is the review as written (Adam at 0.001, constant), which after
+10,000 steps is still improving (plain MSE 0.003-0.004; the review printed the half MSE,
+0.002). ``fast``, the default, starts Adam at 0.02 and decays it to 0 along a cosine, reaching
+0.0025-0.0028, near the noise floor of 0.05² = 0.0025, in the same 10,000 steps.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -22,14 +26,16 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from tfcourse import checkpoints, plots, rundir, summaries
-from tfcourse.errors import ConfigError
+from tfcourse.presets import apply_preset, require
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
 
 MSE_TARGET = 0.003  # plain MSE; the noise alone contributes 0.05² = 0.0025
+RESUME_MUST_MATCH = ("hidden", "depth", "batch_size", "n_points", "noise", "seed")
 PRESETS = {
     # default: a larger Adam step that decays to 0 along a cosine; plain MSE 0.0025-0.0028
+    # after 10,000 steps (16 seeds)
     "fast": dict(lr=2e-2, lr_schedule="cosine"),
-    # the review exactly: Adam(1e-3); its printed 0.002 is 0.5·MSE, i.e. plain MSE about 0.004
+    # the review exactly: Adam(1e-3); its printed 0.002 is 0.5·MSE; plain MSE 0.003-0.004
     "tutorial": dict(lr=1e-3, lr_schedule="constant"),
 }
 
@@ -79,11 +85,7 @@ class SineConfig:
 
     def resolved(self) -> SineConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
-        if self.preset not in PRESETS:
-            raise ConfigError(f"unknown preset {self.preset!r}; choose fast or tutorial")
-        cfg = dataclasses.replace(
-            self, **{k: v for k, v in PRESETS[self.preset].items() if getattr(self, k) is None}
-        )
+        cfg = apply_preset(self, PRESETS)
         checks = [
             (cfg.steps >= 1, f"steps must be >= 1, got {cfg.steps}"),
             (cfg.batch_size >= 1, f"batch-size must be >= 1, got {cfg.batch_size}"),
@@ -98,9 +100,7 @@ class SineConfig:
             (cfg.n_points >= 1, f"n-points must be >= 1, got {cfg.n_points}"),
             (cfg.noise >= 0, f"noise must be >= 0, got {cfg.noise}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        require(checks)
         return cfg
 
     @property
@@ -130,7 +130,7 @@ class SineTrainer:
         self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.generator = batch_generator(cfg.seed)
-        self.run_dir = self._open_run_dir()
+        self.run_dir = rundir.open_run_dir(cfg, must_match=RESUME_MUST_MATCH)
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -142,27 +142,6 @@ class SineTrainer:
         self.writer = summaries.create_writer(self.run_dir)
         self._run_chunk = tf.function(self._chunk, jit_compile=cfg.jit)
         self._evaluate = tf.function(self._eval)
-
-    def _open_run_dir(self) -> Path:
-        cfg = self.config
-        if not cfg.resume:
-            run = rundir.new_run_dir(cfg.logdir, cfg.name, cfg.seed)
-        else:
-            run = rundir.latest_run_dir(cfg.logdir, cfg.name)
-            if run is None:
-                raise ConfigError(
-                    f"--resume: no run named {cfg.name!r} in {cfg.logdir!r}; "
-                    "start one without --resume"
-                )
-            saved = rundir.load_json(run / rundir.CONFIG_FILE)
-            for key in ("hidden", "depth", "batch_size", "n_points", "noise", "seed"):
-                if saved.get(key) != getattr(cfg, key):
-                    raise ConfigError(
-                        f"--resume: {key} was {saved.get(key)!r} in {run}, "
-                        f"not {getattr(cfg, key)!r}; use the original value"
-                    )
-        rundir.atomic_write_json(run / rundir.CONFIG_FILE, cfg)
-        return run
 
     def _chunk(self, n: tf.Tensor) -> tf.Tensor:
         """``n`` Adam steps on batches drawn with replacement; returns their mean loss.
