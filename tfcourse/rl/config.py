@@ -8,14 +8,15 @@ from tfcourse.presets import apply_preset, require
 from tfcourse.rl.rollout import check_env_id
 
 PRESETS = {
-    # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic
-    "fast": dict(n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop", lr=2.5e-3,
-                 max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.01, actor_reduction="mean",
-                 total_steps=300_000),
+    # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic,
+    # no entropy bonus (chosen by a sweep over seeds 1-5, checked on seeds 6-10; see README)
+    "fast": dict(n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop", lr=5e-3,
+                 max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.0, actor_reduction="mean",
+                 total_steps=300_000, anneal_lr=False),
     # tutorial 2 as written: one env, 64-step batches, gamma 0.95, Adam, summed actor loss
     "tutorial": dict(n_envs=1, n_steps=64, gamma=0.95, lam=1.0, optimizer="adam", lr=1e-3,
                      max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05, actor_reduction="sum",
-                     total_steps=100_000),
+                     total_steps=100_000, anneal_lr=False),
 }  # fmt: skip
 
 
@@ -36,6 +37,7 @@ class A2CConfig:
     reward_scale: float | None = field(default=None, metadata={"help": "reward multiplier"})
     entropy_coef: float | None = field(default=None, metadata={"help": "entropy bonus weight"})
     actor_reduction: str | None = field(default=None, metadata={"help": "sum or mean"})
+    anneal_lr: bool | None = field(default=None, metadata={"help": "decay lr linearly to 0"})
     normalize_advantages: bool = field(default=False, metadata={"help": "per-batch z-score"})
     seed: int = field(default=1, metadata={"help": "seed for envs, init and sampling"})
     target_return: float = field(default=475.0, metadata={"help": "solved: mean of last 100"})

@@ -42,6 +42,8 @@ class A2CTrainer:
         self.model = build_model(obs_dim, int(self.envs.single_action_space.n))
         self.n_updates = cfg.total_steps // (cfg.n_envs * cfg.n_steps)
         lr = cfg.lr
+        if cfg.anneal_lr:  # linear decay to 0 over the whole run (optimizer.iterations = updates)
+            lr = keras.optimizers.schedules.PolynomialDecay(cfg.lr, self.n_updates, 0.0)
         if cfg.optimizer == "rmsprop":
             self.optimizer = keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-5)
         else:
