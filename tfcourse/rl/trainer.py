@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -97,8 +98,15 @@ class A2CTrainer:
     def _value(self, obs: np.ndarray) -> np.ndarray:
         return self._values(obs).numpy()
 
-    def train(self) -> dict[str, Any]:
-        """Train until ``total_steps`` env steps (or the target, with ``stop_when_solved``)."""
+    def train(
+        self, on_update: Callable[[int, dict[str, Any]], None] | None = None
+    ) -> dict[str, Any]:
+        """Train until ``total_steps`` env steps (or the target, with ``stop_when_solved``).
+
+        Args:
+            on_update: called after every update with the env step count and the losses
+                (e.g. to time steady-state speed or sample memory, as scripts/bench_a2c.py does).
+        """
         cfg = self.config
         obs, _ = self.envs.reset(seed=cfg.seed + int(self.global_step.numpy()))
         obs = obs.astype(np.float32)
@@ -123,6 +131,8 @@ class A2CTrainer:
             obs = rollout.last_obs
             losses = self._update(*(tf.constant(v) for v in dataclasses.astuple(rollout)))
             step = int(self.global_step.numpy())
+            if on_update is not None:
+                on_update(step, losses)
             bar.update(batch)
             returns, lengths = self.stats.drain()
             self.history[0].extend([step] * len(returns))
