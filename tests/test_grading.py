@@ -1,0 +1,220 @@
+"""The grader survives wrong and hostile submissions and always reports a valid result.
+
+Every case grades a file from ``tests/grading_fixtures/submissions`` against the numpy-only
+``toy`` assignment (max 6 points: add 1+1, mean_square 2, scale 1+1) and checks the exact
+score and the message a student would read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tfcourse.grading.assignment import load
+from tfcourse.grading.errors import SubmissionError
+from tfcourse.grading.markers import strip_solutions
+from tfcourse.grading.runner import format_report, grade, write_results
+
+FIXTURES = Path(__file__).parent / "grading_fixtures"
+SUBMISSIONS = FIXTURES / "submissions"
+TOY = load("toy", FIXTURES)
+
+
+def _scores(results: dict) -> dict[str, float]:
+    return {t["name"].split(":")[1].split("(")[0].strip(): t["score"] for t in results["tests"]}
+
+
+def _output(results: dict, test: str) -> str:
+    return next(t["output"] for t in results["tests"] if f" {test} " in t["name"])
+
+
+def _grade(name: str, **kwargs) -> dict:
+    return grade(SUBMISSIONS / name, TOY, **kwargs)
+
+
+def test_toy_assignment_is_parsed_with_points_and_visibility():
+    assert TOY.exercises == ("add", "mean_square", "scale")
+    assert TOY.max_score == 6
+    assert [(t.name, t.points, t.visibility) for t in TOY.tests] == [
+        ("test_add_small", 1.0, "visible"),
+        ("test_add_negative", 1.0, "after_published"),
+        ("test_mean_square", 2.0, "visible"),
+        ("test_scale", 1.0, "visible"),
+        ("test_scale_does_not_modify_input", 1.0, "after_published"),
+    ]
+
+
+def test_solution_gets_max_and_stub_gets_zero(tmp_path):
+    results = grade(FIXTURES / "toy" / "exercises.py", TOY)
+    assert results["score"] == results["max_score"] == 6
+    assert {t["output"] for t in results["tests"]} == {"passed"}
+    stub = tmp_path / "stub.py"
+    stub.write_text(strip_solutions((FIXTURES / "toy" / "exercises.py").read_text()))
+    results = grade(stub, TOY)
+    assert results["score"] == 0
+    assert _output(results, "test_add_small") == (
+        "not implemented yet (add: write your solution here)"
+    )
+
+
+def test_exceptions_are_reported_with_the_students_line():
+    results = _grade("exceptions.py")
+    assert results["score"] == 3  # add 2, scale's public test 1
+    assert _output(results, "test_mean_square") == (
+        'ValueError: I gave up on this one (in your code, line 6: '
+        '`raise ValueError("I gave up on this one")`)'
+    )
+    assert _output(results, "test_scale_does_not_modify_input") == (
+        "scale must not modify its input"
+    )
+
+
+def test_infinite_loop_times_out_and_the_rest_is_graded():
+    results = _grade("infinite_loop.py", timeout=2)
+    assert _scores(results) == {
+        "test_add_small": 0, "test_add_negative": 0, "test_mean_square": 2,
+        "test_scale": 1, "test_scale_does_not_modify_input": 1,
+    }
+    assert _output(results, "test_add_small").startswith("timed out after 2 s")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("sys_exit.py", "SystemExit(0) (in your code, line 7: `sys.exit(0)`)"),
+        ("os_exit.py", "your code ended the Python process (exit code 0, e.g. os._exit or exit)"),
+    ],
+)
+def test_exits_fail_one_test_and_a_new_worker_grades_the_rest(name, message):
+    results = _grade(name)
+    assert results["score"] == 4
+    assert _output(results, "test_add_small") == message
+    assert _output(results, "test_add_negative") == message
+
+
+def test_crash_at_import_keeps_what_was_defined_before():
+    results = _grade("import_crash.py")
+    assert results["score"] == 2  # add is defined above the crash
+    assert "import_crash.py raised RuntimeError: boom at import on line 8" in results["output"]
+    assert _output(results, "test_scale") == (
+        "your submission does not define `scale` (check the spelling and run its cell)"
+    )
+
+
+def test_os_exit_at_import_fails_every_test_with_the_reason():
+    results = _grade("import_os_exit.py")
+    assert results["score"] == 0 and len(results["tests"]) == 5
+    assert {t["output"] for t in results["tests"]} == {
+        "loading your submission failed: your code ended the Python process "
+        "(exit code 3, e.g. os._exit or exit)"
+    }
+
+
+def test_missing_function_is_named():
+    results = _grade("missing_function.py")
+    assert results["score"] == 4
+    assert "does not define `scale`" in _output(results, "test_scale")
+
+
+def test_submission_cannot_see_the_tests():
+    results = _grade("reads_tests.py")
+    # every answer is wrong unless it found tests_*.py near its cwd or an ASSIGN* variable;
+    # only the hidden "input unchanged" test passes (it does not look at the answer)
+    assert results["score"] == 1
+    assert _output(results, "test_add_small") == "add(2, 3) should be 5, got 'no tests found'"
+
+
+def test_prints_forged_replies_and_input_do_not_fool_the_grader():
+    results = _grade("noisy.py")
+    assert _scores(results) == {
+        "test_add_small": 0, "test_add_negative": 0, "test_mean_square": 0,
+        "test_scale": 1, "test_scale_does_not_modify_input": 1,
+    }
+    add_output = _output(results, "test_add_small")
+    assert add_output.startswith("add(2, 3) should be 5, got 6\nyour code printed:\n...")
+    assert len(add_output) < 700  # the 100,000 printed characters are cut
+    assert _output(results, "test_mean_square").startswith("EOFError: EOF when reading a line")
+
+
+def test_notebook_failing_midway_grades_the_cells_before(tmp_path):
+    v4 = nbformat.v4
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# my work"),
+            v4.new_code_cell("import numpy as np\n%matplotlib inline\n!pip list"),
+            v4.new_code_cell("def add(a, b):\n    return a + b"),
+            v4.new_code_cell('check("add")'),
+            v4.new_code_cell("1 / 0"),
+            v4.new_code_cell("def scale(x, factor):\n    return np.asarray(x) * factor"),
+        ]
+    )
+    path = tmp_path / "work.ipynb"
+    nbformat.write(nb, path)
+    results = grade(path, TOY)
+    assert results["score"] == 2
+    assert results["output"] == (
+        "Problem while loading your submission: code cell 4 of 5 (the one starting `1 / 0`) "
+        "raised ZeroDivisionError: division by zero on line 1 (`1 / 0`); code cells 5-5 "
+        "were not run, so what they define is missing"
+    )
+
+
+def test_results_file_is_written_by_the_parent_only(tmp_path):
+    results_path = tmp_path / "results.json"
+    sub = tmp_path / "forger.py"
+    sub.write_text(
+        "import json\n"
+        f"json.dump({{'score': 999, 'tests': []}}, open({str(results_path)!r}, 'w'))\n"
+        "json.dump({'score': 999}, open('results.json', 'w'))\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    write_results(grade(sub, TOY), results_path)
+    written = json.loads(results_path.read_text())
+    assert written["score"] == 2 and written["max_score"] == 6
+    assert [t["visibility"] for t in written["tests"]].count("after_published") == 2
+    # replaced atomically, no temporary file left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forger.py", "results.json"]
+
+
+def test_bad_submission_paths_raise_clear_errors(tmp_path):
+    with pytest.raises(SubmissionError, match="does not exist"):
+        grade(tmp_path / "nope.py", TOY)
+    text = tmp_path / "answers.txt"
+    text.write_text("42")
+    with pytest.raises(SubmissionError, match=r"submit a \.py or \.ipynb file"):
+        grade(text, TOY)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    results = grade(broken, TOY)  # the worker reports it; every test gets 0
+    assert results["score"] == 0
+    assert "not a readable Jupyter notebook" in results["output"]
+
+
+def test_report_lists_failures_and_the_total():
+    results = _grade("missing_function.py")
+    report = format_report(results)
+    assert report.splitlines()[-1] == "Score: 4 / 6"
+    assert "FAIL 0/1  scale: test_scale (tests_public)" in report
+    public_only = format_report(results, show_hidden=False)
+    assert "test_add_negative" not in public_only
+
+
+def test_cli_grade_writes_results_and_bad_timeout_exits_2(tmp_path):
+    out = tmp_path / "r.json"
+    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(SUBMISSIONS / "exceptions.py"),
+           "--assignment", str(FIXTURES / "toy"), "--results", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Score: 3 / 6" in done.stdout
+    assert json.loads(out.read_text())["score"] == 3
+    bad = subprocess.run([*cmd, "--timeout", "0"], capture_output=True, text=True, timeout=240,
+                         check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "tfcourse: error: --timeout must be > 0 seconds, got 0"
+    )

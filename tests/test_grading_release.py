@@ -1,0 +1,178 @@
+"""Authoring tools: solution markers, release, in-notebook checks, the Gradescope zip."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tfcourse.grading.assignment import load
+from tfcourse.grading.check import make_check, run_checks
+from tfcourse.grading.errors import AssignmentError, GradingError, MarkerError
+from tfcourse.grading.markers import solution_blocks, strip_solutions
+from tfcourse.grading.release import release
+from tfcourse.grading.runner import grade
+
+FIXTURES = Path(__file__).parent / "grading_fixtures"
+SOLUTION = FIXTURES / "toy" / "exercises.py"
+
+
+def test_markers_are_found_and_replaced_by_stubs():
+    text = SOLUTION.read_text()
+    assert solution_blocks(text) == [(17, 19), (25, 27), (32, 34)]
+    stub = strip_solutions(text)
+    assert "SOLUTION" not in stub and "return a + b" not in stub
+    assert '    raise NotImplementedError("add: write your solution here")\n' in stub
+    assert "    x = helper_given(x)\n" in stub  # scaffolding before the markers stays
+    assert "def helper_given(x):" in stub
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("def f():\n    # END SOLUTION\n", r"<f>:2: '# END SOLUTION' without a '# BEGIN SOLUTION'"),
+        ("def f():\n    # BEGIN SOLUTION\n    return 1\n", r"<f>:2: .* is never closed"),
+        ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n", r"<f>:3: .* inside the block"),
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", r"<f>:1: .* inside the body of a top-level"),
+    ],
+)
+def test_bad_markers_name_the_file_and_line(text, message):
+    with pytest.raises(MarkerError, match=message):
+        strip_solutions(text, "<f>")
+
+
+def test_marker_words_inside_strings_are_not_markers():
+    text = 'def f():\n    """# BEGIN SOLUTION"""\n    return "# END SOLUTION"\n'
+    assert solution_blocks(text) == []
+
+
+def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp_path):
+    out = release("toy", tmp_path / "student", source=FIXTURES)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assignment.json", "tests_public.py", "toy.ipynb", "toy.py"
+    ]
+    everything = "".join(p.read_text() for p in out.iterdir())
+    for secret in ("return a + b", "np.mean(x**2)", "test_add_negative", "tests_hidden"):
+        assert secret not in everything
+    meta = json.loads((out / "assignment.json").read_text())
+    assert meta["exercises"] == ["add", "mean_square", "scale"]
+    assert meta["title"] == "Toy assignment for testing the grader"
+    nb = nbformat.read(out / "toy.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code[0].startswith("from tfcourse.grading.check import make_check")
+    assert [c for c in code if c.startswith("check(")] == [
+        'check("add")', 'check("mean_square")', 'check("scale")'
+    ]
+    # the released versions score 0, as .py and as a notebook
+    assignment = load("toy", FIXTURES)
+    assert grade(out / "toy.py", assignment)["score"] == 0
+    assert grade(out / "toy.ipynb", assignment)["score"] == 0
+    # and the released folder itself works as an assignment (public tests only)
+    public = load(str(out), "unused")
+    assert public.name == "toy" and public.max_score == 4
+
+
+def test_release_refuses_a_non_empty_folder_and_leaves_no_staging(tmp_path):
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    with pytest.raises(GradingError, match="exists and is not empty; choose a new folder"):
+        release("toy", out, source=FIXTURES)
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    release("toy", out, source=FIXTURES, force=True)
+    assert not (out / "mine.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student"]
+
+
+def test_unknown_assignment_lists_the_available_ones(tmp_path):
+    with pytest.raises(AssignmentError, match=r"unknown assignment 'nope' .* available: toy"):
+        release("nope", tmp_path / "x", source=FIXTURES)
+
+
+def test_check_reports_per_test_in_the_students_namespace(tmp_path, capsys):
+    out = release("toy", tmp_path / "student", source=FIXTURES)
+    namespace: dict = {}
+    exec(SOLUTION.read_text(), namespace)
+    assert run_checks("mean_square", namespace, out / "tests_public.py") == (
+        2.0, 2.0, ["  ✓ test_mean_square"]
+    )
+    stub_ns: dict = {}
+    exec((out / "toy.py").read_text(), stub_ns)
+    check = make_check(stub_ns, tests=out / "tests_public.py")
+    assert check("add") is False
+    printed = capsys.readouterr().out
+    assert "add: 0/1 points from the public tests." in printed
+    assert "✗ test_add_small: not implemented yet (add: write your solution here)" in printed
+    with pytest.raises(GradingError, match="no public tests for 'nope'; exercises: add"):
+        check("nope")
+    with pytest.raises(GradingError, match=r"cannot find 'missing\.py'"):
+        make_check(namespace, tests="missing.py")("add")
+
+
+@pytest.mark.notebook
+def test_released_notebook_runs_its_check_cells_in_jupyter(tmp_path):
+    from nbclient import NotebookClient
+
+    out = release("toy", tmp_path / "student", source=FIXTURES)
+    nb = nbformat.read(out / "toy.ipynb", as_version=4)
+    for cell in nb.cells:  # a student who solved "add" only
+        cell.source = cell.source.replace(
+            'raise NotImplementedError("add: write your solution here")', "return a + b"
+        )
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(out)}}).execute()
+    outputs = {
+        c.source: "".join(o.get("text", "") for o in c.outputs)
+        for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")
+    }
+    assert outputs['check("add")'].startswith("add: all 1 public tests pass (1/1).")
+    assert "scale: 0/1 points" in outputs['check("scale")']
+    path = tmp_path / "solved_add.ipynb"
+    nbformat.write(nb, path)
+    assert grade(path, load("toy", FIXTURES))["score"] == 2  # both add tests
+
+
+def test_autograder_zip_runs_like_gradescope(tmp_path):
+    zip_path = tmp_path / "toy_autograder.zip"
+    subprocess.run(
+        [sys.executable, "-m", "tfcourse.cli", "autograder", "build", "toy", str(zip_path),
+         "--source", str(FIXTURES)],
+        check=True, capture_output=True, timeout=120,
+    )
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+        zf.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "assignment/assignment.json",
+            "assignment/tests_public.py", "assignment/tests_hidden.py",
+            "tfcourse_src/pyproject.toml", "tfcourse_src/tfcourse/grading/runner.py"} <= set(names)
+    assert not any(n.endswith("exercises.py") for n in names)  # no solutions in the zip
+    assert modes["run_autograder"] & stat.S_IXUSR
+    subprocess.run(["bash", "-n", str(root / "source" / "setup.sh")], check=True)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+    run = ["bash", str(root / "source" / "run_autograder")]
+    (root / "submission").mkdir()
+    subprocess.run(run, env=env, check=True, capture_output=True, timeout=240)
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "No .py or .ipynb file" in results["output"]
+    shutil.copy(SOLUTION, root / "submission" / "toy.py")
+    subprocess.run(run, env=env, check=True, capture_output=True, timeout=240)
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == results["max_score"] == 6
+    assert len(results["tests"]) == 5
+
+
+def test_autograder_rejects_a_non_zip_name(tmp_path):
+    from tfcourse.grading.autograder import build
+
+    with pytest.raises(GradingError, match=r"must be a \.zip file"):
+        build("toy", tmp_path / "out.tar", source=FIXTURES)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,224 @@
+"""Reading an assignment folder without importing it.
+
+An assignment is a folder ``<source>/<name>/`` holding ``tests_public.py``, ``tests_hidden.py``
+and either ``exercises.py`` (the instructor source, with solutions) or ``assignment.json`` (the
+metadata alone: ``{"name", "title", "exercises"}``, what a Gradescope zip ships instead of the
+solutions). Everything here is read with :mod:`ast`: neither the solutions nor the tests are
+imported, so the grader's parent process stays light and never runs instructor or student code.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from pathlib import Path
+
+from tfcourse.grading.errors import AssignmentError
+
+TEST_FILES = {"tests_public": "visible", "tests_hidden": "after_published"}
+METADATA_FILE = "assignment.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class TestSpec:
+    """One point-valued test, as found in a tests file.
+
+    Attributes:
+        file: the file's stem, ``"tests_public"`` or ``"tests_hidden"``.
+        name: the test function's name, ``"test_..."``.
+        exercise: the exercise it grades.
+        points: points earned when it passes.
+        visibility: Gradescope visibility, from the file.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    file: str
+    name: str
+    exercise: str
+    points: float
+    visibility: str
+
+    @property
+    def title(self) -> str:
+        """The name reported to Gradescope: ``"<exercise>: <test> (<file stem>)"``."""
+        return f"{self.exercise}: {self.name} ({self.file})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """Metadata and tests of one assignment (never the solutions)."""
+
+    name: str
+    path: Path
+    title: str
+    intro: str
+    exercises: tuple[str, ...]
+    tests: tuple[TestSpec, ...]
+    sources: dict[str, str]  # test file stem -> source text
+
+    @property
+    def max_score(self) -> float:
+        """Sum of the points of every test."""
+        return sum(t.points for t in self.tests)
+
+
+def available(source: str | Path) -> list[str]:
+    """Names of the assignment folders in ``source`` (sorted)."""
+    root = Path(source)
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and ((p / "exercises.py").is_file() or (p / METADATA_FILE).is_file())
+    )
+
+
+def find(name: str, source: str | Path) -> Path:
+    """The folder of assignment ``name`` in ``source``.
+
+    Raises:
+        AssignmentError: unknown name (the message lists the available ones) or no folder.
+    """
+    root = Path(source)
+    if not root.is_dir():
+        raise AssignmentError(
+            f"no assignments folder {str(root)!r}; run from the repository root "
+            "or pass --source PATH_TO_ASSIGNMENTS"
+        )
+    names = available(root)
+    if name not in names:
+        listed = ", ".join(names) if names else "none"
+        raise AssignmentError(
+            f"unknown assignment {name!r} in {str(root)!r}; available: {listed}"
+        )
+    return root / name
+
+
+def load(name: str, source: str | Path) -> Assignment:
+    """Read assignment ``name`` from ``source``: exercise list, intro and tests.
+
+    ``name`` may also be the path of an assignment folder (a released or autograder copy).
+
+    Raises:
+        AssignmentError: the folder, ``EXERCISES`` or a test's ``@points`` is missing or wrong.
+    """
+    candidate = Path(name)
+    if candidate.is_dir() and candidate.name in available(candidate.parent):
+        folder = candidate  # a path to the folder itself
+    else:
+        folder = find(name, source)
+    title, intro, exercises = read_metadata(folder)
+    tests: list[TestSpec] = []
+    sources: dict[str, str] = {}
+    for stem, visibility in TEST_FILES.items():
+        path = folder / f"{stem}.py"
+        if not path.is_file():
+            if stem == "tests_public":
+                raise AssignmentError(f"{path} is missing; every assignment needs public tests")
+            continue
+        sources[stem] = path.read_text(encoding="utf-8")
+        tests += parse_tests(sources[stem], path, visibility)
+    for t in tests:
+        if t.exercise not in exercises:
+            raise AssignmentError(
+                f"{folder / t.file}.py: {t.name} grades exercise {t.exercise!r}, "
+                f"which EXERCISES does not list ({', '.join(exercises)})"
+            )
+    order = {ex: i for i, ex in enumerate(exercises)}
+    files = list(TEST_FILES)
+    tests.sort(key=lambda t: (order[t.exercise], files.index(t.file)))  # stable: file order
+    real_name = folder.name
+    if not (folder / "exercises.py").is_file():  # released copies keep the name in the JSON
+        real_name = str(json.loads((folder / METADATA_FILE).read_text()).get("name", real_name))
+    return Assignment(real_name, folder, title, intro, tuple(exercises), tuple(tests), sources)
+
+
+def read_metadata(folder: Path) -> tuple[str, str, list[str]]:
+    """``(title, intro, exercises)`` from ``exercises.py`` (via ast) or ``assignment.json``."""
+    source_file = folder / "exercises.py"
+    if source_file.is_file():
+        text = source_file.read_text(encoding="utf-8")
+        tree = _parse(text, source_file)
+        doc = ast.get_docstring(tree) or folder.name
+        title, _, intro = doc.partition("\n")
+        return title.strip(), intro.strip(), exercises_list(tree, source_file)
+    meta_file = folder / METADATA_FILE
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        exercises = [str(e) for e in meta["exercises"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssignmentError(f"{meta_file} is unreadable ({exc}); rebuild it") from None
+    return str(meta.get("title", folder.name)), str(meta.get("intro", "")), exercises
+
+
+def exercises_list(tree: ast.Module, path: Path) -> list[str]:
+    """The literal top-level ``EXERCISES = [...]`` of a parsed ``exercises.py``."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "EXERCISES" for t in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                break
+            if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+                if len(set(value)) != len(value):
+                    raise AssignmentError(f"{path}: EXERCISES lists a name twice: {value}")
+                return list(value)
+            break
+    raise AssignmentError(
+        f"{path} needs a top-level literal EXERCISES = ['exercise_name', ...] "
+        "listing the exercise functions in order"
+    )
+
+
+def parse_tests(text: str, path: Path, visibility: str) -> list[TestSpec]:
+    """The ``@points``-decorated ``test_*`` functions of one tests file, in file order."""
+    tree = _parse(text, path)
+    found: dict[str, TestSpec] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+            continue
+        where = f"{path}:{node.lineno}: {node.name}"
+        if node.name in found:
+            raise AssignmentError(f"{where} is defined twice; rename one of them")
+        if len(node.args.args) != 1:
+            raise AssignmentError(f"{where} must take exactly one argument, `sub`")
+        value, exercise = _points_args(node, where)
+        found[node.name] = TestSpec(path.stem, node.name, exercise, value, visibility)
+    return list(found.values())
+
+
+def _points_args(node: ast.FunctionDef, where: str) -> tuple[float, str]:
+    for dec in node.decorator_list:
+        if not isinstance(dec, ast.Call):
+            continue
+        func = dec.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name != "points":
+            continue
+        try:
+            args = [ast.literal_eval(a) for a in dec.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in dec.keywords}
+        except ValueError:
+            raise AssignmentError(f"{where}: write @points(...) arguments as literals") from None
+        if len(args) > 1:
+            kwargs.setdefault("exercise", args[1])
+        value = args[0] if args else kwargs.get("value")
+        exercise = kwargs.get("exercise")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise AssignmentError(f"{where}: @points needs a number >= 0, got {value!r}")
+        if not isinstance(exercise, str) or not exercise:
+            raise AssignmentError(f'{where}: @points needs exercise="<exercise name>"')
+        return float(value), exercise
+    raise AssignmentError(f'{where} has no @points(n, exercise="...") decorator')
+
+
+def _parse(text: str, path: Path) -> ast.Module:
+    try:
+        return ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise AssignmentError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
