@@ -21,7 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import checkpoints, plots, rundir, summaries
 from tfcourse.batching import shuffled_batches
