@@ -54,7 +54,9 @@ def test_marker_words_inside_strings_are_not_markers():
     assert solution_blocks(text) == []
 
 
-def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp_path):
+def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(
+    tmp_path, monkeypatch
+):
     out = release("toy", tmp_path / "student", source=FIXTURES)
     assert sorted(p.name for p in out.iterdir()) == [
         "assignment.json", "tests_public.py", "toy.ipynb", "toy.py"
@@ -78,6 +80,8 @@ def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp
     # and the released folder itself works as an assignment (public tests only)
     public = load(str(out), "unused")
     assert public.name == "toy" and public.max_score == 4
+    monkeypatch.chdir(out)
+    assert load(".", "unused").max_score == 4  # students run: tfcourse grade toy.py --assignment .
 
 
 def test_release_refuses_a_non_empty_folder_and_leaves_no_staging(tmp_path):
@@ -132,7 +136,7 @@ def test_released_notebook_runs_its_check_cells_in_jupyter(tmp_path):
         c.source: "".join(o.get("text", "") for o in c.outputs)
         for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")
     }
-    assert outputs['check("add")'].startswith("add: all 1 public tests pass (1/1).")
+    assert outputs['check("add")'].startswith("add: the test passes (1/1).")
     assert "scale: 0/1 points" in outputs['check("scale")']
     path = tmp_path / "solved_add.ipynb"
     nbformat.write(nb, path)

@@ -105,7 +105,7 @@ def load(name: str, source: str | Path) -> Assignment:
     Raises:
         AssignmentError: the folder, ``EXERCISES`` or a test's ``@points`` is missing or wrong.
     """
-    candidate = Path(name)
+    candidate = Path(name).resolve()
     if candidate.is_dir() and candidate.name in available(candidate.parent):
         folder = candidate  # a path to the folder itself
     else:

@@ -80,7 +80,8 @@ def make_check(
     def check(exercise: str) -> bool:
         earned, possible, lines = run_checks(exercise, namespace, tests)
         if earned == possible:
-            print(f"{exercise}: all {len(lines)} public tests pass ({earned:g}/{possible:g}).")
+            passing = f"all {len(lines)} public tests pass" if len(lines) > 1 else "the test passes"
+            print(f"{exercise}: {passing} ({earned:g}/{possible:g}).")
         else:
             print(f"{exercise}: {earned:g}/{possible:g} points from the public tests.")
         print("\n".join(lines))
