@@ -1,0 +1,375 @@
+"""Tutorial 3: TensorFlow review (TF1 vs TF2, shapes, sine regression, checkpoints)
+
+This assignment walks through the TensorFlow review of tutorial 3 (notebook
+`notebooks/04_tf_review.py`) with your own code. You will port a TF1 graph that is run through
+a session and a `feed_dict` to a TF2 `tf.function`, repair a loss that broadcasting silently
+breaks, build the 1-20-20-1 sine regression network as a `tf.Module` whose variable names read
+like the old `variable_scope` listing, write one optimisation step with `tf.GradientTape`, and
+save and restore the network with `tf.train.Checkpoint`.
+
+Every exercise is small. Read its docstring: it gives the shapes and dtypes of the arguments
+and of the result, and says which library helpers you may NOT call (the point is to write the
+few lines yourself). Shape guards matter here: where a docstring asks for a
+`tfcourse.errors.ShapeError`, `tfcourse.shapes.assert_shape` raises exactly that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfcourse.errors import ShapeError
+from tfcourse.shapes import assert_shape
+
+EXERCISES = [
+    "port_tf1_to_tf2",
+    "fixed_mse",
+    "SineNet",
+    "train_step",
+    "save_checkpoint",
+    "restore_checkpoint",
+]
+
+BIAS = [[0.5, -1.0]]  # [1, 2], the constant `b` of the TF1 graph in port_tf1_to_tf2
+CHECKPOINT_PREFIX = "ckpt"  # file prefix for save_checkpoint: <directory>/ckpt-<step>
+
+
+# --------------------------------------------------------------------------------------------
+# 1. From a graph and a session to a function
+# --------------------------------------------------------------------------------------------
+
+
+def port_tf1_to_tf2() -> tf.types.experimental.PolymorphicFunction:
+    """Build the TF2 version of a TF1 graph: placeholders become a function's arguments.
+
+    Concept: in TF1 you first describe a graph and then run it with ``sess.run`` and a
+    ``feed_dict``. In TF2 the placeholders turn into the arguments of a Python function, and
+    ``tf.function`` with an ``input_signature`` makes the same promise a ``[None, 3]``
+    placeholder made: float32 inputs, any batch size, ONE graph for all of them.
+
+    The TF1 code to port (it runs in a ``tf.compat.v1`` graph; do not copy it literally)::
+
+        x_ph = tf.placeholder(tf.float32, shape=[None, 3], name="x")
+        w_ph = tf.placeholder(tf.float32, shape=[3, 2], name="w")
+        b = tf.constant([[0.5, -1.0]])               # [1, 2], broadcast over the batch
+        h = tf.nn.relu(tf.matmul(x_ph, w_ph) + b)    # [None, 2]
+        out = tf.reduce_sum(h, axis=1)               # [None]
+        result = sess.run(out, feed_dict={x_ph: x, w_ph: w})
+
+    Return a ``tf.function`` ``f`` so that ``f(x, w)`` gives the same numbers as
+    ``result``. Give it an ``input_signature`` of two ``tf.TensorSpec``: ``x`` is
+    ``[None, 3]`` float32 and ``w`` is ``[3, 2]`` float32, so that calling ``f`` with batches of
+    1, 4 or 7 rows traces it only once, and a wrongly shaped ``x`` is refused by the signature.
+    The constant ``b`` is ``BIAS`` above.
+
+    Hand-computed example: with ``w = [[1, 0], [0, 1], [1, -1]]`` the row ``x = [1, 2, 3]``
+    gives ``x @ w = [4, -1]``, plus ``b`` ``[4.5, -2]``, after ReLU ``[4.5, 0]``, sum ``4.5``.
+
+    Do not use ``tf.compat.v1`` (no graphs, placeholders or sessions) and do not call
+    ``tfcourse.compat_v1``.
+
+    Returns:
+        A ``tf.function`` ``f(x: [batch, 3] float32, w: [3, 2] float32) -> [batch] float32``
+        (call ``.numpy()`` on its result for the numbers).
+    """
+    # BEGIN SOLUTION
+    signature = [tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([3, 2], tf.float32)]
+
+    @tf.function(input_signature=signature)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        h = tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS))  # [batch, 2]
+        return tf.reduce_sum(h, axis=1)  # [batch]
+
+    return forward
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------------------------
+# 2. The broadcasting trap
+# --------------------------------------------------------------------------------------------
+
+
+def fixed_mse(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    """Mean squared error between flat targets and a network's column of predictions.
+
+    Concept: broadcasting. This version is broken, yet it never raises an error::
+
+        def buggy_mse(y, pred):
+            return tf.reduce_mean(tf.square(pred - y))
+
+    With ``pred`` of shape ``[N, 1]`` (what a network outputs) and ``y`` of shape ``[N]`` (how
+    targets are often stored), ``pred - y`` broadcasts to ``[N, N]``: every prediction minus
+    EVERY target. By hand: ``y = [0, 1, 2]``, ``pred = [[0], [1], [4]]`` should give
+    ``(0² + 0² + 2²) / 3 = 4/3``, but ``buggy_mse`` averages the 3 x 3 table
+    ``[[0, -1, -2], [1, 0, -1], [4, 3, 2]]`` squared and returns ``36 / 9 = 4``.
+
+    Fix it, and guard the shapes so that a caller who passes the wrong layout gets an error
+    instead of a wrong number: raise ``tfcourse.errors.ShapeError`` unless ``y`` is ``[N]``
+    and ``pred`` is ``[N, 1]`` with the same ``N`` (``tfcourse.shapes.assert_shape`` raises
+    it for you). In particular ``y`` of shape ``[N, 1]`` must be refused: after your fix it
+    would broadcast to ``[N, N]`` all over again.
+
+    Do not call ``tfcourse.shapes.naive_mse``, ``tfcourse.shapes.guarded_mse`` or the losses
+    in ``tfcourse.sine``.
+
+    Args:
+        y: [N] targets (numpy arrays, lists and float64 are cast to float32).
+        pred: [N, 1] predictions (cast to float32 too).
+
+    Returns:
+        Scalar float32 tensor, ``mean((pred[i, 0] - y[i])²)`` over ``i``.
+
+    Raises:
+        ShapeError: if ``y`` is not ``[N]``, ``pred`` is not ``[N, 1]``, or their ``N`` differ.
+    """
+    y = tf.cast(y, tf.float32)
+    pred = tf.cast(pred, tf.float32)
+    # BEGIN SOLUTION
+    y = assert_shape(y, [None], name="y")
+    pred = assert_shape(pred, [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError(
+            f"y has {y.shape[0]} targets but pred has {pred.shape[0]} predictions; "
+            "they must come from the same batch"
+        )
+    return tf.reduce_mean(tf.square(pred[:, 0] - y))
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------------------------
+# 3. The sine regression network as a tf.Module
+# --------------------------------------------------------------------------------------------
+
+
+def glorot_limit(fan_in: int, fan_out: int) -> float:
+    """Bound ``l = sqrt(6 / (fan_in + fan_out))`` of Glorot (Xavier) uniform init ``U(-l, l)``."""
+    return float(np.sqrt(6.0 / (fan_in + fan_out)))
+
+
+class SineNet(tf.Module):
+    """Fully connected ReLU network for 1-D regression (the tutorial's 1-20-20-1 model).
+
+    Concept: TF2 variables belong to Python objects. A ``tf.Module`` collects every
+    ``tf.Variable`` it holds (``trainable_variables``), so no ``tf.global_variables()`` is
+    needed, and ``tf.name_scope`` still prefixes variable names the way TF1's
+    ``tf.variable_scope`` did.
+
+    ``__init__`` must create, for each layer ``i`` (from ``sizes[i]`` to ``sizes[i + 1]``) and
+    inside ``with tf.name_scope(f"layer_{i}"):``,
+
+    * ``W{i}``: a ``tf.Variable`` named ``f"W{i}"`` of shape ``[sizes[i], sizes[i + 1]]``
+      float32, drawn Glorot-uniform with the generator ``gen`` given below:
+      ``gen.uniform(shape, -l, l)`` with ``l = glorot_limit(fan_in, fan_out)``;
+    * ``b{i}``: a ``tf.Variable`` named ``f"b{i}"`` of shape ``[sizes[i + 1]]``, all zeros,
+
+    and keep them in two lists, ``self.weights = [W0, W1, ...]`` and
+    ``self.biases = [b0, b1, ...]``. With the default sizes the sorted variable names are
+    ``layer_0/W0:0, layer_0/b0:0, layer_1/W1:0, layer_1/b1:0, layer_2/W2:0, layer_2/b2:0``.
+
+    ``__call__`` is the forward pass ``h = h @ W{i} + b{i}``, with ReLU after every layer
+    except the last (the output is linear, so it can be negative). It first checks that ``x``
+    is ``[batch, sizes[0]]`` and raises ``ShapeError`` otherwise (``assert_shape`` does this);
+    a flat ``[batch]`` input must be refused, not broadcast.
+
+    Hand-computed example with ``sizes=(1, 2, 1)``, ``W0 = [[1, -1]]``, ``b0 = [0, 0.5]``,
+    ``W1 = [[2], [3]]``, ``b1 = [0.25]``: for ``x = [[1]]`` the hidden layer is
+    ``relu([1, -0.5]) = [1, 0]`` and the output ``2·1 + 3·0 + 0.25 = 2.25``.
+
+    Do not use ``tfcourse.sine.SineMLP`` or Keras layers.
+
+    Args:
+        sizes: layer widths from input to output.
+        seed: seed of the random generator that draws the weights.
+        name: module name (it does not appear in the variable names).
+    """
+
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        super().__init__(name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        # BEGIN SOLUTION
+        self.weights: list[tf.Variable] = []
+        self.biases: list[tf.Variable] = []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+        # END SOLUTION
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        """Forward pass.
+
+        Args:
+            x: [batch, sizes[0]] (numpy arrays and float64 are cast to float32).
+
+        Returns:
+            [batch, sizes[-1]] float32 predictions.
+
+        Raises:
+            ShapeError: if ``x`` is not [batch, sizes[0]].
+        """
+        x = tf.cast(x, tf.float32)
+        # BEGIN SOLUTION
+        h = assert_shape(x, [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.relu(h)
+        return h
+        # END SOLUTION
+
+
+# --------------------------------------------------------------------------------------------
+# 4. One optimisation step
+# --------------------------------------------------------------------------------------------
+
+
+def train_step(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    """One gradient step on the tutorial's loss ``0.5 · mean((model(x) - y)²)``.
+
+    Concept: TF1 built ``opt = tf.train.AdamOptimizer().minimize(mse)`` once and then ran
+    ``sess.run([opt, mse], feed_dict=...)`` at every step. In TF2 one step is plain code:
+    compute the loss under a ``tf.GradientTape``, ask the tape for the gradients of the loss
+    with respect to ``model.trainable_variables``, and give the (gradient, variable) pairs to
+    ``optimizer.apply_gradients``.
+
+    Guard the shapes before computing anything: ``model(x)`` and ``y`` must have the same
+    shape (both ``[batch, 1]`` for the sine network); otherwise raise ``ShapeError`` and leave
+    the variables untouched. A flat ``y`` of shape ``[batch]`` would broadcast the loss to
+    ``[batch, batch]`` (exercise 2).
+
+    Hand-computed example: a model ``pred = x·w + b`` with ``w = 2``, ``b = 0``, inputs
+    ``x = [[1], [2]]``, targets ``y = [[1], [1]]``: ``pred = [2, 4]``, errors ``[1, 3]``, loss
+    ``0.5 · (1 + 9) / 2 = 2.5``. The gradients are ``mean(error · x) = (1 + 6) / 2 = 3.5`` for
+    ``w`` and ``mean(error) = 2`` for ``b``, so plain SGD with learning rate 0.1 moves ``w`` to
+    ``2 - 0.35 = 1.65`` and ``b`` to ``-0.2``.
+
+    Write the loss yourself: do not call ``tfcourse.sine.half_mse_loss`` or
+    ``tfcourse.sine.mse``, and do not use ``tfcourse.train_sine``.
+
+    Args:
+        model: a ``tf.Module`` (e.g. ``SineNet``); ``model(x)`` returns [batch, 1] float32.
+        optimizer: any Keras optimizer (``keras.optimizers.Adam(1e-3)``, ``SGD``...).
+        x: [batch, 1] float32 inputs.
+        y: [batch, 1] float32 targets.
+
+    Returns:
+        Scalar float32 tensor: the loss computed BEFORE the update.
+
+    Raises:
+        ShapeError: if ``model(x)`` and ``y`` do not have the same shape.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    y = tf.convert_to_tensor(y, tf.float32)
+    # BEGIN SOLUTION
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        if pred.shape != y.shape:
+            raise ShapeError(
+                f"model(x) has shape {pred.shape.as_list()} but y has shape "
+                f"{y.shape.as_list()}; give y the layout of the predictions (e.g. y[:, None])"
+            )
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(grads, variables, strict=True))
+    return loss
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Saving and restoring
+# --------------------------------------------------------------------------------------------
+
+
+def save_checkpoint(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    """Save the variable values of ``model`` as the checkpoint of training step ``step``.
+
+    Concept: TF1's ``tf.train.Saver`` stored variables by their graph names. A TF2 checkpoint
+    stores them by their place in an object tree: ``tf.train.Checkpoint(model=model)`` records
+    every variable reachable from ``model`` under the key ``model``. Use exactly that key, so
+    that any code that builds ``tf.train.Checkpoint(model=fresh_model)`` can restore it.
+
+    The tutorial's loop saved every 1,000 steps. Do the same with a
+    ``tf.train.CheckpointManager`` on ``directory`` (``max_to_keep`` newest checkpoints are
+    kept, older ones deleted; the file prefix is ``CHECKPOINT_PREFIX``, the manager's default
+    ``checkpoint_name``) and number the checkpoint with the step:
+    ``manager.save(checkpoint_number=step)`` writes ``<directory>/ckpt-<step>`` and updates the
+    small ``checkpoint`` index file, so that ``tf.train.latest_checkpoint(directory)`` finds the
+    newest one. A new manager on the same directory reads that index file, so calling this
+    function once per save still keeps only the ``max_to_keep`` newest checkpoints.
+
+    Do not use ``tfcourse.checkpoints`` or ``tfcourse.savedmodel``.
+
+    Args:
+        model: any ``tf.Module`` (e.g. a ``SineNet``).
+        directory: where to write (never the current working directory).
+        step: the training step, used as the checkpoint number.
+        max_to_keep: how many of the newest checkpoints to keep on disk.
+
+    Returns:
+        The path prefix of the new checkpoint, ``"<directory>/ckpt-<step>"``.
+    """
+    # BEGIN SOLUTION
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model),
+        os.fspath(directory),
+        max_to_keep=max_to_keep,
+        checkpoint_name=CHECKPOINT_PREFIX,
+    )
+    return manager.save(checkpoint_number=step)
+    # END SOLUTION
+
+
+def restore_checkpoint(model: tf.Module, directory: str | os.PathLike) -> str:
+    """Load the newest checkpoint in ``directory`` into ``model``, a freshly built model.
+
+    Concept: a checkpoint holds values, not code. To restore, build a new model with the same
+    structure in Python (its random initial values do not matter) and load the values into
+    it; afterwards its predictions equal the saved model's exactly. This replaces TF1's
+    ``saver.restore(sess, path)`` in a brand-new graph.
+
+    Steps: find the newest checkpoint with ``tf.train.latest_checkpoint(directory)``; if there
+    is none, raise ``FileNotFoundError`` with a message naming ``directory``. Restore it with
+    ``tf.train.Checkpoint(model=model).restore(path)`` and check the result with
+    ``.assert_existing_objects_matched()``: without that check, a checkpoint that does not
+    contain the model (saved under another key, for instance) restores NOTHING and silently
+    leaves the random values in place. With it, that case raises an ``AssertionError``.
+
+    Do not use ``tfcourse.checkpoints`` or ``tfcourse.savedmodel``.
+
+    Args:
+        model: a model with the same structure as the one saved.
+        directory: a directory written by ``save_checkpoint`` (key ``model``).
+
+    Returns:
+        The path of the checkpoint that was restored.
+
+    Raises:
+        FileNotFoundError: if ``directory`` holds no checkpoint.
+        AssertionError: if some variable of ``model`` found no value in the checkpoint.
+    """
+    # BEGIN SOLUTION
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {os.fspath(directory)!r}; save one first with save_checkpoint"
+        )
+    tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
+    return path
+    # END SOLUTION

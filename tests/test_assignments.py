@@ -1,0 +1,76 @@
+"""Every course assignment grades right: solution = max, released stubs = 0, partial = exact.
+
+Each grading run goes through the real sandboxed grader (a worker process per submission), so
+this also keeps every assignment under the one-minute grading budget.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tfcourse.grading.assignment import available, load
+from tfcourse.grading.release import release
+from tfcourse.grading.runner import grade
+
+ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
+NAMES = available(ASSIGNMENTS)
+BUDGET_S = 60.0
+
+
+def test_every_tutorial_has_an_assignment():
+    assert NAMES == ["tutorial1_mlp", "tutorial2_a2c", "tutorial3_review"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_assignment_is_well_formed(name):
+    assignment = load(name, ASSIGNMENTS)
+    assert len(assignment.exercises) >= 5
+    assert assignment.title and assignment.intro
+    graded = {t.exercise for t in assignment.tests}
+    assert graded == set(assignment.exercises), "every exercise needs tests"
+    for exercise in assignment.exercises:
+        files = {t.file for t in assignment.tests if t.exercise == exercise}
+        assert "tests_public" in files, f"{exercise} needs a public test for check()"
+    assert (ASSIGNMENTS / name / "README.md").is_file()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_scores_max_within_budget(name):
+    assignment = load(name, ASSIGNMENTS)
+    start = time.perf_counter()
+    results = grade(ASSIGNMENTS / name / "exercises.py", assignment)
+    seconds = time.perf_counter() - start
+    failed = {t["name"]: t["output"] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert not failed
+    assert results["score"] == assignment.max_score > 0
+    assert seconds < BUDGET_S, f"grading {name} took {seconds:.1f} s"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_released_notebook_scores_zero(name, tmp_path):
+    assignment = load(name, ASSIGNMENTS)
+    out = release(name, tmp_path / "student", source=ASSIGNMENTS)
+    results = grade(out / f"{name}.ipynb", assignment)
+    assert results["output"] == "Your submission loaded without errors."
+    assert results["score"] == 0
+    outputs = {t["output"] for t in results["tests"]}
+    assert all("not implemented yet" in o for o in outputs), outputs
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_skipped_exercise_loses_exactly_its_points(name, tmp_path):
+    assignment = load(name, ASSIGNMENTS)
+    skipped = assignment.exercises[0]
+    text = (ASSIGNMENTS / name / "exercises.py").read_text()
+    partial = tmp_path / "partial.py"
+    partial.write_text(
+        text + f"\n\ndef {skipped}(*args, **kwargs):\n    raise RuntimeError('ran out of time')\n"
+    )
+    results = grade(partial, assignment)
+    lost = sum(t.points for t in assignment.tests if t.exercise == skipped)
+    assert results["score"] == assignment.max_score - lost
+    outputs = [t["output"] for t in results["tests"] if t["name"].startswith(f"{skipped}:")]
+    assert outputs and all(o.startswith("RuntimeError: ran out of time") for o in outputs)
