@@ -40,6 +40,8 @@ class MLP(tf.Module):
             (W ~ N(0, 2/(fan_in+fan_out)), b = 0) or ``"he"`` (W ~ N(0, 2/fan_in), b = 0).
         seed: seed of the ``tf.random.Generator`` that draws the initial values.
         name: module name (prefix of the variable names in checkpoints and TensorBoard).
+        compute_dtype: dtype of the matmuls; ``"float16"`` is mixed precision: the variables
+            stay float32 and are cast on use, and the logits come back as float32.
 
     Attributes:
         W1, b1, W2, b2, ...: the variables, layer ``i`` as ``W{i}`` / ``b{i}``.
@@ -51,8 +53,14 @@ class MLP(tf.Module):
         init: str = "normal",
         seed: int = 0,
         name: str | None = "mlp",
+        compute_dtype: str = "float32",
     ) -> None:
         super().__init__(name=name)
+        if compute_dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(
+                f"compute_dtype must be float32, float16 or bfloat16, got {compute_dtype!r}"
+            )
+        self.compute_dtype = tf.as_dtype(compute_dtype)
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) <= 0:
             raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
@@ -82,7 +90,7 @@ class MLP(tf.Module):
 
         Args:
             x: [batch, 784] (or [batch, 28, 28], flattened here) pixels, any real dtype;
-                cast to float32.
+                cast to ``compute_dtype``.
 
         Returns:
             logits: [batch, sizes[-1]] float32, no softmax applied.
@@ -96,12 +104,14 @@ class MLP(tf.Module):
                 "flatten images with tfcourse.data.flatten_images or build MLP(sizes=...) "
                 "to match your data"
             )
-        h = tf.cast(x, tf.float32)
+        dtype = self.compute_dtype
+        h = tf.cast(x, dtype)
         for i in range(1, self.num_layers + 1):
-            h = tf.matmul(h, getattr(self, f"W{i}")) + getattr(self, f"b{i}")
+            w, b = getattr(self, f"W{i}"), getattr(self, f"b{i}")
+            h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
             if i < self.num_layers:
                 h = tf.nn.relu(h)
-        return h
+        return tf.cast(h, tf.float32)
 
 
 def _labels_like(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:

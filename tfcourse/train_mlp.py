@@ -14,6 +14,8 @@ Speed comes from three decisions, each explained in ``notebooks/02_mnist_mlp``:
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +26,12 @@ import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import checkpoints, plots, rundir, summaries
+from tfcourse import distribute as dist
 from tfcourse.batching import shuffled_batches
 from tfcourse.data import DATASETS, flatten_images, load_dataset, scale_images
 from tfcourse.errors import ConfigError
 from tfcourse.mlp import INITS, MLP, accuracy, check_classification_data, loss_fn
+from tfcourse.precision import PRECISIONS, compute_dtype, scale_loss, wrap_optimizer
 from tfcourse.presets import apply_preset, require
 
 FASHION_CLASSES = (
@@ -71,6 +75,8 @@ class MLPConfig:
     train_samples: int = field(default=0, metadata={"help": "use only the first N (0 = all)"})
     jit: bool = field(default=True, metadata={"help": "XLA-compile the train step"})
     steps_per_execution: int = field(default=4, metadata={"help": "steps per compiled call"})
+    strategy: str = field(default="default", metadata={"help": "|".join(dist.STRATEGIES)})
+    precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
     name: str = field(default="mlp", metadata={"help": "run name prefix"})
     resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
@@ -95,6 +101,8 @@ class MLPConfig:
             (cfg.hidden >= 1, f"hidden must be >= 1, got {cfg.hidden}"),
             (cfg.train_samples >= 0, "train-samples must be >= 0 (0 = all)"),
             (cfg.steps_per_execution >= 1, "steps-per-execution must be >= 1"),
+            (cfg.strategy in dist.STRATEGIES, f"strategy must be one of {dist.STRATEGIES}"),
+            (cfg.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
         ]
         require(checks)
         return cfg
@@ -117,6 +125,9 @@ class MLPTrainer:
 
     def __init__(self, config: MLPConfig, data: Any = None) -> None:
         cfg = self.config = config.resolved()
+        self.strategy = dist.make_strategy(cfg.strategy)  # first: multiworker sets up TF itself
+        dist.check_divisible(cfg.batch_size, self.strategy, "batch-size")
+        self.chief = dist.is_chief(self.strategy)
         rundir.ensure_writable_dir(cfg.logdir)
         keras.utils.set_random_seed(cfg.seed)
         (x_tr, y_tr), (x_te, y_te) = (
@@ -135,16 +146,25 @@ class MLPTrainer:
         self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
         self.steps_per_epoch = len(x_tr) // cfg.batch_size
 
-        self.model = MLP((784, cfg.hidden, 10), init=cfg.init, seed=cfg.seed)
-        lr = cfg.lr
-        if cfg.lr_schedule == "cosine":
-            lr = keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.epochs * self.steps_per_epoch)
-        self.optimizer = keras.optimizers.Adam(lr)
-        self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        with self.strategy.scope():  # variables mirrored on every replica
+            dtype = compute_dtype(cfg.precision)
+            self.model = MLP((784, cfg.hidden, 10), cfg.init, cfg.seed, compute_dtype=dtype)
+            lr = cfg.lr
+            if cfg.lr_schedule == "cosine":
+                steps = cfg.epochs * self.steps_per_epoch
+                lr = keras.optimizers.schedules.CosineDecay(cfg.lr, steps)
+            self.optimizer = wrap_optimizer(keras.optimizers.Adam(lr), cfg.precision)
+            self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        # outside the scope: one shuffling stream, the same on every worker (same seed)
         self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
 
-        self.run_dir = rundir.open_run_dir(cfg, must_match=RESUME_MUST_MATCH)
+        # non-chief workers must also save (checkpoints are collective) but into a scratch dir
+        self.scratch = None if self.chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
+        self.run_dir = rundir.open_run_dir(
+            dataclasses.replace(cfg, logdir=self.scratch or cfg.logdir),
+            must_match=RESUME_MUST_MATCH,
+        )
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -154,12 +174,46 @@ class MLPTrainer:
         )
         self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
         self.writer = summaries.create_writer(self.run_dir)
-        self._train_steps = tf.function(self._steps, jit_compile=cfg.jit)
+        if self.strategy.num_replicas_in_sync == 1 and cfg.strategy == "default":
+            self._grads = self._replica_grads  # inlined into the XLA-compiled k steps
+            self._train_steps = tf.function(self._steps, jit_compile=cfg.jit)
+        else:  # XLA compiles each replica's forward/backward; the all-reduce stays outside
+            self._grads = tf.function(self._replica_grads, jit_compile=cfg.jit)
+            self._train_steps = tf.function(self._steps)
         self._train_epoch = tf.function(self._epoch)
         self._evaluate = tf.function(self._eval)
 
+    def _replica_grads(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        """One replica's share of a step: loss, correct count and gradients of its slice.
+
+        Args:
+            x: [batch / replicas, 784] float32, this replica's slice of the global batch.
+            y: [batch / replicas] int32 labels.
+
+        Returns:
+            ``(loss, correct, *grads)``: the loss is the slice's summed cross-entropy divided
+            by the GLOBAL batch size, so the replicas' gradients add up to the mean's gradient.
+        """
+        smooth = self.config.label_smoothing
+        with tf.GradientTape() as tape:
+            logits = self.model(x)
+            targets = tf.one_hot(y, 10) * (1 - smooth) + smooth / 10
+            per_example = tf.nn.softmax_cross_entropy_with_logits(targets, logits)
+            loss = tf.reduce_sum(per_example) / self.config.batch_size
+            scaled = scale_loss(self.optimizer, loss)
+        grads = tape.gradient(scaled, self.model.params)
+        hits = tf.argmax(logits, -1, output_type=tf.int32) == y
+        correct = tf.reduce_sum(tf.cast(hits, tf.float32))
+        return (loss, correct, *grads)
+
+    def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        loss, correct, *grads = self._grads(x, y)
+        # under a strategy, apply_gradients all-reduces (sums) the gradients across replicas
+        self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
+        return loss, correct
+
     def _steps(self, xs: tf.Tensor, ys: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Consecutive Adam steps, one per batch (unrolled: k is static).
+        """Consecutive Adam steps, one per global batch (unrolled: k is static).
 
         Args:
             xs: [k, batch, 784] float32 inputs of k batches.
@@ -168,16 +222,13 @@ class MLPTrainer:
         Returns:
             Sums over the k steps of (loss, accuracy).
         """
-        smooth = self.config.label_smoothing
         total_loss, total_acc = tf.constant(0.0), tf.constant(0.0)
+        sum_ = tf.distribute.ReduceOp.SUM
         for j in range(xs.shape[0]):
-            with tf.GradientTape() as tape:
-                logits = self.model(xs[j])
-                loss = loss_fn(logits, tf.one_hot(ys[j], 10) * (1 - smooth) + smooth / 10)
-            grads = tape.gradient(loss, self.model.params)
-            self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
-            total_loss += loss
-            total_acc += accuracy(logits, ys[j])
+            x, y = dist.distribute_batch(self.strategy, xs[j], ys[j])
+            loss, correct = self.strategy.run(self._replica_step, args=(x, y))
+            total_loss += self.strategy.reduce(sum_, loss, axis=None)
+            total_acc += self.strategy.reduce(sum_, correct, axis=None) / self.config.batch_size
         return total_loss, total_acc
 
     def _epoch(self) -> tuple[tf.Tensor, tf.Tensor]:
@@ -270,7 +321,10 @@ class MLPTrainer:
                 history[key].append(value)
             self.manager.save(checkpoint_number=epoch)
             bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test['test_accuracy']:.4f}")
-        return self._finish(history, samples_per_s)
+        metrics = self._finish(history, samples_per_s)
+        if self.scratch:  # a non-chief worker's copies are not kept
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        return metrics
 
     def _finish(
         self, history: dict[str, list[float]], samples_per_s: list[float]
