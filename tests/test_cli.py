@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -61,6 +62,14 @@ def test_info_reports_versions_and_devices(capsys):
     assert report["tensorflow"] == tf.__version__
     assert report["keras_backend"] == "tensorflow"
     assert any(d.startswith("CPU") for d in report["physical_devices"])
+    assert report["strategy_default"] == f"default, 1 replica(s): {report['logical_devices'][0]}"
+    assert report["strategy_mirrored"].startswith("MirroredStrategy, ")
+    if "TF_CONFIG" not in os.environ:
+        assert report["strategy_multiworker"] == (
+            "MultiWorkerMirroredStrategy (TF_CONFIG is not set)"
+        )
+    if not tf.config.list_physical_devices("GPU"):
+        assert report["memory_growth"] == "n/a (no GPU)"
 
 
 def test_console_script_trains_and_prints_metrics(tmp_path):

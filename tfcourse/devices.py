@@ -13,6 +13,7 @@ per_process_gpu_memory_fraction=0.5))``; TF2 has no sessions, so they are proces
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Callable
 from typing import Any
@@ -52,7 +53,32 @@ def device_report() -> dict[str, Any]:
         "gpus": [d.name for d in gpus],
         "logical_devices": [d.name for d in tf.config.list_logical_devices()],
         "default_device": "GPU:0" if gpus else "CPU:0",
+        "memory_growth": [
+            f"{g.name}: {tf.config.experimental.get_memory_growth(g)}" for g in gpus
+        ] or "n/a (no GPU)",
+        "tf_config": "set" if os.environ.get("TF_CONFIG") else "not set",
+        **strategy_report(),
     }
+
+
+def strategy_report() -> dict[str, str]:
+    """One line per ``--strategy`` value: the replicas and devices a run would use."""
+    from tfcourse.distribute import STRATEGIES, describe
+
+    report = {}
+    for name in STRATEGIES:
+        try:
+            info = describe(name)
+        except TfcourseError as exc:  # e.g. a malformed TF_CONFIG
+            report[f"strategy_{name}"] = f"unusable: {exc}"
+            continue
+        if info.get("note"):
+            line = f"{info['strategy']} ({info['note']})"
+        else:
+            where = ", ".join(info.get("workers") or info["devices"])
+            line = f"{info['strategy']}, {info['replicas']} replica(s): {where}"
+        report[f"strategy_{name}"] = line
+    return report
 
 
 def format_report(report: dict[str, Any]) -> str:
