@@ -34,7 +34,8 @@ TRAIN = textwrap.dedent(
         x = rng.integers(0, 256, (1200, 784), dtype=np.uint8)
         y = rng.integers(0, 10, 1200)
         data = ((x, y), (x[:300], y[:300]))
-        config = MLPConfig(epochs=2, hidden=32, logdir=logdir, progress=False, **options)
+        options = {"hidden": 32, **options}
+        config = MLPConfig(epochs=2, logdir=logdir, progress=False, **options)
         trainer = MLPTrainer(config, data=data)
         metrics = trainer.fit()
         return {"test_loss": metrics["test_loss"], "steps": metrics["steps_completed"],
@@ -72,6 +73,8 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
         for strategy in ("default", "mirrored"):
             out[strategy] = train({str(tmp_path)!r}, strategy=strategy)
         out["mixed"] = train({str(tmp_path)!r}, precision="mixed_float16")
+        # a second mirrored run with other gradient shapes reuses the one strategy object
+        out["mirrored_16"] = train({str(tmp_path)!r}, strategy="mirrored", hidden=16)
         try:
             train({str(tmp_path)!r}, strategy="mirrored", batch_size=99)
         except Exception as exc:
@@ -88,6 +91,7 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
     assert np.isfinite(mixed["test_loss"])
     assert mixed["test_loss"] == pytest.approx(default["test_loss"], rel=2e-2)
     np.testing.assert_allclose(mixed["W1"], default["W1"], atol=5e-3)
+    assert out["mirrored_16"]["steps"] == 24 and np.isfinite(out["mirrored_16"]["test_loss"])
     assert out["odd_batch"] == (
         "batch-size 99 does not split evenly over 2 replicas; use a multiple of 2"
     )

@@ -28,6 +28,10 @@ import tensorflow as tf
 from tfcourse.errors import ConfigError
 
 STRATEGIES = ("default", "mirrored", "multiworker")
+# One strategy object per kind and devices for the whole process: every new MirroredStrategy
+# starts its collective keys from the same numbers, and TensorFlow caches collectives by key,
+# so a second one whose all-reduces have other shapes would fail; a cluster joins only once.
+_STRATEGIES: dict[tuple, tf.distribute.Strategy] = {}
 
 
 def tf_config() -> dict[str, Any] | None:
@@ -58,7 +62,7 @@ def mirrored_devices() -> list[str]:
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """The strategy called ``name`` (one of :data:`STRATEGIES`).
+    """The strategy called ``name`` (one of :data:`STRATEGIES`), created once per process.
 
     Raises:
         ConfigError: unknown name, or ``multiworker`` without a valid ``TF_CONFIG``.
@@ -68,14 +72,20 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy(mirrored_devices())
+        devices = tuple(mirrored_devices())
+        if ("mirrored", devices) not in _STRATEGIES:
+            _STRATEGIES["mirrored", devices] = tf.distribute.MirroredStrategy(list(devices))
+        return _STRATEGIES["mirrored", devices]
+    if ("multiworker",) in _STRATEGIES:
+        return _STRATEGIES["multiworker",]
     if tf_config() is None:
         raise ConfigError(
             "--strategy multiworker needs TF_CONFIG: set it in every process to "
             '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", '
             '"index": I}} with I = 0, 1, ... (see README "Running on GPUs and clusters")'
         )
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    _STRATEGIES["multiworker",] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGIES["multiworker",]
 
 
 def describe(name: str) -> dict[str, Any]:

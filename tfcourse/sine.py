@@ -60,6 +60,8 @@ class SineMLP(tf.Module):
         seed: seed of the ``tf.random.Generator`` drawing the Glorot-uniform weights.
         name: module name (``None``: ``"sine_mlp"``). Variable *names* do not include it, so
             they match the tutorial (``layer_0/W0:0``); checkpoints use attribute paths anyway.
+        compute_dtype: dtype of the matmuls; ``"float16"`` is mixed precision: the variables
+            stay float32 and are cast on use, and the predictions come back as float32.
 
     Attributes:
         weights: ``[W0, W1, ...]``, ``W{i}`` of shape [sizes[i], sizes[i+1]].
@@ -67,9 +69,18 @@ class SineMLP(tf.Module):
     """
 
     def __init__(
-        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+        self,
+        sizes: Sequence[int] = (1, 20, 20, 1),
+        seed: int = 0,
+        name: str | None = None,
+        compute_dtype: str = "float32",
     ) -> None:
         super().__init__(name=name)
+        if compute_dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(
+                f"compute_dtype must be float32, float16 or bfloat16, got {compute_dtype!r}"
+            )
+        self.compute_dtype = tf.as_dtype(compute_dtype)
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) <= 0:
             raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
@@ -95,21 +106,23 @@ class SineMLP(tf.Module):
         """Forward pass.
 
         Args:
-            x: [batch, sizes[0]] float32 (numpy arrays and lists are converted).
+            x: [batch, sizes[0]] float32 (numpy arrays and lists are converted); cast to
+                ``compute_dtype``.
 
         Returns:
-            [batch, sizes[-1]] float32 predictions.
+            [batch, sizes[-1]] float32 predictions (whatever the compute dtype).
 
         Raises:
             ShapeError: if ``x`` is not [batch, sizes[0]], e.g. ``[batch]`` without its last axis.
         """
-        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineMLP input")
+        dtype = self.compute_dtype
+        h = assert_shape(tf.cast(x, dtype), [None, self.sizes[0]], name="SineMLP input")
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = tf.matmul(h, w) + b
+            h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
             if i < last:
                 h = tf.nn.relu(h)
-        return h
+        return tf.cast(h, tf.float32)
 
 
 def mse(predictions: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:

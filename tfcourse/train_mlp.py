@@ -324,6 +324,7 @@ class MLPTrainer:
         metrics = self._finish(history, samples_per_s)
         if self.scratch:  # a non-chief worker's copies are not kept
             shutil.rmtree(self.scratch, ignore_errors=True)
+            metrics["run_dir"] = None  # the chief's run directory holds the results
         return metrics
 
     def _finish(

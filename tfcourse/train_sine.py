@@ -11,11 +11,19 @@ Two presets: ``tutorial`` is the review as written (Adam at 0.001, constant), wh
 10,000 steps is still improving (plain MSE 0.003-0.004; the review printed the half MSE,
 0.002). ``fast``, the default, starts Adam at 0.02 and decays it to 0 along a cosine, reaching
 0.0025-0.0028, near the noise floor of 0.05² = 0.0025, in the same 10,000 steps.
+
+``--strategy mirrored|multiworker`` splits every batch over the replicas (see
+:mod:`tfcourse.distribute`): each replica computes ``0.5 · sum((pred - y)²) / batch_size`` on its
+slice, so the all-reduced (summed) gradients are those of the whole batch's half MSE and the
+run follows the default strategy's to float rounding. ``--precision mixed_float16`` runs the
+matmuls in float16 with loss scaling (see :mod:`tfcourse.precision`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +34,10 @@ import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import checkpoints, plots, rundir, summaries
+from tfcourse import distribute as dist
+from tfcourse.precision import PRECISIONS, compute_dtype, scale_loss, wrap_optimizer
 from tfcourse.presets import apply_preset, require
+from tfcourse.shapes import assert_same_shape
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
 
 MSE_TARGET = 0.003  # plain MSE; the noise alone contributes 0.05² = 0.0025
@@ -78,6 +89,8 @@ class SineConfig:
     noise: float = field(default=0.05, metadata={"help": "std of the noise added to sin(x)"})
     seed: int = field(default=0, metadata={"help": "seed for data, init, batches and Keras"})
     jit: bool = field(default=True, metadata={"help": "XLA-compile each chunk"})
+    strategy: str = field(default="default", metadata={"help": "|".join(dist.STRATEGIES)})
+    precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
     name: str = field(default="sine", metadata={"help": "run name prefix"})
     resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
@@ -99,6 +112,14 @@ class SineConfig:
             (cfg.chunk >= 1, f"chunk must be >= 1, got {cfg.chunk}"),
             (cfg.n_points >= 1, f"n-points must be >= 1, got {cfg.n_points}"),
             (cfg.noise >= 0, f"noise must be >= 0, got {cfg.noise}"),
+            (
+                cfg.strategy in dist.STRATEGIES,
+                f"strategy must be one of {', '.join(dist.STRATEGIES)}, got {cfg.strategy!r}",
+            ),
+            (
+                cfg.precision in PRECISIONS,
+                f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}",
+            ),
         ]
         require(checks)
         return cfg
@@ -118,19 +139,30 @@ class SineTrainer:
 
     def __init__(self, config: SineConfig) -> None:
         cfg = self.config = config.resolved()
+        self.strategy = dist.make_strategy(cfg.strategy)  # first: multiworker sets up TF itself
+        dist.check_divisible(cfg.batch_size, self.strategy, "batch-size")
+        self.chief = dist.is_chief(self.strategy)
         rundir.ensure_writable_dir(cfg.logdir)
         keras.utils.set_random_seed(cfg.seed)
         x, y = make_sine_data(cfg.n_points, cfg.noise, cfg.seed)
         self.x, self.y = tf.constant(x), tf.constant(y)
-        self.model = SineMLP(cfg.sizes, seed=cfg.seed)
-        lr = cfg.lr
-        if cfg.lr_schedule == "cosine":
-            lr = keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.steps)
-        self.optimizer = keras.optimizers.Adam(lr)
-        self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        with self.strategy.scope():  # variables mirrored on every replica
+            dtype = compute_dtype(cfg.precision)
+            self.model = SineMLP(cfg.sizes, seed=cfg.seed, compute_dtype=dtype)
+            lr = cfg.lr
+            if cfg.lr_schedule == "cosine":
+                lr = keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.steps)
+            self.optimizer = wrap_optimizer(keras.optimizers.Adam(lr), cfg.precision)
+            self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        # outside the scope: one stream of batch indices, the same on every worker (same seed)
         self.generator = batch_generator(cfg.seed)
-        self.run_dir = rundir.open_run_dir(cfg, must_match=RESUME_MUST_MATCH)
+        # non-chief workers must also save (checkpoints are collective) but into a scratch dir
+        self.scratch = None if self.chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
+        self.run_dir = rundir.open_run_dir(
+            dataclasses.replace(cfg, logdir=self.scratch or cfg.logdir),
+            must_match=RESUME_MUST_MATCH,
+        )
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -140,8 +172,39 @@ class SineTrainer:
         )
         self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
         self.writer = summaries.create_writer(self.run_dir)
-        self._run_chunk = tf.function(self._chunk, jit_compile=cfg.jit)
+        if self.strategy.num_replicas_in_sync == 1 and cfg.strategy == "default":
+            self._grads = self._replica_grads  # inlined into the XLA-compiled chunk
+            self._run_chunk = tf.function(self._chunk, jit_compile=cfg.jit)
+        else:  # XLA compiles each replica's forward/backward; the all-reduce stays outside
+            self._grads = tf.function(self._replica_grads, jit_compile=cfg.jit)
+            self._run_chunk = tf.function(self._chunk)
         self._evaluate = tf.function(self._eval)
+
+    def _replica_grads(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        """One replica's share of a step: its loss and gradients.
+
+        Args:
+            x: [batch / replicas, 1] float32, this replica's slice of the global batch.
+            y: [batch / replicas, 1] float32 targets.
+
+        Returns:
+            ``(loss, *grads)``: the loss is ``0.5 · sum((pred - y)²)`` over the slice divided
+            by the GLOBAL batch size, so the replicas' losses and gradients add up to those of
+            the tutorial's ``0.5 · mean`` over the whole batch.
+        """
+        with tf.GradientTape() as tape:
+            pred = self.model(x)
+            assert_same_shape(pred, y, ("predictions", "targets"))
+            loss = 0.5 * tf.reduce_sum(tf.square(pred - y)) / self.config.batch_size
+            scaled = scale_loss(self.optimizer, loss)
+        grads = tape.gradient(scaled, self.model.params)
+        return (loss, *grads)
+
+    def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+        loss, *grads = self._grads(x, y)
+        # under a strategy, apply_gradients all-reduces (sums) the gradients across replicas
+        self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
+        return loss
 
     def _chunk(self, n: tf.Tensor) -> tf.Tensor:
         """``n`` Adam steps on batches drawn with replacement; returns their mean loss.
@@ -154,11 +217,9 @@ class SineTrainer:
         total = tf.constant(0.0)
         for i in tf.range(n):
             xb, yb = tf.gather(self.x, idx[i]), tf.gather(self.y, idx[i])  # [bs, 1] each
-            with tf.GradientTape() as tape:
-                loss = half_mse_loss(self.model(xb), yb)
-            grads = tape.gradient(loss, self.model.params)
-            self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
-            total += loss
+            x, y = dist.distribute_batch(self.strategy, xb, yb)
+            loss = self.strategy.run(self._replica_step, args=(x, y))
+            total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
         self.step.assign_add(tf.cast(n, tf.int64))
         return total / tf.cast(n, tf.float32)
 
@@ -212,7 +273,11 @@ class SineTrainer:
             self.manager.save(checkpoint_number=step)
             if cfg.progress:
                 tqdm.write(f"{step:05d} loss: {loss:.4f} mse: {full['final_mse']:.4f}")
-        return self._finish(history, rates, time.perf_counter() - t_start)
+        metrics = self._finish(history, rates, time.perf_counter() - t_start)
+        if self.scratch:  # a non-chief worker's copies are not kept
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            metrics["run_dir"] = None  # the chief's run directory holds the results
+        return metrics
 
     def _finish(
         self, history: dict[str, list[float]], rates: list[float], seconds: float

@@ -36,7 +36,9 @@ class ActorCritic(keras.Model):
     Args:
         n_actions: number of discrete actions (2 for CartPole).
         hidden: widths of the shared Dense ReLU layers (He-normal initialised).
-        **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...).
+        **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...). ``dtype="mixed_float16"``
+            gives every Dense layer that policy: float16 matmuls, float32 weights; the outputs
+            are cast back to float32, so the losses and sampling are float32 either way.
 
     Attributes:
         obs_dim: observation width, set when the model is built (None before).
@@ -51,14 +53,16 @@ class ActorCritic(keras.Model):
                 f"n_actions={n_actions}, hidden={list(hidden)}"
             )
         self.n_actions, self.hidden, self.obs_dim = int(n_actions), hidden, None
+        policy = self.dtype_policy  # the model's (default: the global policy, float32)
         self.trunk = [
             keras.layers.Dense(
-                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}"
+                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}",
+                dtype=policy,
             )
             for i, h in enumerate(hidden, 1)
-        ]
-        self.value_head = keras.layers.Dense(1, name="value")
-        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits")
+        ]  # fmt: skip
+        self.value_head = keras.layers.Dense(1, name="value", dtype=policy)
+        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits", dtype=policy)
         self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
         self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
 
@@ -78,11 +82,13 @@ class ActorCritic(keras.Model):
 
     def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Forward pass: obs [batch, obs_dim] (cast to float32) to
-        ``(values [batch], logits [batch, n_actions])``, both float32."""
+        ``(values [batch], logits [batch, n_actions])``, both float32 (also under a mixed
+        policy, whose layers compute in float16: the casts are no-ops in float32)."""
         x = tf.cast(obs, tf.float32)
         for layer in self.trunk:
             x = layer(x)
-        return tf.squeeze(self.value_head(x), axis=-1), self.policy_head(x)
+        values = tf.cast(tf.squeeze(self.value_head(x), axis=-1), tf.float32)
+        return values, tf.cast(self.policy_head(x), tf.float32)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_actions": self.n_actions, "hidden": list(self.hidden)}
@@ -133,11 +139,16 @@ class ActorCritic(keras.Model):
         }
 
 
-def build_model(obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64)) -> ActorCritic:
-    """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim])."""
+def build_model(
+    obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64), dtype: str | None = None
+) -> ActorCritic:
+    """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim]).
+
+    ``dtype``: a Keras dtype policy name, e.g. ``"mixed_float16"`` (default: the global one).
+    """
     if int(obs_dim) < 1:
         raise ConfigError(f"obs_dim must be a positive integer, got {obs_dim}")
-    model = ActorCritic(n_actions, hidden)
+    model = ActorCritic(n_actions, hidden, dtype=dtype)
     model(np.zeros((1, int(obs_dim)), np.float32))
     return model
 

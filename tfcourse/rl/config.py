@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tfcourse.distribute import STRATEGIES
+from tfcourse.errors import ConfigError
+from tfcourse.precision import PRECISIONS
 from tfcourse.presets import apply_preset, require
 from tfcourse.rl.rollout import check_env_id
 
@@ -45,6 +48,10 @@ class A2CConfig:
     eval_episodes: int = field(default=100, metadata={"help": "greedy episodes at the end"})
     gif: bool = field(default=True, metadata={"help": "save a GIF of one greedy episode"})
     jit: bool = field(default=True, metadata={"help": "XLA-compile the update"})
+    strategy: str = field(
+        default="default", metadata={"help": "default|mirrored (the update's devices)"}
+    )
+    precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
     name: str = field(default="a2c", metadata={"help": "run name prefix"})
     resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
@@ -68,6 +75,17 @@ class A2CConfig:
             (cfg.entropy_coef >= 0, "entropy-coef must be >= 0"),
             (cfg.actor_reduction in ("sum", "mean"), "actor-reduction must be sum or mean"),
             (cfg.eval_episodes >= 0, "eval-episodes must be >= 0"),
+            (cfg.strategy in STRATEGIES,
+             f"unknown strategy {cfg.strategy!r}; choose default or mirrored"),
+            (cfg.precision in PRECISIONS,
+             f"unknown precision {cfg.precision!r}; choose one of {', '.join(PRECISIONS)}"),
         ]  # fmt: skip
         require(checks)
+        if cfg.strategy == "multiworker":
+            raise ConfigError(
+                "--strategy multiworker is not supported for A2C: every worker process would "
+                "step its own copy of the environments and they would have to agree on each "
+                "rollout; use --strategy mirrored (the update split over this machine's "
+                "devices) or default"
+            )
         return cfg
