@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +60,32 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     if SHARED_DATA is not None:
         env["TFCOURSE_DATA"] = str(SHARED_DATA)
     return env
+
+
+def start_child(code: str, *args: str, **env: str) -> subprocess.Popen:
+    """Start ``python -c code *args`` in the repository (so it imports this checkout).
+
+    For what must happen before TensorFlow initialises (logical devices, a cluster).
+    """
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        env=subprocess_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def child_json(proc: subprocess.Popen, timeout: float = 300) -> dict:
+    """Wait for a :func:`start_child` process; its last stdout line, parsed as JSON."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def as_float(values) -> np.ndarray:

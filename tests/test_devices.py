@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import tensorflow as tf
-from conftest import REPO, subprocess_env
+from conftest import child_json, start_child
 
 from tfcourse import devices
 from tfcourse.errors import ConfigError, TfcourseError
@@ -47,16 +44,7 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def child() -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        cwd=REPO,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return child_json(start_child(CHILD), timeout=120)
 
 
 def test_split_cpu_creates_logical_devices_and_ops_run_there(child):

@@ -7,21 +7,17 @@ TensorFlow initialises, so those cases run in child processes that print JSON.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import child_json, start_child
 
 from tfcourse import distribute as dist
 from tfcourse.errors import ConfigError
 from tfcourse.precision import compute_dtype, wrap_optimizer
-
-REPO = Path(__file__).resolve().parents[1]
 
 TRAIN = textwrap.dedent(
     """
@@ -45,27 +41,6 @@ TRAIN = textwrap.dedent(
 )
 
 
-def _child(code: str, env: dict | None = None, timeout: float = 240) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO), **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _result(proc: subprocess.Popen, timeout: float = 240) -> dict:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    assert proc.returncode == 0, err[-3000:]
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
     code = "from tfcourse.devices import split_cpu\nsplit_cpu(2)\n" + TRAIN + textwrap.dedent(
         f"""
@@ -82,7 +57,7 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
         print(json.dumps(out))
         """
     )
-    out = _result(_child(code))
+    out = child_json(start_child(code))
     default, mirrored, mixed = out["default"], out["mirrored"], out["mixed"]
     assert default["steps"] == mirrored["steps"] == 24  # 2 epochs x 1200 / 100
     np.testing.assert_allclose(mirrored["W1"], default["W1"], rtol=1e-4, atol=1e-6)
@@ -109,9 +84,9 @@ def test_two_process_multiworker_run_agrees_and_only_the_chief_keeps_files(tmp_p
     procs = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        procs.append(_child(code, env={"TF_CONFIG": json.dumps(tf_config)}))
+        procs.append(start_child(code, TF_CONFIG=json.dumps(tf_config)))
     try:
-        chief, other = (_result(p, timeout=300) for p in procs)
+        chief, other = (child_json(p) for p in procs)
     finally:
         for p in procs:
             p.kill()

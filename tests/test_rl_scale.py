@@ -6,19 +6,12 @@ before TensorFlow initialises, which pytest's process has long done.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import child_json, start_child
 
 from tfcourse.errors import ConfigError
 from tfcourse.rl.config import A2CConfig
-
-REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, os, sys, tempfile
@@ -97,18 +90,9 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def child() -> dict:
     """Both cases at once, one child process each: {case: {"strategy/precision": result}}."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CUDA_VISIBLE_DEVICES": ""}
-    procs = {
-        case: subprocess.Popen([sys.executable, "-c", CHILD, case], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for case in ("clip", "sum_normalized")
-    }  # fmt: skip
-    out = {}
-    for case, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=300)
-        assert proc.returncode == 0, stderr[-3000:]
-        out[case] = json.loads(stdout.strip().splitlines()[-1])
-    return out
+    cases = ("clip", "sum_normalized")  # the CASES of the child script
+    procs = {case: start_child(CHILD, case, CUDA_VISIBLE_DEVICES="") for case in cases}
+    return {case: child_json(proc) for case, proc in procs.items()}
 
 
 def _max_diff(a: list[list[float]], b: list[list[float]]) -> float:

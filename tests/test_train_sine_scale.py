@@ -6,15 +6,12 @@ training runs happen in one child process that prints its results as JSON.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import REPO, subprocess_env
+from conftest import child_json, start_child
 
 from tfcourse import cli
 from tfcourse.errors import ConfigError
@@ -60,16 +57,7 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def child() -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        cwd=REPO,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return child_json(start_child(CHILD), timeout=300)
 
 
 def test_mirrored_over_two_cpus_trains_like_the_default_strategy(child):
