@@ -61,16 +61,21 @@ def test_released_notebook_scores_zero(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_one_skipped_exercise_loses_exactly_its_points(name, tmp_path):
+def test_wrong_exercises_lose_exactly_their_points(name, tmp_path):
+    """The solution with exercise 1 raising and exercise 2 calling sys.exit (a hostile trick)."""
     assignment = load(name, ASSIGNMENTS)
-    skipped = assignment.exercises[0]
+    raising, exiting = assignment.exercises[:2]
     text = (ASSIGNMENTS / name / "exercises.py").read_text()
     partial = tmp_path / "partial.py"
     partial.write_text(
-        text + f"\n\ndef {skipped}(*args, **kwargs):\n    raise RuntimeError('ran out of time')\n"
+        text
+        + f"\n\ndef {raising}(*args, **kwargs):\n    raise RuntimeError('ran out of time')\n"
+        + f"\n\ndef {exiting}(*args, **kwargs):\n    import sys\n    sys.exit(3)\n"
     )
     results = grade(partial, assignment)
-    lost = sum(t.points for t in assignment.tests if t.exercise == skipped)
+    lost = sum(t.points for t in assignment.tests if t.exercise in (raising, exiting))
     assert results["score"] == assignment.max_score - lost
-    outputs = [t["output"] for t in results["tests"] if t["name"].startswith(f"{skipped}:")]
-    assert outputs and all(o.startswith("RuntimeError: ran out of time") for o in outputs)
+    expected = {raising: "RuntimeError: ran out of time", exiting: "SystemExit(3)"}
+    for exercise, message in expected.items():
+        outputs = [t["output"] for t in results["tests"] if t["name"].startswith(f"{exercise}:")]
+        assert outputs and all(o.startswith(message) for o in outputs), outputs
