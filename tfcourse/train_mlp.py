@@ -17,7 +17,6 @@ import dataclasses
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -28,11 +27,11 @@ from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 from tfcourse import checkpoints, plots, rundir, summaries
 from tfcourse import distribute as dist
 from tfcourse.batching import shuffled_batches
-from tfcourse.data import DATASETS, flatten_images, load_dataset, scale_images
+from tfcourse.data import flatten_images, load_dataset, scale_images
 from tfcourse.errors import ConfigError
-from tfcourse.mlp import INITS, MLP, accuracy, check_classification_data, loss_fn
-from tfcourse.precision import PRECISIONS, compute_dtype, scale_loss, wrap_optimizer
-from tfcourse.presets import apply_preset, require
+from tfcourse.mlp import MLP, accuracy, check_classification_data, loss_fn
+from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
+from tfcourse.precision import compute_dtype, scale_loss, wrap_optimizer
 
 FASHION_CLASSES = (
     "T-shirt",
@@ -46,68 +45,6 @@ FASHION_CLASSES = (
     "Bag",
     "Boot",
 )
-RESUME_MUST_MATCH = ("dataset", "hidden", "init", "batch_size", "train_samples")
-PRESETS = {
-    # the tuned default: He init, a larger Adam step that decays to zero, mild label smoothing
-    "fast": dict(init="he", lr=2e-3, lr_schedule="cosine", label_smoothing=0.1, sampling="epoch"),
-    # tutorial 1 exactly: N(0, 0.03) weights, Adam(1e-3), batches drawn with replacement
-    "tutorial": dict(
-        init="normal", lr=1e-3, lr_schedule="constant", label_smoothing=0.0, sampling="replacement"
-    ),
-}
-
-
-@dataclass
-class MLPConfig:
-    """Every setting of an MLP run (saved as ``config.json``; each field is a CLI flag)."""
-
-    dataset: str = field(default="mnist", metadata={"help": f"one of {', '.join(DATASETS)}"})
-    preset: str = field(default="fast", metadata={"help": "fast (tuned) or tutorial (as written)"})
-    epochs: int = field(default=10, metadata={"help": "passes over the training set"})
-    batch_size: int = field(default=100, metadata={"help": "samples per gradient step"})
-    lr: float | None = field(default=None, metadata={"help": "Adam learning rate (preset)"})
-    lr_schedule: str | None = field(default=None, metadata={"help": "constant or cosine"})
-    init: str | None = field(default=None, metadata={"help": f"{'|'.join(INITS)} (preset)"})
-    label_smoothing: float | None = field(default=None, metadata={"help": "0 = none (preset)"})
-    sampling: str | None = field(default=None, metadata={"help": "epoch or replacement (preset)"})
-    hidden: int = field(default=300, metadata={"help": "hidden-layer width"})
-    seed: int = field(default=1, metadata={"help": "seed for init, shuffling and Keras"})
-    train_samples: int = field(default=0, metadata={"help": "use only the first N (0 = all)"})
-    jit: bool = field(default=True, metadata={"help": "XLA-compile the train step"})
-    steps_per_execution: int = field(default=4, metadata={"help": "steps per compiled call"})
-    strategy: str = field(default="default", metadata={"help": "|".join(dist.STRATEGIES)})
-    precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
-    name: str = field(default="mlp", metadata={"help": "run name prefix"})
-    resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
-    data_path: str | None = field(default=None, metadata={"help": "npz file or IDX directory"})
-    progress: bool = field(default=True, metadata={"help": "show a tqdm progress bar"})
-
-    def resolved(self) -> MLPConfig:
-        """Validate every field and fill the ``None`` ones from the preset."""
-        cfg = apply_preset(self, PRESETS)
-        checks = [
-            (
-                cfg.dataset in DATASETS,
-                f"unknown dataset {cfg.dataset!r}; choose mnist or fashion_mnist",
-            ),
-            (cfg.epochs >= 1, f"epochs must be >= 1, got {cfg.epochs}"),
-            (cfg.batch_size >= 1, f"batch-size must be >= 1, got {cfg.batch_size}"),
-            (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
-            (cfg.lr_schedule in ("constant", "cosine"), "lr-schedule must be constant or cosine"),
-            (cfg.init in INITS, f"init must be one of {', '.join(INITS)}, got {cfg.init!r}"),
-            (0 <= cfg.label_smoothing < 1, "label-smoothing must be in [0, 1)"),
-            (cfg.sampling in ("epoch", "replacement"), "sampling must be epoch or replacement"),
-            (cfg.hidden >= 1, f"hidden must be >= 1, got {cfg.hidden}"),
-            (cfg.train_samples >= 0, "train-samples must be >= 0 (0 = all)"),
-            (cfg.steps_per_execution >= 1, "steps-per-execution must be >= 1"),
-            (cfg.strategy in dist.STRATEGIES, f"strategy must be one of {dist.STRATEGIES}"),
-            (cfg.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
-        ]
-        require(checks)
-        return cfg
-
-
 def _inputs(x: Any) -> np.ndarray:
     """Images -> model inputs [n, 784] float32: integer pixels are scaled to [0, 1], floats kept."""
     x = flatten_images(np.asarray(x))
