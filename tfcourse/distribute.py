@@ -19,12 +19,18 @@ data has to be sent between them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
 
+from tfcourse import rundir
 from tfcourse.errors import ConfigError
 
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -128,13 +134,17 @@ def check_divisible(global_batch: int, strategy: tf.distribute.Strategy, what: s
         )
 
 
-def distribute_batch(strategy: tf.distribute.Strategy, *tensors: tf.Tensor) -> tuple[Any, ...]:
+def distribute_batch(
+    strategy: tf.distribute.Strategy, *tensors: tf.Tensor, axis: int = 0
+) -> tuple[Any, ...]:
     """Give replica ``i`` (of all workers) the ``i``-th equal slice of each global tensor.
 
     Args:
         strategy: the run's strategy.
-        *tensors: global batches, split along axis 0 (e.g. ``x: [batch, 784]``, ``y: [batch]``);
-            the batch must be divisible by ``strategy.num_replicas_in_sync``.
+        *tensors: global batches, split along ``axis`` (e.g. ``x: [batch, 784]``, ``y: [batch]``
+            with ``axis=0``; a rollout's ``[T, n_envs]`` tensors by env with ``axis=1``); that
+            axis must be divisible by ``strategy.num_replicas_in_sync``.
+        axis: the axis to split.
 
     Returns:
         One per-replica value per tensor, ready for ``strategy.run``. With one replica the
@@ -145,10 +155,50 @@ def distribute_batch(strategy: tf.distribute.Strategy, *tensors: tf.Tensor) -> t
         return tensors
 
     def slice_for(ctx: tf.distribute.InputReplicaContext, t: tf.Tensor) -> tf.Tensor:
-        size = tf.shape(t)[0] // n
-        return t[ctx.replica_id_in_sync_group * size : (ctx.replica_id_in_sync_group + 1) * size]
+        size = tf.shape(t)[axis] // n
+        start = ctx.replica_id_in_sync_group * size
+        return t[(slice(None),) * axis + (slice(start, start + size),)]
 
     return tuple(
         strategy.experimental_distribute_values_from_function(lambda ctx, t=t: slice_for(ctx, t))
         for t in tensors
     )
+
+
+def compile_step(
+    strategy_name: str, replica_grads: Callable, loop: Callable, jit: bool
+) -> tuple[Callable, Callable]:
+    """Compile a trainer's ``(replica_grads, loop)`` pair for its strategy.
+
+    The default strategy inlines ``replica_grads`` into ``loop`` and XLA-compiles the whole
+    loop (``jit``). Other strategies all-reduce inside the loop, which XLA cannot hold, so only
+    each replica's ``replica_grads`` (forward and backward pass) is XLA-compiled.
+
+    Returns:
+        ``(grads, compiled_loop)``: the loop must call ``grads``, not ``replica_grads``.
+    """
+    if strategy_name == "default":
+        return replica_grads, tf.function(loop, jit_compile=jit)
+    return tf.function(replica_grads, jit_compile=jit), tf.function(loop)
+
+
+def open_worker_run_dir(
+    config: Any, chief: bool, must_match: tuple[str, ...] = ()
+) -> tuple[Path, str | None]:
+    """The run directory of this process: ``(run_dir, scratch)``.
+
+    The chief opens ``config.logdir``'s run directory (:func:`tfcourse.rundir.open_run_dir`).
+    Every other worker must still save (checkpoints are collective), but into a new scratch
+    folder, returned as ``scratch`` so that :func:`discard_scratch` can delete it at the end.
+    """
+    scratch = None if chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
+    config = dataclasses.replace(config, logdir=scratch or config.logdir)
+    return rundir.open_run_dir(config, must_match=must_match), scratch
+
+
+def discard_scratch(scratch: str | None, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Delete a non-chief worker's scratch folder; its ``metrics`` then name no run dir."""
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+        metrics["run_dir"] = None  # the chief's run directory holds the results
+    return metrics

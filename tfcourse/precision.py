@@ -26,6 +26,17 @@ def check_precision(precision: str) -> None:
         raise ConfigError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
 
 
+def as_compute_dtype(name: str) -> tf.DType:
+    """The ``tf.DType`` of a model's ``compute_dtype`` argument (float32, float16 or bfloat16).
+
+    Raises:
+        ConfigError: for any other name.
+    """
+    if name not in ("float32", "float16", "bfloat16"):
+        raise ConfigError(f"compute_dtype must be float32, float16 or bfloat16, got {name!r}")
+    return tf.as_dtype(name)
+
+
 def compute_dtype(precision: str) -> str:
     """``"float16"`` for ``mixed_float16``, else ``"float32"``."""
     check_precision(precision)

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.plots import save_figure
+from tfcourse.precision import as_compute_dtype
 from tfcourse.shapes import assert_same_shape, assert_shape
 
 
@@ -76,11 +77,7 @@ class SineMLP(tf.Module):
         compute_dtype: str = "float32",
     ) -> None:
         super().__init__(name=name)
-        if compute_dtype not in ("float32", "float16", "bfloat16"):
-            raise ConfigError(
-                f"compute_dtype must be float32, float16 or bfloat16, got {compute_dtype!r}"
-            )
-        self.compute_dtype = tf.as_dtype(compute_dtype)
+        self.compute_dtype = as_compute_dtype(compute_dtype)
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) <= 0:
             raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")

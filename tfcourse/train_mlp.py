@@ -14,8 +14,6 @@ Speed comes from three decisions, each explained in ``notebooks/02_mnist_mlp``:
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import time
 from typing import Any
 
@@ -96,12 +94,7 @@ class MLPTrainer:
         # outside the scope: one shuffling stream, the same on every worker (same seed)
         self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
 
-        # non-chief workers must also save (checkpoints are collective) but into a scratch dir
-        self.scratch = None if self.chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
-        self.run_dir = rundir.open_run_dir(
-            dataclasses.replace(cfg, logdir=self.scratch or cfg.logdir),
-            must_match=RESUME_MUST_MATCH,
-        )
+        self.run_dir, self.scratch = dist.open_worker_run_dir(cfg, self.chief, RESUME_MUST_MATCH)
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -111,12 +104,9 @@ class MLPTrainer:
         )
         self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
         self.writer = summaries.create_writer(self.run_dir)
-        if self.strategy.num_replicas_in_sync == 1 and cfg.strategy == "default":
-            self._grads = self._replica_grads  # inlined into the XLA-compiled k steps
-            self._train_steps = tf.function(self._steps, jit_compile=cfg.jit)
-        else:  # XLA compiles each replica's forward/backward; the all-reduce stays outside
-            self._grads = tf.function(self._replica_grads, jit_compile=cfg.jit)
-            self._train_steps = tf.function(self._steps)
+        self._grads, self._train_steps = dist.compile_step(
+            cfg.strategy, self._replica_grads, self._steps, cfg.jit
+        )
         self._train_epoch = tf.function(self._epoch)
         self._evaluate = tf.function(self._eval)
 
@@ -258,11 +248,9 @@ class MLPTrainer:
                 history[key].append(value)
             self.manager.save(checkpoint_number=epoch)
             bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test['test_accuracy']:.4f}")
-        metrics = self._finish(history, samples_per_s)
-        if self.scratch:  # a non-chief worker's copies are not kept
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            metrics["run_dir"] = None  # the chief's run directory holds the results
-        return metrics
+        return dist.discard_scratch(
+            self.scratch, self._finish(history, samples_per_s)
+        )
 
     def _finish(
         self, history: dict[str, list[float]], samples_per_s: list[float]

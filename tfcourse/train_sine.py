@@ -22,8 +22,6 @@ matmuls in float16 with loss scaling (see :mod:`tfcourse.precision`).
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import time
 from typing import Any
 
@@ -87,12 +85,7 @@ class SineTrainer:
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         # outside the scope: one stream of batch indices, the same on every worker (same seed)
         self.generator = batch_generator(cfg.seed)
-        # non-chief workers must also save (checkpoints are collective) but into a scratch dir
-        self.scratch = None if self.chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
-        self.run_dir = rundir.open_run_dir(
-            dataclasses.replace(cfg, logdir=self.scratch or cfg.logdir),
-            must_match=RESUME_MUST_MATCH,
-        )
+        self.run_dir, self.scratch = dist.open_worker_run_dir(cfg, self.chief, RESUME_MUST_MATCH)
         self.ckpt, self.manager = checkpoints.make_manager(
             self.run_dir,
             model=self.model,
@@ -102,12 +95,9 @@ class SineTrainer:
         )
         self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
         self.writer = summaries.create_writer(self.run_dir)
-        if self.strategy.num_replicas_in_sync == 1 and cfg.strategy == "default":
-            self._grads = self._replica_grads  # inlined into the XLA-compiled chunk
-            self._run_chunk = tf.function(self._chunk, jit_compile=cfg.jit)
-        else:  # XLA compiles each replica's forward/backward; the all-reduce stays outside
-            self._grads = tf.function(self._replica_grads, jit_compile=cfg.jit)
-            self._run_chunk = tf.function(self._chunk)
+        self._grads, self._run_chunk = dist.compile_step(
+            cfg.strategy, self._replica_grads, self._chunk, cfg.jit
+        )
         self._evaluate = tf.function(self._eval)
 
     def _replica_grads(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
@@ -203,11 +193,9 @@ class SineTrainer:
             self.manager.save(checkpoint_number=step)
             if cfg.progress:
                 tqdm.write(f"{step:05d} loss: {loss:.4f} mse: {full['final_mse']:.4f}")
-        metrics = self._finish(history, rates, time.perf_counter() - t_start)
-        if self.scratch:  # a non-chief worker's copies are not kept
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            metrics["run_dir"] = None  # the chief's run directory holds the results
-        return metrics
+        return dist.discard_scratch(
+            self.scratch, self._finish(history, rates, time.perf_counter() - t_start)
+        )
 
     def _finish(
         self, history: dict[str, list[float]], rates: list[float], seconds: float

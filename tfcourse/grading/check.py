@@ -38,7 +38,7 @@ def run_checks(
     Raises:
         GradingError: the tests file is missing, or no test grades ``exercise``.
     """
-    from tfcourse.grading.worker import _reseed, explain_failure
+    from tfcourse.grading.worker import explain_failure, reseed
 
     path = Path(tests)
     if not path.is_file():
@@ -57,7 +57,7 @@ def run_checks(
     sub = _as_module(namespace)
     earned, lines = 0.0, []
     for spec in specs:
-        _reseed()
+        reseed()
         try:
             getattr(module, spec.name)(sub)
         except Exception as exc:

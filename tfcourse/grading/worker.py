@@ -34,7 +34,7 @@ MAX_OUTPUT = 3000
 MAX_PRINTED = 500  # last characters of what a failing test printed
 
 
-def _reseed() -> None:
+def reseed() -> None:
     """Same seeds before every test, so a test's result never depends on the ones before it."""
     random.seed(0)
     if "numpy" in sys.modules:
@@ -113,7 +113,7 @@ class Worker:
             test = getattr(self.tests[file], name)
             if self.sub is None:
                 raise RuntimeError("the submission was not loaded")
-            _reseed()
+            reseed()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 test(self.sub)
             passed = True

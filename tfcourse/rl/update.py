@@ -14,12 +14,12 @@ total, and the scale is divided out of the clipping norm.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfcourse import distribute as dist
 from tfcourse.precision import scale_loss
 from tfcourse.rl import returns as R
 from tfcourse.rl.a2c import total_loss
@@ -158,7 +158,12 @@ class A2CUpdate:
 
     def _distributed_update_fn(self, *rollout: tf.Tensor) -> dict[str, tf.Tensor]:
         """Split the rollout's env columns over the replicas, run, and sum the loss shares."""
-        per_replica = self.strategy.run(self._replica_update, args=self._split_envs(*rollout))
+        # each replica owns whole env columns: axis 1 of the [T, n, ...] tensors, axis 0 of
+        # last_obs [n, obs_dim]
+        *per_step, last_obs = rollout
+        args = (*dist.distribute_batch(self.strategy, *per_step, axis=1),
+                *dist.distribute_batch(self.strategy, last_obs))  # fmt: skip
+        per_replica = self.strategy.run(self._replica_update, args=args)
         sum_, mean = tf.distribute.ReduceOp.SUM, tf.distribute.ReduceOp.MEAN
         out = {
             k: self.strategy.reduce(mean if k == "grad_norm" else sum_, v, axis=None)
@@ -167,20 +172,3 @@ class A2CUpdate:
         steps, n = rollout[1].shape  # actions [T, n_envs]
         self.global_step.assign_add(steps * n)
         return out
-
-    def _split_envs(self, *rollout: tf.Tensor) -> tuple[Any, ...]:
-        """Per-replica values: replica ``i`` gets env columns ``[i*n/r, (i+1)*n/r)`` of each
-        rollout tensor (axis 1 of the ``[T, n, ...]`` ones, axis 0 of ``last_obs [n, d]``)."""
-        size = self.config.n_envs // self.replicas
-
-        def column(ctx: tf.distribute.InputReplicaContext, t: tf.Tensor, axis: int) -> tf.Tensor:
-            start = ctx.replica_id_in_sync_group * size
-            return t[start : start + size] if axis == 0 else t[:, start : start + size]
-
-        axes = [1] * (len(rollout) - 1) + [0]  # last_obs has no time axis
-        return tuple(
-            self.strategy.experimental_distribute_values_from_function(
-                lambda ctx, t=t, axis=axis: column(ctx, t, axis)
-            )
-            for t, axis in zip(rollout, axes, strict=True)
-        )
