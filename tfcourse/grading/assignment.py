@@ -63,6 +63,16 @@ class Assignment:
         """Sum of the points of every test."""
         return sum(t.points for t in self.tests)
 
+    def metadata_json(self) -> str:
+        """The ``assignment.json`` that stands in for ``exercises.py`` in released copies."""
+        meta = {
+            "name": self.name,
+            "title": self.title,
+            "intro": self.intro,
+            "exercises": list(self.exercises),
+        }
+        return json.dumps(meta, indent=2) + "\n"
+
 
 def available(source: str | Path) -> list[str]:
     """Names of the assignment folders in ``source`` (sorted)."""
@@ -110,7 +120,7 @@ def load(name: str, source: str | Path) -> Assignment:
         folder = candidate  # a path to the folder itself
     else:
         folder = find(name, source)
-    title, intro, exercises = read_metadata(folder)
+    real_name, title, intro, exercises = read_metadata(folder)
     tests: list[TestSpec] = []
     sources: dict[str, str] = {}
     for stem, visibility in TEST_FILES.items():
@@ -130,28 +140,27 @@ def load(name: str, source: str | Path) -> Assignment:
     order = {ex: i for i, ex in enumerate(exercises)}
     files = list(TEST_FILES)
     tests.sort(key=lambda t: (order[t.exercise], files.index(t.file)))  # stable: file order
-    real_name = folder.name
-    if not (folder / "exercises.py").is_file():  # released copies keep the name in the JSON
-        real_name = str(json.loads((folder / METADATA_FILE).read_text()).get("name", real_name))
     return Assignment(real_name, folder, title, intro, tuple(exercises), tuple(tests), sources)
 
 
-def read_metadata(folder: Path) -> tuple[str, str, list[str]]:
-    """``(title, intro, exercises)`` from ``exercises.py`` (via ast) or ``assignment.json``."""
+def read_metadata(folder: Path) -> tuple[str, str, str, list[str]]:
+    """``(name, title, intro, exercises)`` from ``exercises.py`` (via ast) or
+    ``assignment.json`` (released copies keep the name there; the folder may be renamed)."""
     source_file = folder / "exercises.py"
     if source_file.is_file():
         text = source_file.read_text(encoding="utf-8")
         tree = _parse(text, source_file)
         doc = ast.get_docstring(tree) or folder.name
         title, _, intro = doc.partition("\n")
-        return title.strip(), intro.strip(), exercises_list(tree, source_file)
+        return folder.name, title.strip(), intro.strip(), exercises_list(tree, source_file)
     meta_file = folder / METADATA_FILE
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         exercises = [str(e) for e in meta["exercises"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AssignmentError(f"{meta_file} is unreadable ({exc}); rebuild it") from None
-    return str(meta.get("title", folder.name)), str(meta.get("intro", "")), exercises
+    name = str(meta.get("name", folder.name))
+    return name, str(meta.get("title", folder.name)), str(meta.get("intro", "")), exercises
 
 
 def exercises_list(tree: ast.Module, path: Path) -> list[str]:

@@ -12,7 +12,6 @@ The zip holds (Gradescope unpacks it to ``/autograder/source``)::
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import zipfile
@@ -77,12 +76,6 @@ def build(name: str, out_zip: str | Path, source: str | Path = "assignments",
     out = Path(out_zip)
     if out.suffix != ".zip":
         raise GradingError(f"{str(out)!r}: the autograder must be a .zip file")
-    meta = {
-        "name": assignment.name,
-        "title": assignment.title,
-        "intro": assignment.intro,
-        "exercises": list(assignment.exercises),
-    }
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)
     os.close(fd)
@@ -95,7 +88,7 @@ def build(name: str, out_zip: str | Path, source: str | Path = "assignments",
                 info = zipfile.ZipInfo(script)
                 info.external_attr = 0o100755 << 16  # executable, as Gradescope requires
                 zf.writestr(info, text)
-            zf.writestr(f"assignment/{METADATA_FILE}", json.dumps(meta, indent=2) + "\n")
+            zf.writestr(f"assignment/{METADATA_FILE}", assignment.metadata_json())
             for stem, text in assignment.sources.items():
                 zf.writestr(f"assignment/{stem}.py", text)
             for path, arcname in _package_files():

@@ -14,7 +14,6 @@ The folder is built next to ``out`` and renamed into place, so a failed release 
 from __future__ import annotations
 
 import ast
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -120,13 +119,7 @@ def release(name: str, out_dir: str | Path, source: str | Path = "assignments",
         (staging / f"{assignment.name}.py").write_text(code, encoding="utf-8")
         nbformat.write(notebook, staging / f"{assignment.name}.ipynb")
         (staging / PUBLIC_TESTS).write_text(assignment.sources["tests_public"], encoding="utf-8")
-        meta = {
-            "name": assignment.name,
-            "title": assignment.title,
-            "intro": assignment.intro,
-            "exercises": list(assignment.exercises),
-        }
-        (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (staging / METADATA_FILE).write_text(assignment.metadata_json(), encoding="utf-8")
         readme = assignment.path / "README.md"
         if readme.is_file():
             shutil.copyfile(readme, staging / "README.md")
