@@ -42,16 +42,15 @@ import argparse
 import dataclasses
 import json
 import math
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import keras
 import numpy as np
 import tensorflow as tf
+from benchkit import rss_mb, run_and_report
 
 from tfcourse.rl.a2c import build_model, total_loss
 from tfcourse.rl.config import A2CConfig
@@ -110,17 +109,6 @@ def parse_args(argv: list[str] | None = None) -> Args:
     if args.warmup_steps < 256:
         parser.error("--warmup-steps must be >= 256 (one update of the fast preset)")
     return args
-
-
-def rss_mb() -> float:
-    """Resident set size of this process in MB, from VmRSS in /proc/self/status (0 elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return 0.0
 
 
 def log(message: str) -> None:
@@ -373,15 +361,7 @@ def report(r: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.logdir:
-        result = run(args, args.logdir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench_a2c_") as tmp:
-            result = run(args, tmp)
-    report(result)
-    print(json.dumps(result))
-    return 0
+    return run_and_report(parse_args(argv), run, report, "bench_a2c_")
 
 
 if __name__ == "__main__":

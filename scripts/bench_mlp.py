@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
+from benchkit import rss_mb, run_and_report
 
 from tfcourse.batching import get_batch
 from tfcourse.data import flatten_images, load_dataset, scale_images
@@ -65,12 +63,6 @@ def parse_args(argv: list[str] | None = None) -> Args:
             kwargs["choices"] = tuple(ACCURACY_TARGET)
         parser.add_argument("--" + f.name.replace("_", "-"), **kwargs)
     return Args(**vars(parser.parse_args(argv)))
-
-
-def rss_mb() -> float:
-    """Resident memory of this process in MB (Linux; 0 elsewhere)."""
-    statm = Path("/proc/self/statm")
-    return int(statm.read_text().split()[1]) * 4096 / 2**20 if statm.exists() else 0.0
 
 
 def bench_tutorial(x_uint8: np.ndarray, y: np.ndarray, args: Args) -> tuple[float, float]:
@@ -188,15 +180,7 @@ def report(r: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.logdir:
-        result = run(args, args.logdir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench_mlp_") as tmp:
-            result = run(args, tmp)
-    report(result)
-    print(json.dumps(result))
-    return 0
+    return run_and_report(parse_args(argv), run, report, "bench_mlp_")
 
 
 if __name__ == "__main__":

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import tempfile
 from dataclasses import dataclass
 from typing import Any
+
+from benchkit import run_and_report
 
 from tfcourse.devices import split_cpu
 
@@ -198,14 +198,7 @@ def report(r: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     devices = split_cpu(2)  # first: before TensorFlow initialises its devices
-    if args.logdir:
-        result = run(args, args.logdir, devices)
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
-            result = run(args, tmp, devices)
-    report(result)
-    print(json.dumps(result))
-    return 0
+    return run_and_report(args, run, report, "bench_scale_", devices)
 
 
 if __name__ == "__main__":
