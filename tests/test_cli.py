@@ -102,3 +102,48 @@ def test_console_script_trains_and_prints_metrics(tmp_path):
     metrics = json.loads(out.stdout)
     assert metrics["epochs_completed"] == 1 and 0.5 < metrics["test_accuracy"] <= 1.0
     assert (tmp_path / metrics["run_dir"].split("/")[-1] / "metrics.json").is_file()
+
+
+def test_help_imports_no_tensorflow_and_shows_preset_defaults():
+    code = (
+        "import sys, contextlib, io\n"
+        "from tfcourse.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(['train', 'mlp', '--help'])\n"
+        "print('tensorflow' in sys.modules, 'gymnasium' in sys.modules)\n"
+        "print(out.getvalue())\n"
+    )
+    out = subprocess.run(
+        ["python", "-c", code], env=subprocess_env(), cwd=REPO, capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+    first, help_text = out.stdout.split("\n", 1)
+    assert first == "False False"
+    flat = " ".join(help_text.split())
+    assert "--lr FLOAT Adam learning rate (default: 0.002 (fast), 0.001 (tutorial))" in flat
+    assert "--init STR normal|glorot|he (default: he (fast), normal (tutorial))" in flat
+    assert "(default: None)" not in flat and out.stderr == ""
+
+
+def test_a2c_help_shows_every_preset_value():
+    from tfcourse.cli import build_parser
+    from tfcourse.rl.config import PRESETS
+
+    sub = build_parser()._subparsers._group_actions[0].choices["train"]
+    a2c = sub._subparsers._group_actions[0].choices["a2c"]
+    flat = " ".join(a2c.format_help().split())
+    fast, tutorial = PRESETS["fast"]["n_envs"], PRESETS["tutorial"]["n_envs"]
+    assert f"--n-envs INT parallel envs (default: {fast} (fast), {tutorial} (tutorial))" in flat
+    assert "--lam FLOAT GAE lambda, 1 = n-step returns (default: 1.0 (every preset))" in flat
+
+
+def test_console_script_start_up_is_quiet_unless_verbose(tmp_path):
+    run = lambda *flags: subprocess.run(  # noqa: E731
+        ["tfcourse", *flags, "info"], env={**subprocess_env(), "TF_CPP_MIN_LOG_LEVEL": "0"},
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    quiet, verbose = run(), run("--verbose")
+    assert "oneDNN" not in quiet.stderr and "cpu_feature_guard" not in quiet.stderr
+    assert "oneDNN" in verbose.stderr  # the lines exist; quiet mode filters them
+    assert quiet.stdout.splitlines()[0] == verbose.stdout.splitlines()[0]

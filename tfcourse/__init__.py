@@ -28,7 +28,7 @@ _LAZY = {
     "MLP": "tfcourse.mlp",
     "loss_fn": "tfcourse.mlp",
     "accuracy": "tfcourse.mlp",
-    "MLPConfig": "tfcourse.train_mlp",
+    "MLPConfig": "tfcourse.mlp_config",
     "MLPTrainer": "tfcourse.train_mlp",
     "train_mlp": "tfcourse.train_mlp",
     "fast_mode": "tfcourse.settings",
@@ -39,7 +39,7 @@ _LAZY = {
     "assert_shape": "tfcourse.shapes",
     "make_sine_data": "tfcourse.sine",
     "SineMLP": "tfcourse.sine",
-    "SineConfig": "tfcourse.train_sine",
+    "SineConfig": "tfcourse.sine_config",
     "SineTrainer": "tfcourse.train_sine",
     "train_sine": "tfcourse.train_sine",
 }

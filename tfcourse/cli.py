@@ -1,7 +1,10 @@
 """The ``tfcourse`` command line.
 
 Every training command is generated from its config dataclass (CleanRL style): one flag per
-field, ``--no-<flag>`` for booleans, help text from the field metadata. User mistakes
+field, ``--no-<flag>`` for booleans, help text from the field metadata and, for a field its
+preset fills, the value under each preset. The config modules import no TensorFlow, so
+building the parser (and ``--help``) is instant; TensorFlow is imported, without its start-up
+lines unless ``--verbose``, only by a command that runs. User mistakes
 (:class:`~tfcourse.errors.TfcourseError`) print one line to stderr and exit with code 2.
 
 Examples::
@@ -24,12 +27,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tfcourse.errors import ConfigError, TfcourseError
+from tfcourse.presets import preset_defaults
+from tfcourse.settings import import_tensorflow_quietly
 
-# "train <what>" -> (module, config class, function(config) -> metrics dict)
-TRAINERS: dict[str, tuple[str, str, str]] = {
-    "mlp": ("tfcourse.train_mlp", "MLPConfig", "train_mlp"),
-    "sine": ("tfcourse.train_sine", "SineConfig", "train_sine"),
-    "a2c": ("tfcourse.rl.trainer", "A2CConfig", "train_a2c"),
+# "train <what>" -> (config module, config class, trainer module, function(config) -> metrics)
+TRAINERS: dict[str, tuple[str, str, str, str]] = {
+    "mlp": ("tfcourse.mlp_config", "MLPConfig", "tfcourse.train_mlp", "train_mlp"),
+    "sine": ("tfcourse.sine_config", "SineConfig", "tfcourse.train_sine", "train_sine"),
+    "a2c": ("tfcourse.rl.config", "A2CConfig", "tfcourse.rl.trainer", "train_a2c"),
 }
 
 
@@ -41,13 +46,24 @@ def _field_type(annotation: Any) -> type:
     return annotation
 
 
-def add_dataclass_args(parser: argparse.ArgumentParser, cls: type) -> None:
-    """Add one ``--flag`` per field of dataclass ``cls`` (defaults shown in ``--help``)."""
+def add_dataclass_args(
+    parser: argparse.ArgumentParser, cls: type, presets: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Add one ``--flag`` per field of dataclass ``cls``.
+
+    ``--help`` shows each flag's default; a field left ``None`` for its preset to fill shows
+    the value under each of ``presets`` instead, e.g. ``(default: 0.002 (fast), 0.001 (tutorial))``.
+    """
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         kind = _field_type(hints[f.name])
         flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "")
+        help_text = f.metadata.get("help", "").replace(" (preset)", "")
+        if f.default is None and presets and any(f.name in p for p in presets.values()):
+            shown = preset_defaults(presets, f.name)
+        else:
+            shown = "none" if f.default is None else str(f.default)
+        help_text = f"{help_text} (default: {shown.replace('%', '%%')})"
         if kind is bool:
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=f.default, help=help_text
@@ -59,7 +75,7 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type) -> None:
                 default=f.default,
                 dest=f.name,
                 metavar=kind.__name__.upper(),
-                help=f"{help_text} (default: %(default)s)",
+                help=help_text,
             )
 
 
@@ -77,7 +93,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    module, _, func = TRAINERS[args.what]
+    *_, module, func = TRAINERS[args.what]
     config = dataclass_from_args(args.config_cls, args)
     metrics = getattr(importlib.import_module(module), func)(config)
     print(json.dumps(metrics, indent=2, sort_keys=True))
@@ -93,8 +109,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full ``tfcourse`` parser (imports config modules, not TensorFlow-heavy code paths)."""
+    """The full ``tfcourse`` parser, built from the config dataclasses (no TensorFlow import)."""
     parser = argparse.ArgumentParser(prog="tfcourse", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's start-up log lines too"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     info = sub.add_parser("info", help="TensorFlow/Keras versions, build and devices")
@@ -103,10 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model; writes runs/<name>-seed<seed>-<time>/")
     train_sub = train.add_subparsers(dest="what", required=True, metavar="MODEL")
-    for what, (module, cls_name, _) in TRAINERS.items():
-        cls = getattr(importlib.import_module(module), cls_name)
+    for what, (module_name, cls_name, _, _) in TRAINERS.items():
+        module = importlib.import_module(module_name)
+        cls = getattr(module, cls_name)
         p = train_sub.add_parser(what, help=(cls.__doc__ or "").splitlines()[0])
-        add_dataclass_args(p, cls)
+        add_dataclass_args(p, cls, getattr(module, "PRESETS", None))
         p.set_defaults(handler=_cmd_train, config_cls=cls)
 
     evaluate = sub.add_parser("eval", help="evaluate a trained agent greedily")
@@ -184,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tfcourse`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
+    if args.command in ("info", "train", "eval"):
+        import_tensorflow_quietly(verbose=args.verbose)
     try:
         return handler(args)
     except TfcourseError as exc:

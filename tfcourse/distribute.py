@@ -32,8 +32,8 @@ import tensorflow as tf
 
 from tfcourse import rundir
 from tfcourse.errors import ConfigError
+from tfcourse.presets import STRATEGIES
 
-STRATEGIES = ("default", "mirrored", "multiworker")
 # One strategy object per kind and devices for the whole process: every new MirroredStrategy
 # starts its collective keys from the same numbers, and TensorFlow caches collectives by key,
 # so a second one whose all-reduces have other shapes would fail; a cluster joins only once.
@@ -106,12 +106,20 @@ def describe(name: str) -> dict[str, Any]:
         return {"strategy": "MirroredStrategy", "replicas": len(devices), "devices": devices}
     config = tf_config()
     if config is None:
-        return {"strategy": "MultiWorkerMirroredStrategy", "replicas": None,
-                "devices": [], "note": "TF_CONFIG is not set"}
+        return {
+            "strategy": "MultiWorkerMirroredStrategy",
+            "replicas": None,
+            "devices": [],
+            "note": "TF_CONFIG is not set",
+        }
     workers = config["cluster"]["worker"]
-    return {"strategy": "MultiWorkerMirroredStrategy", "workers": workers,
-            "task_index": config["task"]["index"], "replicas": len(workers),
-            "devices": mirrored_devices()}
+    return {
+        "strategy": "MultiWorkerMirroredStrategy",
+        "workers": workers,
+        "task_index": config["task"]["index"],
+        "replicas": len(workers),
+        "devices": mirrored_devices(),
+    }
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
@@ -129,8 +137,7 @@ def check_divisible(global_batch: int, strategy: tf.distribute.Strategy, what: s
     n = strategy.num_replicas_in_sync
     if global_batch % n:
         raise ConfigError(
-            f"{what} {global_batch} does not split evenly over {n} replicas; "
-            f"use a multiple of {n}"
+            f"{what} {global_batch} does not split evenly over {n} replicas; use a multiple of {n}"
         )
 
 

@@ -18,8 +18,7 @@ import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.precision import as_compute_dtype
-
-INITS = ("normal", "glorot", "he")
+from tfcourse.presets import INITS
 
 
 def _initial_values(

@@ -2,17 +2,15 @@
 
 Every field is a command-line flag (see :mod:`tfcourse.cli`); ``None`` fields are filled from
 the chosen preset by :meth:`MLPConfig.resolved`, which also validates everything in one go.
+Plain data: importing this module does not import TensorFlow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfcourse.data import DATASETS
-from tfcourse.distribute import STRATEGIES
-from tfcourse.mlp import INITS
-from tfcourse.precision import PRECISIONS
-from tfcourse.presets import apply_preset, require
+from tfcourse.data import DATASETS  # numpy only
+from tfcourse.presets import INITS, PRECISIONS, STRATEGIES, apply_preset, require
 
 RESUME_MUST_MATCH = ("dataset", "hidden", "init", "batch_size", "train_samples")
 PRESETS = {

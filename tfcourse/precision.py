@@ -16,8 +16,7 @@ import keras
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError
-
-PRECISIONS = ("float32", "mixed_float16")
+from tfcourse.presets import PRECISIONS
 
 
 def check_precision(precision: str) -> None:

@@ -1,4 +1,8 @@
-"""Config helpers shared by every trainer: fill unset fields from a preset, validate in one go."""
+"""Settings as data, shared by every trainer's config: the allowed choices, presets, validation.
+
+This module and the config dataclasses (``mlp_config``, ``sine_config``, ``rl.config``) import no
+TensorFlow, so the command line can build its parser and ``--help`` from them in a blink.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,10 @@ from typing import Any, TypeVar
 from tfcourse.errors import ConfigError
 
 C = TypeVar("C")
+
+INITS = ("normal", "glorot", "he")  # MLP weight initialisations (see tfcourse.mlp)
+STRATEGIES = ("default", "mirrored", "multiworker")  # --strategy (see tfcourse.distribute)
+PRECISIONS = ("float32", "mixed_float16")  # --precision (see tfcourse.precision)
 
 
 def apply_preset(config: C, presets: Mapping[str, Mapping[str, Any]]) -> C:
@@ -31,3 +39,11 @@ def require(checks: Iterable[tuple[bool, str]]) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+
+
+def preset_defaults(presets: Mapping[str, Mapping[str, Any]], name: str) -> str:
+    """``"0.002 (fast), 0.001 (tutorial)"``: what an unset field becomes under each preset."""
+    values = {preset: fields[name] for preset, fields in presets.items() if name in fields}
+    if len(set(map(repr, values.values()))) == 1:
+        return f"{next(iter(values.values()))} (every preset)"
+    return ", ".join(f"{value} ({preset})" for preset, value in values.items())

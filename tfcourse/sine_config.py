@@ -2,15 +2,14 @@
 
 Every field is a command-line flag (see :mod:`tfcourse.cli`); ``None`` fields are filled from
 the chosen preset by :meth:`SineConfig.resolved`, which also validates everything in one go.
+Plain data: importing this module does not import TensorFlow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfcourse.distribute import STRATEGIES
-from tfcourse.precision import PRECISIONS
-from tfcourse.presets import apply_preset, require
+from tfcourse.presets import PRECISIONS, STRATEGIES, apply_preset, require
 
 RESUME_MUST_MATCH = ("hidden", "depth", "batch_size", "n_points", "noise", "seed")
 PRESETS = {

@@ -1,14 +1,14 @@
-"""Settings of an A2C run, with two presets: ``fast`` (tuned) and ``tutorial`` (as written)."""
+"""Settings of an A2C run, with two presets: ``fast`` (tuned) and ``tutorial`` (as written).
+
+Plain data: importing this module imports neither TensorFlow nor gymnasium.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfcourse.distribute import STRATEGIES
 from tfcourse.errors import ConfigError
-from tfcourse.precision import PRECISIONS
-from tfcourse.presets import apply_preset, require
-from tfcourse.rl.rollout import check_env_id
+from tfcourse.presets import PRECISIONS, STRATEGIES, apply_preset, require
 
 PRESETS = {
     # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic,
@@ -59,6 +59,8 @@ class A2CConfig:
 
     def resolved(self) -> A2CConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
+        from tfcourse.rl.rollout import check_env_id  # gymnasium: only when a run starts
+
         cfg = apply_preset(self, PRESETS)
         check_env_id(cfg.env)
         checks = [
