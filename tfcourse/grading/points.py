@@ -1,4 +1,4 @@
-"""The ``@points`` decorator that gives a test its weight and its exercise.
+"""``@points``: a test's weight and exercise, as the pytest marker ``points``.
 
 Example (in an assignment's ``tests_public.py`` or ``tests_hidden.py``)::
 
@@ -6,22 +6,20 @@ Example (in an assignment's ``tests_public.py`` or ``tests_hidden.py``)::
 
     @points(2, exercise="get_batch")
     def test_batch_shapes(sub):
-        x, y = sub.get_batch(X, Y, 5, np.random.default_rng(0))
+        x, y = sub.get_batch(X, Y, 5, 0)
         assert x.shape == (5, 784)
 
-The grader reads the decorator's arguments *statically* (with :mod:`ast`, without importing the
-tests), so write them as literals.
+It is ``pytest.mark.points(2, exercise="get_batch")`` with its arguments checked. The tools
+that list an assignment's tests read the arguments *statically* (with :mod:`ast`, without
+importing the tests), so write them as literals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-F = TypeVar("F", bound=Callable[..., Any])
+import pytest
 
 
-def points(value: float, exercise: str) -> Callable[[F], F]:
+def points(value: float, exercise: str) -> pytest.MarkDecorator:
     """Mark a test function as worth ``value`` points towards ``exercise``.
 
     Args:
@@ -29,8 +27,7 @@ def points(value: float, exercise: str) -> Callable[[F], F]:
         exercise: name of the exercise (an entry of the assignment's ``EXERCISES``).
 
     Returns:
-        A decorator that sets ``__points__`` and ``__exercise__`` on the function and returns
-        the function itself.
+        The marker ``pytest.mark.points(value, exercise=exercise)``.
 
     Raises:
         ValueError: if ``value`` is negative or not a number, or ``exercise`` is empty.
@@ -39,10 +36,4 @@ def points(value: float, exercise: str) -> Callable[[F], F]:
         raise ValueError(f"points must be a number >= 0, got {value!r}")
     if not isinstance(exercise, str) or not exercise:
         raise ValueError(f"exercise must be a non-empty string, got {exercise!r}")
-
-    def decorate(func: F) -> F:
-        func.__points__ = float(value)  # type: ignore[attr-defined]
-        func.__exercise__ = exercise  # type: ignore[attr-defined]
-        return func
-
-    return decorate
+    return pytest.mark.points(float(value), exercise=exercise)

@@ -1,19 +1,21 @@
-"""The grading worker: a child process that loads one submission and runs tests on request.
+"""The grading worker: the only process that runs a submission.
 
-Started by :mod:`tfcourse.grading.runner` as ``python -m tfcourse.grading.worker`` in an empty
-temporary directory. It talks JSON lines over a private copy of its original stdout; file
-descriptor 1 itself is pointed at stderr, so nothing the submission prints (from Python or C)
-can corrupt the protocol. Test sources arrive over stdin, never as paths, so the worker knows
-no tests directory. Requests and replies::
+Started by :mod:`tfcourse.grading.session` inside the sandbox (:mod:`tfcourse.grading.sandbox`)
+in an empty folder that holds a copy of the submission and nothing else. It never sees a test,
+an expected value or a path of the grader's: it loads the submission, then answers requests, one
+JSON line each, on a private copy of its original stdout (fd 1 itself is pointed at stderr, so
+what the submission prints cannot garble the channel)::
 
-    {"op": "load", "submission": PATH, "tests": {"tests_public": SOURCE, ...}}
-        -> {"op": "loaded", "errors": [...], "output": STR}
-    {"op": "run", "file": "tests_public", "name": "test_shapes"}
-        -> {"op": "result", "passed": BOOL, "output": STR, "seconds": FLOAT}
+    {"id": ID, "op": "load", "file": NAME}              -> {"id", "ok", "errors", "printed"}
+    {"id": ID, "op": "begin"}                           -> {"id", "ok"}  (reseed, drop handles)
+    {"id": ID, "op": "call", "name": N, "args": [...], "kwargs": {...}}
+    {"id": ID, "op": "probe", "source": SRC, "name": N, "args": [...], "kwargs": {...}}
+        -> {"id", "ok": true, "value": ENCODED, "printed"}
+        or {"id", "ok": false, "error": {"kind", "message"}, "printed"}
 
-The worker trusts nothing it runs: it catches ``BaseException`` (``sys.exit`` included) around
-loading and every test. What it cannot catch (``os._exit``, a segfault, an endless loop) the
-parent sees as a dead or silent worker, reports, and replaces.
+Values are encoded with :mod:`tfcourse.grading.codec`: tensors and variables travel as arrays
+with their kind, any other object stays here and is sent as a handle. Nothing here is trusted by
+the grader: a submission may patch all of it, and can still only choose the data it returns.
 """
 
 from __future__ import annotations
@@ -21,17 +23,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import linecache
 import os
 import random
 import sys
-import time
 import traceback
 import types
 from typing import Any
 
-MAX_OUTPUT = 3000
-MAX_PRINTED = 500  # last characters of what a failing test printed
+from tfcourse.grading.codec import Handle, decode, encode
+
+MAX_PRINTED = 2000  # last characters of what the submission printed during one request
 
 
 def reseed() -> None:
@@ -43,111 +44,131 @@ def reseed() -> None:
         sys.modules["keras"].utils.set_random_seed(0)
 
 
-def _clip(text: str) -> str:
-    if len(text) <= MAX_OUTPUT:
-        return text
-    return text[: MAX_OUTPUT // 2] + "\n... (output shortened) ...\n" + text[-MAX_OUTPUT // 2 :]
+def _tf_array(value: Any) -> tuple[Any, str] | None:
+    """``(numpy value, kind)`` for a real tf.Tensor / tf.Variable, else None."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return None
+    if isinstance(value, tf.Variable):
+        return value.numpy(), "variable"
+    if isinstance(value, tf.Tensor) and hasattr(value, "numpy"):
+        return value.numpy(), "tensor"
+    return None
 
 
-def explain_failure(exc: BaseException, sub: types.ModuleType, test_file: str) -> str:
-    """A student-facing sentence for a failed test: what broke and where."""
-    from tfcourse.grading.loader import describe
-
-    if isinstance(exc, AttributeError) and getattr(exc, "obj", None) is sub:
-        return f"your submission does not define `{exc.name}` (check the spelling and run its cell)"
-    if isinstance(exc, NotImplementedError):
-        return f"not implemented yet ({exc})" if str(exc) else "not implemented yet"
+def where_in(exc: BaseException, filename: str) -> str:
+    """``" (in your code, line 6: `...`)"`` for the deepest frame in the submission."""
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if f.filename == getattr(sub, "__grading_file__", None)]
-    if isinstance(exc, AssertionError):
-        message = str(exc).strip()
-        test_line = next((f for f in reversed(frames) if f.filename == test_file), None)
-        if message:
-            return message
-        if test_line is not None and test_line.line:
-            return f"check failed: `{test_line.line.strip()}`"
-        return "check failed"
-    where = ""
-    if own:
-        where = f" (in your code, line {own[-1].lineno}: `{(own[-1].line or '').strip()}`)"
-    return f"{describe(exc)}{where}"
+    own = [f for f in frames if f.filename == filename or f.filename.startswith("<cell ")]
+    if not own:
+        return ""
+    frame = own[-1]
+    cell = f"{frame.filename[1:-1]}, " if frame.filename.startswith("<cell ") else ""
+    return f" (in your code, {cell}line {frame.lineno}: `{(frame.line or '').strip()}`)"
 
 
 class Worker:
-    """State of one worker process: the loaded submission and the test modules."""
+    """The loaded submission, the handles of this test, and the request handlers."""
 
     def __init__(self) -> None:
         self.sub: types.ModuleType | None = None
-        self.tests: dict[str, types.ModuleType] = {}
+        self.filename = ""
+        self.handles: dict[int, Any] = {}
 
-    def load(self, submission: str, tests: dict[str, str]) -> dict[str, Any]:
-        """Compile the test files, then run the submission into a module."""
+    def _arg(self, value: Any) -> Any:
+        """A decoded argument as the submission expects it (tensors, variables, objects)."""
+        if isinstance(value, Handle):
+            return self.handles[value.id]
+        if isinstance(value, list):
+            return [self._arg(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._arg(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._arg(v) for k, v in value.items()}
+        kind = getattr(value, "kind", None)
+        if kind in ("tensor", "variable"):
+            import tensorflow as tf
+
+            plain = value.numpy()
+            return tf.Variable(plain) if kind == "variable" else tf.constant(plain)
+        if kind == "ndarray":
+            return value.numpy()
+        return value
+
+    def _handle(self, value: Any) -> Handle:
+        handle = Handle(len(self.handles) + 1, type(value).__name__)
+        self.handles[handle.id] = value
+        return handle
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
         from tfcourse.grading.loader import describe, load_submission
 
-        for stem, source in tests.items():
-            filename = f"{stem}.py"
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            module = types.ModuleType(stem)
-            module.__file__ = filename
-            exec(compile(source, filename, "exec"), module.__dict__)
-            self.tests[stem] = module
-        out = io.StringIO()
-        errors: list[str] = []
+        self.filename = os.path.abspath(request["file"])
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                self.sub, errors = load_submission(submission)
+            self.sub, errors = load_submission(self.filename)
         except BaseException as exc:
             errors = [f"the submission could not be read: {describe(exc)}"]
-        if self.sub is not None:
-            self.sub.__grading_file__ = (
-                submission if submission.endswith(".py") else None
-            )  # notebook cells use "<cell N>"
-        return {"op": "loaded", "errors": errors, "output": _clip(out.getvalue())}
+        return {"ok": True, "errors": errors}
 
-    def run(self, file: str, name: str) -> dict[str, Any]:
-        """Run one test function on the submission; never raises."""
-        out = io.StringIO()
-        start = time.perf_counter()
-        passed, message = False, ""
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        from tfcourse.grading.loader import describe
+
+        if self.sub is None:
+            return {"ok": False, "error": {"kind": "raised", "message": "nothing was loaded"}}
+        name = request.get("name", "")
         try:
-            test = getattr(self.tests[file], name)
-            if self.sub is None:
-                raise RuntimeError("the submission was not loaded")
-            reseed()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                test(self.sub)
-            passed = True
+            if request["op"] == "probe":
+                space: dict[str, Any] = {}
+                exec(compile(request["source"], f"<probe {name}>", "exec"), space)
+                func, args = space[name], [self.sub]
+            else:
+                if not hasattr(self.sub, name):
+                    return {"ok": False, "error": {"kind": "missing", "message": name}}
+                func, args = getattr(self.sub, name), []
+            args += self._arg(decode(request.get("args", [])))
+            kwargs = self._arg(decode(request.get("kwargs", {})))
+            value = func(*args, **kwargs) if callable(func) and request["op"] != "get" else func
+        except NotImplementedError as exc:
+            return {"ok": False, "error": {"kind": "not_implemented", "message": str(exc)}}
         except BaseException as exc:
-            message = explain_failure(exc, self.sub, f"{file}.py")
-        printed = out.getvalue().strip()
-        if printed and not passed:
-            tail = printed if len(printed) <= MAX_PRINTED else "..." + printed[-MAX_PRINTED:]
-            message += "\nyour code printed:\n" + tail
-        return {
-            "op": "result",
-            "passed": passed,
-            "output": _clip(message),
-            "seconds": round(time.perf_counter() - start, 3),
-        }
+            message = describe(exc) + where_in(exc, self.filename)
+            return {"ok": False, "error": {"kind": "raised", "message": message}}
+        try:
+            return {"ok": True, "value": encode(value, _tf_array, self._handle)}
+        except Exception as exc:
+            return {"ok": False, "error": {"kind": "unsupported", "message": str(exc)}}
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "load":
+            return self.load(request)
+        if op == "begin":
+            self.handles.clear()
+            reseed()
+            return {"ok": True}
+        if op in ("call", "probe", "get"):
+            return self.call(request)
+        return {"ok": False, "error": {"kind": "raised", "message": f"unknown op {op!r}"}}
 
 
 def main() -> None:
     """Serve requests from stdin until it closes."""
-    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    os.dup2(2, 1)  # C-level prints of the submission go to stderr, not into the protocol
+    os.dup2(2, 1)  # C-level prints of the submission go to stderr, not into the channel
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # input() in a submission reads nothing instead of the requests
     sys.stdout, sys.stdin = sys.stderr, open(os.devnull, encoding="utf-8")
     worker = Worker()
     for line in requests:
         request = json.loads(line)
-        if request["op"] == "load":
-            reply = worker.load(request["submission"], request["tests"])
-        else:
-            reply = worker.run(request["file"], request["name"])
-        proto.write(json.dumps(reply) + "\n")
-        proto.flush()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            reply = worker.handle(request)
+        reply["id"] = request.get("id")
+        reply["printed"] = printed.getvalue()[-MAX_PRINTED:]
+        channel.write(json.dumps(reply) + "\n")
+        channel.flush()
 
 
 if __name__ == "__main__":

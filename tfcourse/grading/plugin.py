@@ -1,0 +1,234 @@
+"""The pytest plugin that grades a submission (registered as ``tfcourse`` in ``pytest11``).
+
+In a released assignment folder, plain ``pytest`` grades the student's file with the public
+tests; an instructor adds the hidden ones and a results file::
+
+    pytest                                            # in the folder `tfcourse release` wrote
+    pytest assignments/tutorial1_mlp/tests_*.py --submission work.ipynb --results results.json
+
+Tests are ordinary pytest functions that take the ``sub`` fixture (a :class:`.remote.Submission`)
+and carry ``@pytest.mark.points(value, exercise=...)`` (or the :func:`.points.points` wrapper).
+They, their expected values and every assertion run here, in the pytest process; the
+submission runs only in a contained worker (:mod:`.sandbox`), and only data comes back.
+Without ``--submission`` and outside an assignment folder the plugin stays out of the way.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfcourse.grading import sandbox
+from tfcourse.grading.remote import Inline, Remote, Submission
+from tfcourse.grading.results import Outcome, failure_message, format_report, gradescope
+from tfcourse.grading.sandbox import Limits
+
+TEST_FILES = ("tests_public.py", "tests_hidden.py")
+_LIMIT_FLAGS = {
+    "call_timeout": ("--call-timeout", float, "seconds per call into the submission"),
+    "test_timeout": ("--test-timeout", float, "seconds per test"),
+    "load_timeout": ("--load-timeout", float, "seconds to run the submission file itself"),
+    "budget": ("--budget", float, "seconds for the whole submission"),
+    "memory_mb": ("--memory-mb", int, "memory cap of the submission's processes (MB)"),
+    "max_procs": ("--max-procs", int, "processes and threads the submission may have"),
+    "file_size_mb": ("--file-size-mb", int, "largest file the submission may write (MB)"),
+    "cpu_seconds": ("--cpu-seconds", int, "CPU seconds the submission may use"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tfcourse", "tfcourse grading")
+    group.addoption("--submission", help="the student's .py or .ipynb file to grade")
+    group.addoption("--results", help="write Gradescope results.json here")
+    group.addoption("--exercise", help="run only the tests of this exercise")
+    group.addoption(
+        "--sandbox",
+        choices=sandbox.MODES,
+        default="auto",
+        help="containment of the submission (default: the best available)",
+    )
+    defaults = Limits()
+    for field, (flag, kind, text) in _LIMIT_FLAGS.items():
+        default = getattr(defaults, field)
+        group.addoption(flag, type=kind, default=default, help=f"{text} ({default:g})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "points(value, exercise): points a graded test earns towards an exercise"
+    )
+    if any(isinstance(p, GradingPlugin) for p in config.pluginmanager.get_plugins()):
+        return  # check() registered one with its own namespace
+    folder = _assignment_folder(config)
+    if config.getoption("submission") or folder is not None:
+        config.pluginmanager.register(GradingPlugin(config, folder), "tfcourse-grading")
+
+
+def _assignment_folder(config: pytest.Config) -> Path | None:
+    """The folder holding ``assignment.json`` (a handout) among the arguments or cwd."""
+    candidates = [Path(a.split("::")[0]) for a in config.args] or [config.invocation_params.dir]
+    for c in candidates:
+        folder = c if c.is_dir() else c.parent
+        if (folder / "assignment.json").is_file() or (folder / "exercises.py").is_file():
+            return folder.resolve()
+    return None
+
+
+def _default_submission(folder: Path) -> Path:
+    from tfcourse.grading.assignment import read_metadata
+
+    name = read_metadata(folder)[0]
+    found = [p for p in (folder / f"{name}.py", folder / f"{name}.ipynb") if p.is_file()]
+    if not found:
+        raise pytest.UsageError(f"no {name}.py or {name}.ipynb here; pass --submission FILE")
+    return max(found, key=lambda p: p.stat().st_mtime)  # the one the student saved last
+
+
+class GradingPlugin:
+    """Collects the assignment's tests, provides ``sub`` and writes the grades."""
+
+    def __init__(self, config: pytest.Config, folder: Path | None, inline: Any = None) -> None:
+        self.config, self.folder, self.inline = config, folder, inline
+        self.outcomes: dict[str, Outcome] = {}
+        self.results: dict[str, Any] | None = None
+        self.remote: Any = None
+        self.started = time.monotonic()
+        self.submission: Path | None = None
+        if inline is None:
+            given = config.getoption("submission")
+            self.submission = Path(given).resolve() if given else _default_submission(folder)
+            if not self.submission.is_file():
+                raise pytest.UsageError(f"--submission {given}: no such file")
+            if self.submission.suffix not in (".py", ".ipynb"):
+                raise pytest.UsageError(
+                    f"--submission {given}: submit a .py or .ipynb file, not "
+                    f"{self.submission.suffix or 'a file without extension'!r}"
+                )
+
+    def limits(self) -> Limits:
+        values = {f: self.config.getoption(f) for f in _LIMIT_FLAGS}
+        for field, value in values.items():
+            if not value > 0 or value == float("inf"):
+                flag = _LIMIT_FLAGS[field][0]
+                raise pytest.UsageError(f"{flag} must be a finite number > 0, not {value}")
+        return Limits(**values)
+
+    # ------------------------------------------------------------------ session
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.inline is not None:
+            self.remote = Inline(self.inline)
+            return
+        from tfcourse.grading.session import WorkerSession
+
+        limits = self.limits()
+        mode = sandbox.choose_mode(self.config.getoption("sandbox"))
+        self.mode_note = sandbox.describe_mode(mode)
+        sandbox.become_subreaper()
+        hidden = [self.config.rootpath, self.config.invocation_params.dir, self.submission.parent]
+        hidden += [Path(a.split("::")[0]).resolve().parent for a in self.config.args]
+        if self.config.getoption("results"):
+            hidden.append(Path(self.config.getoption("results")).resolve().parent)
+        worker = WorkerSession(self.submission, limits, mode, [h.resolve() for h in hidden])
+        worker.start()  # loads while pytest collects the tests
+        self.remote = Remote(worker)
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        # files named on the command line are collected by pytest's own python plugin
+        if file_path.name in TEST_FILES and not parent.session.isinitpath(file_path):
+            return pytest.Module.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        exercise = config.getoption("exercise")
+        keep, dropped = [], []
+        for item in items:
+            mark = item.get_closest_marker("points")
+            if mark is None:
+                keep.append(item)
+                continue
+            value = mark.args[0] if mark.args else mark.kwargs.get("value", 0)
+            name = mark.kwargs.get("exercise", mark.args[1] if len(mark.args) > 1 else "")
+            if exercise and name != exercise:
+                dropped.append(item)
+                continue
+            stem = Path(str(item.path)).stem
+            self.outcomes[item.nodeid] = Outcome(item.name, name, float(value), stem)
+            keep.append(item)
+        order = self._exercise_order()
+        keep.sort(
+            key=lambda i: order.get(
+                getattr(self.outcomes.get(i.nodeid), "exercise", ""), len(order)
+            )
+        )
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+        self.outcomes = {
+            i.nodeid: self.outcomes[i.nodeid] for i in keep if i.nodeid in self.outcomes
+        }
+
+    def _exercise_order(self) -> dict[str, int]:
+        if self.folder is None:
+            return {}
+        from tfcourse.grading.assignment import read_metadata
+
+        try:
+            return {e: i for i, e in enumerate(read_metadata(self.folder)[3])}
+        except Exception:
+            return {}
+
+    # ------------------------------------------------------------------ tests
+    @pytest.fixture
+    def sub(self, request: pytest.FixtureRequest) -> Submission:
+        """The submission under test: call its functions, or ``sub.run(probe, ...)``."""
+        proxy = Submission(self.remote, 0.0)
+        request.node._tfcourse_sub = proxy
+        proxy._deadline = self.remote.begin()
+        return proxy
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        report = yield
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None or not (report.when == "call" or report.failed):
+            return report
+        outcome.passed = report.passed and report.when == "call"
+        if report.failed and call.excinfo is not None:
+            statement = None
+            for entry in reversed(call.excinfo.traceback):
+                if Path(str(entry.path)) == Path(str(item.path)):
+                    statement = str(entry.statement).strip().splitlines()[0]
+                    break
+            proxy = getattr(item, "_tfcourse_sub", None)
+            printed = proxy.printed if proxy is not None else ""
+            outcome.output = failure_message(call.excinfo.value, statement, printed)
+        return report
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        notes = []
+        worker = getattr(self.remote, "session", None)
+        if worker is not None:
+            notes = [f"Problem while loading your submission: {e}" for e in worker.load_errors]
+            worker.close()
+        seconds = time.monotonic() - self.started
+        self.results = gradescope(list(self.outcomes.values()), notes, seconds)
+        path = self.config.getoption("results")
+        if path:
+            from tfcourse.rundir import atomic_write_json
+
+            atomic_write_json(Path(path), self.results)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.results is None or self.inline is not None:
+            return
+        terminalreporter.section("tfcourse grades")
+        if getattr(self, "mode_note", ""):
+            terminalreporter.write_line(self.mode_note)
+        terminalreporter.write_line(format_report(self.results))

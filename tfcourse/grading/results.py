@@ -1,0 +1,109 @@
+"""Turning pytest outcomes into what students and Gradescope read.
+
+:func:`failure_message` writes the one sentence a failed test shows (the assertion's message,
+what the submission raised, or why the worker was stopped); :func:`gradescope` assembles
+``results.json``; :func:`format_report` prints the same as text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from tfcourse.grading.loader import describe
+from tfcourse.grading.session import StudentError
+
+VISIBILITY = {"tests_public": "visible", "tests_hidden": "after_published"}
+MAX_OUTPUT = 3000
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One graded test: its weight, whether it passed, and what the student reads."""
+
+    name: str
+    exercise: str
+    points: float
+    file: str
+    passed: bool = False
+    output: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.exercise}: {self.name} ({self.file})"
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_OUTPUT:
+        return text
+    return text[: MAX_OUTPUT // 2] + "\n... (output shortened) ...\n" + text[-MAX_OUTPUT // 2 :]
+
+
+def failure_message(exc: BaseException, statement: str | None, printed: str = "") -> str:
+    """The sentence for a failed test.
+
+    Args:
+        exc: what the test raised.
+        statement: the source line of the test where it was raised, if known.
+        printed: the tail of what the submission printed during the test.
+    """
+    if isinstance(exc, StudentError):
+        message = str(exc)
+    elif isinstance(exc, AssertionError):
+        text = str(exc).strip()
+        if not text or text.startswith("assert "):
+            message = f"check failed: `{statement}`" if statement else "check failed"
+        else:
+            message = text.split("\nassert ")[0].strip()
+    else:
+        message = describe(exc)
+    printed = printed.strip()
+    if printed:
+        tail = printed if len(printed) <= 500 else "..." + printed[-500:]
+        message += "\nyour code printed:\n" + tail
+    return _clip(message)
+
+
+def gradescope(
+    outcomes: list[Outcome], notes: list[str], seconds: float, leaderboard: Any = None
+) -> dict[str, Any]:
+    """``results.json`` content (Gradescope's format)."""
+    tests = [
+        {
+            "name": o.title,
+            "score": o.points if o.passed else 0.0,
+            "max_score": o.points,
+            "output": o.output or ("passed" if o.passed else "failed"),
+            "visibility": VISIBILITY.get(o.file, "visible"),
+        }
+        for o in outcomes
+    ]
+    output = "\n".join(notes) or "Your submission loaded without errors."
+    return {
+        "score": sum(t["score"] for t in tests),
+        "max_score": sum(t["max_score"] for t in tests),
+        "output": output,
+        "execution_time": round(seconds, 2),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def format_report(results: dict[str, Any], show_hidden: bool = True) -> str:
+    """A readable report: one line per test, failures with their output, then the total."""
+    lines = [results["output"], ""]
+    for test in results["tests"]:
+        if not show_hidden and test["visibility"] != "visible":
+            continue
+        mark = "PASS" if test["score"] == test["max_score"] else "FAIL"
+        lines.append(f"{mark} {test['score']:g}/{test['max_score']:g}  {test['name']}")
+        if mark == "FAIL":
+            lines += [f"       {ln}" for ln in test["output"].splitlines()]
+    lines += ["", f"Score: {results['score']:g} / {results['max_score']:g}"]
+    return "\n".join(lines)
+
+
+def test_file_stem(path: str | Path) -> str:
+    return Path(path).stem

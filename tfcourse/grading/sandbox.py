@@ -1,0 +1,273 @@
+"""Starting the worker contained, watching it, and leaving nothing behind.
+
+Three levels, best first (``mode="auto"`` picks the first that works here):
+
+* ``bwrap``: bubblewrap gives the worker its own PID, network, IPC and mount namespaces, a
+  read-only view of the system directories and of the Python installation only (no home, no
+  project, no tests, no results folder), a private ``/tmp``, uid ``nobody``, and kills every
+  process inside when the worker goes.
+* ``uid``: the grader runs as root but bwrap cannot run (a container without user namespaces):
+  the worker drops to ``nobody`` before it starts, so it cannot signal the grader nor read or
+  write files that only root may.
+* ``none``: an ordinary account without bwrap. The submission has that user's rights; the
+  grader says so once per run.
+
+In every mode the worker starts in a fresh empty folder with a scrubbed environment and resource
+limits; the grader is a child subreaper, so processes that detach (``setsid``, double fork) stay
+its descendants, and :func:`kill_descendants` removes them all when grading ends.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import tfcourse
+
+NOBODY = 65534
+MODES = ("auto", "bwrap", "uid", "none")
+SANDBOX_ROOT = "/sub"  # the worker's folder, as the worker sees it under bwrap
+PACKAGE_ROOT = "/opt/tfcourse"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use; every field is a command-line option of the plugin."""
+
+    call_timeout: float = 60.0  # seconds per call into the submission
+    test_timeout: float = 120.0  # seconds per test (all its calls)
+    load_timeout: float = 300.0  # seconds to load (run) the submission file
+    budget: float = 540.0  # seconds for the whole submission (Gradescope's default limit: 600)
+    memory_mb: int = 4096  # resident memory of all its processes
+    max_procs: int = 512  # processes and threads (RLIMIT_NPROC)
+    file_size_mb: int = 256  # largest file it may write (RLIMIT_FSIZE)
+    cpu_seconds: int = 3600  # CPU time (RLIMIT_CPU)
+    output_kb: int = 64  # what is kept of its printed output
+
+
+@functools.cache
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and may create namespaces on this machine."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return False
+    probe = [exe, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-all"]
+    try:
+        done = subprocess.run([*probe, "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def choose_mode(requested: str = "auto") -> str:
+    """``"bwrap"``, ``"uid"`` or ``"none"``: the strongest containment available."""
+    if requested not in MODES:
+        raise ValueError(f"sandbox mode must be one of {', '.join(MODES)}, not {requested!r}")
+    if requested != "auto":
+        return requested
+    if bwrap_works():
+        return "bwrap"
+    return "uid" if os.geteuid() == 0 else "none"
+
+
+def describe_mode(mode: str) -> str:
+    """One sentence for the instructor about what contains the submission."""
+    return {
+        "bwrap": "submissions run in a bubblewrap sandbox (own PID and network namespaces, "
+        "read-only system, no view of the tests or results, uid nobody)",
+        "uid": "bubblewrap is not available: submissions run as uid nobody (cannot signal "
+        "the grader; keep the tests and results folders unreadable to others)",
+        "none": "WARNING: no sandbox (no bubblewrap, not root): the submission runs with "
+        "this user's rights and could read or change this user's files; grade untrusted "
+        "work only as root or where bubblewrap works",
+    }[mode]
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), so none escapes."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _python_dirs(hidden: list[Path]) -> list[str]:
+    """Folders the interpreter needs, minus any that would show a hidden folder."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).parent)}
+    dirs.update(p for p in sys.path if p and os.path.isdir(p))
+    keep = []
+    for d in sorted(dirs):
+        real = Path(d).resolve()
+        if any(h == real or h.is_relative_to(real) or real.is_relative_to(h) for h in hidden):
+            continue
+        keep.append(str(real))
+    return keep
+
+
+def bwrap_command(workdir: Path, hidden: list[Path], allow_network: bool = False) -> list[str]:
+    """The ``bwrap`` arguments that put the worker in its own namespaces and views."""
+    cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
+    if allow_network:
+        cmd.append("--share-net")
+    cmd += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    cmd += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for secret in ("/etc/shadow", "/etc/gshadow", "/etc/sudoers"):
+        if os.path.exists(secret):
+            cmd += ["--ro-bind", "/dev/null", secret]
+    for d in _python_dirs(hidden):
+        if not d.startswith(("/usr/", "/etc/")):
+            cmd += ["--ro-bind", d, d]
+    package = str(Path(tfcourse.__file__).resolve().parent)
+    cmd += ["--ro-bind", package, f"{PACKAGE_ROOT}/tfcourse"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    cmd += ["--bind", str(workdir), SANDBOX_ROOT, "--chdir", SANDBOX_ROOT]
+    return [*cmd, "--"]
+
+
+def scrubbed_env(home: str) -> dict[str, str]:
+    """The few variables the worker gets: nothing that names the grader's files."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLBACKEND": "Agg",
+        "KERAS_HOME": f"{home}/.keras",
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+    }
+    for name in ("TFCOURSE_FAST", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _user_tasks() -> int:
+    """Processes and threads of this user now (RLIMIT_NPROC counts them all)."""
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def preexec(mode: str, limits: Limits) -> Callable[[], None]:
+    """What the child runs before ``exec``: new session, limits, and (``uid``) drop to nobody."""
+    procs = limits.max_procs + (_user_tasks() if mode == "none" else 0)
+
+    def run() -> None:
+        os.setsid()
+        mb = 2**20
+        for kind, value in (
+            (resource.RLIMIT_NPROC, procs),
+            (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
+            (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            resource.setrlimit(kind, (value, value))
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        if mode == "uid":
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+
+    return run
+
+
+def children_map() -> dict[int, list[int]]:
+    """``ppid -> [pid, ...]`` for every process in ``/proc``."""
+    out: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        out.setdefault(ppid, []).append(int(entry.name))
+    return out
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root`` (detached ones included, thanks to the subreaper)."""
+    tree, found, todo = children_map(), [], [root]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def rss_bytes(pids: list[int]) -> int:
+    """Resident memory of ``pids`` in bytes (processes that vanished count 0)."""
+    page, total = os.sysconf("SC_PAGE_SIZE"), 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def kill_descendants(keep: frozenset[int] = frozenset(), rounds: int = 50) -> None:
+    """SIGKILL every descendant of this process except ``keep``, until none is left."""
+    me = os.getpid()
+    for _ in range(rounds):
+        pids = [p for p in descendants(me) if p not in keep]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.02)
+        reap_orphans(keep)
+
+
+def reap_orphans(keep: frozenset[int] = frozenset()) -> None:
+    """Collect exit statuses of adopted zombies (never those of ``keep``, our own Popens)."""
+    for pid in children_map().get(os.getpid(), []):
+        if pid in keep:
+            continue
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+def kill_uid(uid: int = NOBODY) -> None:
+    """SIGKILL every process of ``uid`` (``uid`` mode: the sandbox uid is dedicated)."""
+    if os.geteuid() != 0:
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
