@@ -101,9 +101,7 @@ def find(name: str, source: str | Path) -> Path:
     names = available(root)
     if name not in names:
         listed = ", ".join(names) if names else "none"
-        raise AssignmentError(
-            f"unknown assignment {name!r} in {str(root)!r}; available: {listed}"
-        )
+        raise AssignmentError(f"unknown assignment {name!r} in {str(root)!r}; available: {listed}")
     return root / name
 
 

@@ -64,8 +64,9 @@ def _package_files() -> list[tuple[Path, str]]:
     return files
 
 
-def build(name: str, out_zip: str | Path, source: str | Path = "assignments",
-          timeout: float = 60.0) -> Path:
+def build(
+    name: str, out_zip: str | Path, source: str | Path = "assignments", timeout: float = 60.0
+) -> Path:
     """Write the Gradescope autograder zip of assignment ``name`` to ``out_zip`` atomically.
 
     Raises:
