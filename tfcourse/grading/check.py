@@ -1,30 +1,27 @@
-"""``check("exercise")``: run an exercise's public tests inside a student's notebook.
+"""``check("exercise")``: run an exercise's public tests from a student's notebook.
 
 The released notebook starts with::
 
     from tfcourse.grading.check import make_check
     check = make_check(globals(), tests="tests_public.py")
 
-and has a ``check("get_batch")`` cell under each exercise. The tests run right there in the
-student's kernel (no sandbox: it is their own session) and print one friendly line per test.
-The grader itself drops those calls and always runs in its own worker process.
+and has a ``check("get_batch")`` cell under each exercise. ``check`` runs pytest with the grading
+plugin (:mod:`tfcourse.grading.plugin`) on the public tests of that exercise. The same tests,
+the same ``sub`` proxy and the same codec as the grader, with one difference: the functions run
+right here in the student's kernel (``Inline``), since it is their own session, so a check is
+instant and sees what the student just defined. The grader drops those calls and always runs
+the submission in a contained worker.
 """
 
 from __future__ import annotations
 
-import types
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tfcourse.grading.assignment import parse_tests
 from tfcourse.grading.errors import GradingError
-
-
-def _as_module(namespace: dict[str, Any]) -> types.ModuleType:
-    module = types.ModuleType("submission")
-    module.__dict__.update({k: v for k, v in namespace.items() if not k.startswith("__")})
-    return module
 
 
 def run_checks(
@@ -38,46 +35,45 @@ def run_checks(
     Raises:
         GradingError: the tests file is missing, or no test grades ``exercise``.
     """
-    from tfcourse.grading.worker import explain_failure, reseed
+    import pytest
 
-    path = Path(tests)
+    from tfcourse.grading.plugin import GradingPlugin
+
+    path = Path(tests).resolve()
     if not path.is_file():
         raise GradingError(
-            f"cannot find {str(path)!r}; keep the notebook in the folder that "
+            f"cannot find {str(tests)!r}; keep the notebook in the folder that "
             "'tfcourse release' wrote (next to tests_public.py) and start Jupyter there"
         )
-    source = path.read_text(encoding="utf-8")
-    specs = [s for s in parse_tests(source, path, "visible") if s.exercise == exercise]
-    if not specs:
-        known = sorted({s.exercise for s in parse_tests(source, path, "visible")})
+    specs = parse_tests(path.read_text(encoding="utf-8"), path, "visible")
+    if not any(s.exercise == exercise for s in specs):
+        known = sorted({s.exercise for s in specs})
         raise GradingError(f"no public tests for {exercise!r}; exercises: {', '.join(known)}")
-    module = types.ModuleType(path.stem)
-    module.__file__ = str(path)
-    exec(compile(source, str(path), "exec"), module.__dict__)
-    sub = _as_module(namespace)
-    earned, lines = 0.0, []
-    for spec in specs:
-        reseed()
-        try:
-            getattr(module, spec.name)(sub)
-        except Exception as exc:
-            lines.append(f"  ✗ {spec.name}: {explain_failure(exc, sub, str(path))}")
-            continue
-        earned += spec.points
-        lines.append(f"  ✓ {spec.name}")
-    return earned, sum(s.points for s in specs), lines
+    plugin = GradingPlugin(inline=namespace)
+    args = [str(path), "--exercise", exercise, "-p", "no:cacheprovider"]
+    args += ["-p", "no:terminal", "--capture=no", "--import-mode=importlib"]
+    args += ["-c", os.devnull, "--rootdir", str(path.parent)]  # no project's pytest settings
+    code = pytest.main(args, plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise GradingError(f"the public tests in {path.name} could not run (pytest exit {code})")
+    outcomes = list(plugin.outcomes.values())
+    lines = [
+        f"  ✓ {o.name}" if o.passed else f"  ✗ {o.name}: {o.output or 'failed'}" for o in outcomes
+    ]
+    earned = sum(o.points for o in outcomes if o.passed)
+    return earned, sum(o.points for o in outcomes), lines
 
 
 def make_check(
     namespace: dict[str, Any], tests: str | Path = "tests_public.py"
-) -> Callable[[str], bool]:
-    """A ``check(exercise) -> bool`` bound to a notebook's ``globals()``.
+) -> Callable[[str], None]:
+    """A ``check(exercise)`` bound to a notebook's ``globals()``; it prints and returns None.
 
     The tests file is read when ``check`` is called, not now, so this line also runs fine
     where the file is absent (the grader runs the notebook in an empty folder).
     """
 
-    def check(exercise: str) -> bool:
+    def check(exercise: str) -> None:
         earned, possible, lines = run_checks(exercise, namespace, tests)
         if earned == possible:
             passing = f"all {len(lines)} public tests pass" if len(lines) > 1 else "the test passes"
@@ -87,6 +83,5 @@ def make_check(
         print("\n".join(lines))
         if earned == possible:
             print("Hidden tests check more cases when you submit.")
-        return earned == possible
 
     return check

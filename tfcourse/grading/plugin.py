@@ -61,10 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "points(value, exercise): points a graded test earns towards an exercise"
     )
     if any(isinstance(p, GradingPlugin) for p in config.pluginmanager.get_plugins()):
-        return  # check() registered one with its own namespace
-    folder = _assignment_folder(config)
-    if config.getoption("submission") or folder is not None:
-        config.pluginmanager.register(GradingPlugin(config, folder), "tfcourse-grading")
+        return  # check() registered one with the notebook's namespace
+    if config.getoption("submission") or _assignment_folder(config) is not None:
+        config.pluginmanager.register(GradingPlugin(), "tfcourse-grading")
 
 
 def _assignment_folder(config: pytest.Config) -> Path | None:
@@ -90,23 +89,27 @@ def _default_submission(folder: Path) -> Path:
 class GradingPlugin:
     """Collects the assignment's tests, provides ``sub`` and writes the grades."""
 
-    def __init__(self, config: pytest.Config, folder: Path | None, inline: Any = None) -> None:
-        self.config, self.folder, self.inline = config, folder, inline
+    def __init__(self, inline: dict[str, Any] | None = None) -> None:
+        self.inline = inline
         self.outcomes: dict[str, Outcome] = {}
         self.results: dict[str, Any] | None = None
         self.remote: Any = None
         self.started = time.monotonic()
         self.submission: Path | None = None
-        if inline is None:
-            given = config.getoption("submission")
-            self.submission = Path(given).resolve() if given else _default_submission(folder)
-            if not self.submission.is_file():
-                raise pytest.UsageError(f"--submission {given}: no such file")
-            if self.submission.suffix not in (".py", ".ipynb"):
-                raise pytest.UsageError(
-                    f"--submission {given}: submit a .py or .ipynb file, not "
-                    f"{self.submission.suffix or 'a file without extension'!r}"
-                )
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config, self.folder = config, _assignment_folder(config)
+        if self.inline is not None:
+            return
+        given = config.getoption("submission")
+        self.submission = Path(given).resolve() if given else _default_submission(self.folder)
+        if not self.submission.is_file():
+            raise pytest.UsageError(f"--submission {given}: no such file")
+        if self.submission.suffix not in (".py", ".ipynb"):
+            raise pytest.UsageError(
+                f"--submission {given}: submit a .py or .ipynb file, not "
+                f"{self.submission.suffix or 'a file without extension'!r}"
+            )
 
     def limits(self) -> Limits:
         values = {f: self.config.getoption(f) for f in _LIMIT_FLAGS}
@@ -229,6 +232,6 @@ class GradingPlugin:
         if self.results is None or self.inline is not None:
             return
         terminalreporter.section("tfcourse grades")
-        if getattr(self, "mode_note", ""):
-            terminalreporter.write_line(self.mode_note)
+        terminalreporter.write_line(f"graded {self.submission} (choose another with --submission)")
+        terminalreporter.write_line(self.mode_note)
         terminalreporter.write_line(format_report(self.results))

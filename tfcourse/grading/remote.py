@@ -41,7 +41,8 @@ def _explain(error: Any, name: str) -> str:
         return "your code failed in a way the grader cannot describe"
     kind, message = error.get("kind"), str(error.get("message", ""))[:2000]
     if kind == "missing":
-        return f"your submission does not define `{name}` (check the spelling and run its cell)"
+        missing = message if message.isidentifier() else name
+        return f"your submission does not define `{missing}` (check the spelling and run its cell)"
     if kind == "not_implemented":
         return f"not implemented yet ({message})" if message else "not implemented yet"
     if kind == "unsupported":
@@ -81,6 +82,7 @@ class Submission:
         return self._request(message, probe.__name__, args, kwargs)
 
     def _request(self, message: dict[str, Any], name: str, args: Any, kwargs: Any) -> Any:
+        __tracebackhide__ = True  # pytest shows the test's line, not the proxy's
         try:
             message["args"], message["kwargs"] = encode(list(args)), encode(dict(kwargs))
         except CodecError as exc:

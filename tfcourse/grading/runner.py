@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcourse.grading.assignment import Assignment
-from tfcourse.grading.errors import SubmissionError
+from tfcourse.grading.errors import GradingError, SubmissionError
 from tfcourse.grading.results import format_report  # noqa: F401 - re-exported
 from tfcourse.rundir import atomic_write_json
 
@@ -43,7 +43,7 @@ def pytest_command(
     submission: Path, assignment: Assignment, results: Path, options: dict[str, Any]
 ) -> list[str]:
     """The ``python -m pytest ...`` line that grades ``submission``."""
-    files = [str(assignment.path / f"{stem}.py") for stem in assignment.sources]
+    files = [str(assignment.path.resolve() / f"{stem}.py") for stem in assignment.sources]
     cmd = [sys.executable, "-m", "pytest", *files, "--submission", str(submission)]
     cmd += ["--results", str(results), "-q", "--tb=no", "-p", "no:cacheprovider"]
     for key, value in options.items():
@@ -86,12 +86,12 @@ def grade(
         cmd = pytest_command(path, assignment, results, {"call_timeout": timeout, **limits})
         cmd += ["-c", str(ini), "--rootdir", tmp]
         done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
-        if not results.is_file():
-            raise SubmissionError(
-                f"grading {path.name} failed before any result was written:\n"
-                + (done.stderr or done.stdout)[-2000:]
+        data = json.loads(results.read_text()) if results.is_file() else {}
+        if not data.get("tests") and assignment.tests:
+            raise GradingError(
+                f"grading {path.name} ran no test (pytest exit code {done.returncode}):\n"
+                + (done.stderr.strip() or done.stdout.strip())[-2000:]
             )
-        data = json.loads(results.read_text())
     data["execution_time"] = round(time.monotonic() - start, 2)
     return data
 

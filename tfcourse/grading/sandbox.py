@@ -171,12 +171,49 @@ def _user_tasks() -> int:
     return count
 
 
-def preexec(mode: str, limits: Limits) -> Callable[[], None]:
+PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+
+
+def pids_cgroup(max_procs: int) -> Path | None:
+    """A fresh cgroup (v1 ``pids`` controller) capping tasks at ``max_procs``, if root may make one.
+
+    RLIMIT_NPROC does not bind processes whose real uid is root, which is what bubblewrap's
+    user namespace maps ``nobody`` to when the grader runs as root; the cgroup does.
+    """
+    if os.geteuid() != 0 or not os.access(PIDS_CGROUP, os.W_OK):
+        return None
+    path = PIDS_CGROUP / f"tfcourse-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        path.mkdir()
+        (path / "pids.max").write_text(str(max_procs))
+    except OSError:
+        return None
+    return path
+
+
+def remove_cgroup(path: Path | None) -> None:
+    """Delete a cgroup made by :func:`pids_cgroup` (once its processes are gone)."""
+    if path is not None:
+        for _ in range(50):
+            try:
+                path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
+
+
+def preexec(mode: str, limits: Limits, cgroup: Path | None = None) -> Callable[[], None]:
     """What the child runs before ``exec``: new session, limits, and (``uid``) drop to nobody."""
     procs = limits.max_procs + (_user_tasks() if mode == "none" else 0)
+    procs_file = str(cgroup / "cgroup.procs") if cgroup is not None else None
 
     def run() -> None:
         os.setsid()
+        if procs_file is not None:
+            with open(procs_file, "w") as f:
+                f.write(str(os.getpid()))
         mb = 2**20
         for kind, value in (
             (resource.RLIMIT_NPROC, procs),

@@ -94,6 +94,7 @@ class WorkerSession:
         if self.mode == "bwrap":
             cmd = sandbox.bwrap_command(self.workdir, self.hidden) + cmd
         home = "/tmp" if self.mode == "bwrap" else inside
+        self.cgroup = sandbox.pids_cgroup(self.limits.max_procs)
         self.proc = subprocess.Popen(
             cmd,
             cwd=self.workdir,
@@ -101,21 +102,23 @@ class WorkerSession:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=sandbox.preexec(self.mode, self.limits),
+            preexec_fn=sandbox.preexec(self.mode, self.limits, self.cgroup),
         )
         self.output = OutputTail(self.proc.stderr, self.limits.output_kb * 1024)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         self.buffer = b""
-        self.memory_exceeded = False
+        self.memory_exceeded = self.too_many = False
         threading.Thread(target=self._watch_memory, args=(self.proc,), daemon=True).start()
         self._loaded_id = self._send({"op": "load", "file": f"{inside}/{target.name}"})
 
     def _watch_memory(self, proc: subprocess.Popen) -> None:
         cap = self.limits.memory_mb * 2**20
         while proc.poll() is None:
-            if sandbox.rss_bytes([proc.pid, *sandbox.descendants(proc.pid)]) > cap:
-                self.memory_exceeded = True
+            pids = [proc.pid, *sandbox.descendants(proc.pid)]
+            self.too_many = len(pids) > self.limits.max_procs
+            if self.too_many or sandbox.rss_bytes(pids) > cap:
+                self.memory_exceeded = not self.too_many
                 self._kill(proc)
                 return
             time.sleep(0.2)
@@ -143,6 +146,7 @@ class WorkerSession:
         if self.mode == "uid":
             sandbox.kill_uid()
         sandbox.kill_descendants()
+        sandbox.remove_cgroup(getattr(self, "cgroup", None))
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -193,6 +197,8 @@ class WorkerSession:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
+        if self.too_many:
+            return f"your code started more than {self.limits.max_procs} processes and was stopped"
         if self.memory_exceeded:
             return f"your code used more than {self.limits.memory_mb} MB of memory and was stopped"
         if code is not None and code < 0:

@@ -130,6 +130,11 @@ class Worker:
             value = func(*args, **kwargs) if callable(func) and request["op"] != "get" else func
         except NotImplementedError as exc:
             return {"ok": False, "error": {"kind": "not_implemented", "message": str(exc)}}
+        except AttributeError as exc:
+            if getattr(exc, "obj", None) is not self.sub:
+                raise_as = describe(exc) + where_in(exc, self.filename)
+                return {"ok": False, "error": {"kind": "raised", "message": raise_as}}
+            return {"ok": False, "error": {"kind": "missing", "message": exc.name}}
         except BaseException as exc:
             message = describe(exc) + where_in(exc, self.filename)
             return {"ok": False, "error": {"kind": "raised", "message": message}}
