@@ -1,11 +1,17 @@
 """Every course assignment grades right: solution = max, released stubs = 0, partial = exact.
 
-Each grading run goes through the real sandboxed grader (a worker process per submission), so
-this also keeps every assignment under the one-minute grading budget.
+Each grading run goes through the real pytest plugin and its sandboxed worker, through
+``tfcourse.grading.runner.grade``, plain ``pytest`` in a handout folder, and ``tfcourse grade``,
+so this also keeps every assignment under the one-minute grading budget.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -50,14 +56,58 @@ def test_solution_scores_max_within_budget(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_released_notebook_scores_zero(name, tmp_path):
+def test_released_notebook_scores_zero_through_the_cli(name, tmp_path):
     assignment = load(name, ASSIGNMENTS)
     out = release(name, tmp_path / "student", source=ASSIGNMENTS)
-    results = grade(out / f"{name}.ipynb", assignment)
+    results_path = tmp_path / "results.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "grade",
+        str(out / f"{name}.ipynb"),
+        "--assignment",
+        name,
+        "--source",
+        str(ASSIGNMENTS),
+        "--results",
+        str(results_path),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(results_path.read_text())
     assert results["output"] == "Your submission loaded without errors."
     assert results["score"] == 0
+    assert len(results["tests"]) == len(assignment.tests)
     outputs = {t["output"] for t in results["tests"]}
     assert all("not implemented yet" in o for o in outputs), outputs
+    assert f"Score: 0 / {assignment.max_score:g}" in done.stdout
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plain_pytest_in_a_handout_grades_the_students_file(name, tmp_path):
+    """A student runs `pytest` in the released folder: the public tests grade their file."""
+    assignment = load(name, ASSIGNMENTS)
+    out = release(name, tmp_path / "student", source=ASSIGNMENTS)
+    student_file = out / f"{name}.py"
+    shutil.copyfile(ASSIGNMENTS / name / "exercises.py", student_file)
+    os.utime(student_file)  # the newest of NAME.py / NAME.ipynb is the one graded
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    public = [t for t in assignment.tests if t.file == "tests_public"]
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert f"graded {student_file}" in done.stdout
+    total = sum(t.points for t in public)
+    assert f"Score: {total:g} / {total:g}" in done.stdout
+    assert f"{len(public)} passed" in done.stdout
 
 
 @pytest.mark.parametrize("name", NAMES)
