@@ -1,0 +1,167 @@
+"""Grading a class: many submissions, a few at a time, one CSV row each.
+
+``tfcourse grade submissions/ --assignment tutorial1_mlp --jobs 2 --csv grades.csv``. Each
+submission is graded by :func:`.runner.grade` (its own ``pytest`` process and worker), in a
+pool of ``jobs`` threads; a submission that cannot be graded (missing, not a ``.py`` /
+``.ipynb``, crashing the grader) gets a row of zeros and the reason in the ``error`` column,
+and the batch goes on. The CSV columns are ``submission, file``, one per exercise (the points
+earned), ``total`` and ``error``.
+
+A folder given on the command line holds submissions: each ``.py`` / ``.ipynb`` file in it is
+one, and each sub-folder is one student's upload, whose file is chosen as on Gradescope
+(:func:`.autograder.pick_submission`).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from tfcourse.grading.assignment import Assignment
+from tfcourse.grading.autograder import SKIPPED_DIRS, pick_submission
+
+SUFFIXES = (".py", ".ipynb")
+LOADED_OK = "Your submission loaded without errors."
+MAX_ERROR = 500  # characters of an error kept in the CSV
+
+
+@dataclasses.dataclass
+class Item:
+    """One submission to grade: a label for its row, its file, or why there is none."""
+
+    label: str
+    path: Path | None
+    error: str = ""
+
+
+@dataclasses.dataclass
+class Row:
+    """One graded submission: points per exercise, total, and what went wrong (if anything)."""
+
+    label: str
+    file: str
+    points: dict[str, float]
+    total: float
+    error: str = ""
+    results: dict[str, Any] | None = None
+
+
+def collect(inputs: Sequence[str | Path], name: str) -> tuple[list[Item], list[Path]]:
+    """The submissions named by ``inputs`` (files and folders), and files a folder held but
+    that are not submissions (e.g. ``notes.txt``).
+
+    Args:
+        inputs: files (each one submission, whatever it is) and folders (see module doc).
+        name: the assignment's name, to choose the file in a student's sub-folder.
+    """
+    items: list[Item] = []
+    ignored: list[Path] = []
+    for given in inputs:
+        path = Path(given)
+        if not path.is_dir():
+            items.append(Item(path.name, path))
+            continue
+        for entry in sorted(path.iterdir()):
+            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+                continue
+            if entry.is_dir():
+                chosen, note = pick_submission(entry, name)
+                items.append(Item(entry.name, chosen, "" if chosen else note))
+            elif entry.suffix in SUFFIXES:
+                items.append(Item(entry.name, entry))
+            else:
+                ignored.append(entry)
+    return items, ignored
+
+
+def exercise_points(results: dict[str, Any], assignment: Assignment) -> dict[str, float]:
+    """Points earned per exercise (every exercise present, in the assignment's order)."""
+    by_title = {t.title: t.exercise for t in assignment.tests}
+    points = dict.fromkeys(assignment.exercises, 0.0)
+    for test in results["tests"]:
+        exercise = by_title.get(test["name"], test["name"].split(":", 1)[0])
+        if exercise in points:
+            points[exercise] += float(test["score"])
+    return points
+
+
+def grade_item(item: Item, assignment: Assignment, **options: Any) -> Row:
+    """Grade one submission; never raises (an error becomes a row of zeros)."""
+    from tfcourse.grading.runner import grade
+
+    zeros = dict.fromkeys(assignment.exercises, 0.0)
+    shown = str(item.path) if item.path is not None else ""
+    if item.path is None:
+        return Row(item.label, shown, zeros, 0.0, item.error)
+    try:
+        results = grade(item.path, assignment, **options)
+    except Exception as exc:  # one broken submission never stops the batch
+        message = " ".join(str(exc).split())[:MAX_ERROR] or type(exc).__name__
+        return Row(item.label, shown, zeros, 0.0, message)
+    points = exercise_points(results, assignment)
+    output = str(results.get("output", ""))
+    note = "" if output == LOADED_OK else " ".join(output.split())
+    return Row(item.label, shown, points, sum(points.values()), note, results)
+
+
+def grade_items(
+    items: Sequence[Item],
+    assignment: Assignment,
+    jobs: int = 1,
+    progress: bool = True,
+    grader: Callable[..., Row] = grade_item,
+    **options: Any,
+) -> list[Row]:
+    """Grade ``items`` with ``jobs`` at a time; rows in the order of ``items``.
+
+    Args:
+        items: from :func:`collect`.
+        assignment: from :func:`tfcourse.grading.assignment.load`.
+        jobs: submissions graded at once (each is a pytest process plus a worker).
+        progress: show a tqdm bar on stderr.
+        grader: grades one item (tests may replace it).
+        **options: passed to :func:`.runner.grade` (``timeout=``, limits).
+    """
+    from tqdm import tqdm
+
+    rows: list[Row | None] = [None] * len(items)
+    bar = tqdm(total=len(items), unit="submission", disable=not progress, file=sys.stderr)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(grader, item, assignment, **options): i for i, item in enumerate(items)
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                rows[i] = future.result()
+            except Exception as exc:  # a grader bug must not lose the other rows
+                zeros = dict.fromkeys(assignment.exercises, 0.0)
+                rows[i] = Row(items[i].label, str(items[i].path), zeros, 0.0, repr(exc))
+            bar.set_postfix_str(items[i].label[-30:], refresh=False)
+            bar.update()
+    bar.close()
+    return [r for r in rows if r is not None]
+
+
+def csv_text(rows: Sequence[Row], exercises: Sequence[str]) -> str:
+    """The grades as CSV: ``submission, file, <exercise>..., total, error``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", "file", *exercises, "total", "error"])
+    for row in rows:
+        values = [f"{row.points[e]:g}" for e in exercises]
+        writer.writerow([row.label, row.file, *values, f"{row.total:g}", row.error])
+    return out.getvalue()
+
+
+def write_csv(rows: Sequence[Row], exercises: Sequence[str], path: str | Path) -> Path:
+    """Write :func:`csv_text` to ``path`` atomically (a reader never sees half a file)."""
+    from tfcourse.rundir import atomic_write_bytes
+
+    return atomic_write_bytes(Path(path), csv_text(rows, exercises).encode("utf-8"))

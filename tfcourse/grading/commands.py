@@ -1,0 +1,176 @@
+"""The ``release``, ``grade`` and ``autograder build`` commands: parsers and handlers.
+
+``tfcourse.cli`` adds them with :func:`add_grading_commands`. Building the parsers imports
+nothing heavy; a handler imports the grading modules it needs when it runs (never TensorFlow:
+grading happens in pytest and worker processes). Mistakes raise
+:class:`~tfcourse.errors.TfcourseError` subclasses, which the CLI prints on one line (exit 2).
+
+Examples::
+
+    tfcourse release tutorial1_mlp handout/
+    tfcourse grade work.ipynb --assignment tutorial1_mlp --results results.json
+    tfcourse grade submissions/ --assignment tutorial1_mlp --jobs 2 --csv grades.csv
+    tfcourse autograder build tutorial1_mlp tutorial1_autograder.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from tfcourse.errors import ConfigError
+
+SOURCE_HELP = "folder holding the assignments (default: assignments)"
+TIMEOUT_HELP = "seconds allowed per call into the submission (default: 60)"
+
+
+def add_grading_commands(sub: Any) -> None:
+    """Add ``release``, ``grade`` and ``autograder build`` to ``sub`` (argparse subparsers)."""
+    release = sub.add_parser("release", help="write the student version of an assignment")
+    release.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
+    release.add_argument("out_dir", help="folder to create for the students")
+    release.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    release.add_argument("--force", action="store_true", help="replace a non-empty OUT_DIR")
+    release.set_defaults(handler=cmd_release)
+
+    grade = sub.add_parser(
+        "grade",
+        help="grade one submission, or a class (folders / several files) into a CSV",
+        description="One file: print its report (and --results). Several files or folders: "
+        "grade them --jobs at a time, one CSV row each (--csv, else printed).",
+    )
+    grade.add_argument(
+        "submissions",
+        nargs="+",
+        metavar="DIR_OR_FILE",
+        help="a .py/.ipynb file, or a folder of them (a sub-folder per student also works)",
+    )
+    grade.add_argument("--assignment", required=True, help="assignment name or folder")
+    grade.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    grade.add_argument("--results", default=None, help="also write Gradescope results.json")
+    grade.add_argument("--timeout", type=float, default=60.0, help=TIMEOUT_HELP)
+    grade.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded at once (default: 1)"
+    )
+    grade.add_argument("--csv", default=None, help="write the grades to this CSV file")
+    grade.set_defaults(handler=cmd_grade)
+
+    autograder = sub.add_parser("autograder", help="Gradescope autograder packaging")
+    auto_sub = autograder.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = auto_sub.add_parser("build", help="write a Gradescope autograder zip")
+    build.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
+    build.add_argument("out_zip", help="the .zip file to write")
+    build.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    build.add_argument("--timeout", type=float, default=60.0, help=TIMEOUT_HELP)
+    build.set_defaults(handler=cmd_autograder_build)
+
+
+def check_timeout(value: float, flag: str = "--timeout") -> float:
+    """``value`` if it is a finite number of seconds > 0.
+
+    Raises:
+        ConfigError: naming ``flag``.
+    """
+    if math.isnan(value) or math.isinf(value):
+        raise ConfigError(f"{flag} must be a finite number of seconds, got {value:g}")
+    if value <= 0:
+        raise ConfigError(f"{flag} must be > 0 seconds, got {value:g}")
+    return value
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from tfcourse.grading.release import release
+
+    out = release(args.assignment, args.out_dir, source=args.source, force=args.force)
+    print(f"student version of {args.assignment!r} written to {out}/")
+    return 0
+
+
+def cmd_autograder_build(args: argparse.Namespace) -> int:
+    from tfcourse.grading.autograder import build
+
+    check_timeout(args.timeout)
+    out = build(args.assignment, args.out_zip, source=args.source, timeout=args.timeout)
+    print(f"Gradescope autograder for {args.assignment!r} written to {out}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from tfcourse.grading.assignment import load
+
+    check_timeout(args.timeout)
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1 submissions at once, got {args.jobs}")
+    csv_path = _check_csv(args.csv)
+    paths = [Path(p) for p in args.submissions]
+    assignment = load(args.assignment, args.source)
+    if len(paths) == 1 and not paths[0].is_dir() and csv_path is None:
+        return _grade_one(paths[0], assignment, args)
+    return _grade_batch(paths, assignment, csv_path, args)
+
+
+def _check_csv(given: str | None) -> Path | None:
+    """The ``--csv`` path, checked before hours of grading are spent."""
+    if given is None:
+        return None
+    path = Path(given)
+    if path.is_dir():
+        raise ConfigError(f"--csv {given}: is a folder; give a file name such as grades.csv")
+    if not path.resolve().parent.is_dir():
+        raise ConfigError(f"--csv {given}: folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def _grade_one(path: Path, assignment: Any, args: argparse.Namespace) -> int:
+    from tfcourse.grading.results import format_report
+    from tfcourse.grading.runner import grade, write_results
+
+    results = grade(path, assignment, timeout=args.timeout)
+    if args.results:
+        write_results(results, args.results)
+    print(format_report(results))
+    return 0
+
+
+def _grade_batch(
+    paths: list[Path], assignment: Any, csv_path: Path | None, args: argparse.Namespace
+) -> int:
+    from tfcourse.grading import batch, sandbox
+    from tfcourse.grading.errors import SubmissionError
+    from tfcourse.grading.runner import write_results
+
+    items, ignored = batch.collect(paths, assignment.name)
+    if not items:
+        listed = ", ".join(str(p) for p in paths)
+        raise SubmissionError(f"no .py or .ipynb submission found in {listed}")
+    if args.results and len(items) > 1:
+        raise ConfigError(
+            "--results writes one submission's results.json; "
+            f"for {len(items)} submissions use --csv FILE"
+        )
+    for path in ignored:
+        print(f"tfcourse: skipping {path} (not a .py or .ipynb file)", file=sys.stderr)
+    jobs = args.jobs
+    if jobs > 1 and sandbox.choose_mode() == "uid":
+        print(
+            "tfcourse: note: without bubblewrap, submissions run as uid nobody, which "
+            "parallel gradings would share; grading one at a time (--jobs 1)",
+            file=sys.stderr,
+        )
+        jobs = 1
+    rows = batch.grade_items(items, assignment, jobs=jobs, timeout=args.timeout)
+    if args.results and rows[0].results is not None:
+        write_results(rows[0].results, args.results)
+    if csv_path is None:
+        print(batch.csv_text(rows, assignment.exercises), end="")
+        return 0
+    batch.write_csv(rows, assignment.exercises, csv_path)
+    failed = sum(1 for r in rows if r.results is None)
+    print(
+        f"grades of {len(rows)} submissions (max {assignment.max_score:g} points) written to "
+        f"{csv_path}" + (f"; {failed} could not be graded (see its error column)" if failed else "")
+    )
+    return 0
