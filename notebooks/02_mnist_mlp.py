@@ -39,6 +39,7 @@
 
 # %%
 import dataclasses
+import inspect
 import time
 
 import keras
@@ -190,6 +191,19 @@ print(
     f"after {n_steps} eager steps: test accuracy "
     f"{float(mlp.accuracy(model(x_test_flat), y_test)):.3f}, {eager_rate:,.0f} samples/s"
 )
+
+# %% [markdown]
+# The library keeps exactly this step, next to its loss, as `mlp.train_step`: forward pass,
+# `mlp.loss_fn` (with the label-smoothing option of the fast preset below), gradients, Adam.
+# The compiled trainer of section 7 runs this very function; only the way it is called
+# changes. It can also be called as it is:
+
+# %%
+print(inspect.getsource(mlp.train_step))
+for _ in range(3):
+    xb, yb = batching.get_batch(x_train_flat, y_train, 100, batch_rng)
+    out = mlp.train_step(model, optimizer, xb, yb, label_smoothing=0.1)
+    print(f"loss {float(out['loss']):.4f}, {int(out['correct'])} of 100 right")
 
 # %% [markdown]
 # ## 7. Training properly: the compiled trainer

@@ -74,7 +74,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import distribute, precision
+from tfcourse import distribute, mlp, precision
 from tfcourse.data import load_dataset
 from tfcourse.settings import fast_mode, fast_or
 from tfcourse.train_mlp import MLPConfig, MLPTrainer
@@ -221,12 +221,15 @@ print("sum over replicas, / global batch:   ", by_global.numpy())
 print("sum over replicas, per-replica mean: ", by_local_mean.numpy(), "<- N times too big")
 
 # %% [markdown]
-# The trainer does precisely this. Its per-replica step, below, divides the slice's summed
-# cross-entropy by `config.batch_size`, which is the global batch; `apply_gradients`, called
-# inside `strategy.run`, performs the all-reduce before updating the mirrored variables.
+# The trainer does precisely this. Its step is the plain `mlp.train_step` of notebook 02; the
+# trainer passes `batch_size=config.batch_size`, the GLOBAL batch, so `mlp.loss_fn` divides the
+# slice's summed cross-entropy by it. `tfcourse.scale.ScaleOut` runs that step once per replica
+# (`strategy.run`), and `apply_gradients`, called inside it, performs the all-reduce before
+# updating the mirrored variables. The step knows nothing about replicas:
 
 # %%
-show(MLPTrainer._replica_grads)
+show(mlp.train_step)
+show(mlp.loss_fn)
 
 # %% [markdown]
 # ## 3. What each strategy would use here
@@ -276,7 +279,7 @@ for strategy in ("default", "mirrored"):
     results[strategy] = trainers[strategy].fit()
     r = results[strategy]
     print(
-        f"{strategy:9s} replicas {trainers[strategy].strategy.num_replicas_in_sync}  "
+        f"{strategy:9s} replicas {trainers[strategy].scale.replicas}  "
         f"test loss {r['test_loss']:.5f}  test acc {r['test_accuracy']:.4f}  "
         f"{r['samples_per_s']:,.0f} samples/s"
     )
@@ -464,9 +467,9 @@ for name in ("default", "mixed_float16"):
 # 1. Run `python scripts/bench_scale.py` and read its table. Which ratio surprises you? Then
 #    run it with `--batch-size 1000`: does the mirrored run lose less against the default one
 #    when each replica gets more work per all-reduce?
-# 2. Make the mistake of section 2 on purpose: subclass `MLPTrainer`, override
-#    `_replica_grads` so that it divides by the per-replica batch instead of the global one, and
-#    train with `strategy="mirrored"`. Compare the weights with a default run: how far apart
+# 2. Make the mistake of section 2 on purpose: build a `ScaleOut("mirrored")` step from
+#    `mlp.train_step` without `batch_size=` (so each replica divides by its own slice), and
+#    train with it. Compare the weights with a default run: how far apart
 #    are they now, and why does Adam hide most of the damage?
 # 3. Start the two multi-worker commands of section 5 in two terminals. Compare the metrics the
 #    two workers print, and look at which run directories exist afterwards.

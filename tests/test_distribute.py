@@ -36,14 +36,17 @@ TRAIN = textwrap.dedent(
         metrics = trainer.fit()
         return {"test_loss": metrics["test_loss"], "steps": metrics["steps_completed"],
                 "W1": trainer.model.W1.numpy().ravel()[::97].tolist(),
-                "chief": trainer.chief, "run_dir": str(trainer.run_dir)}
+                "chief": trainer.scale.chief, "run_dir": str(trainer.run_dir)}
     """
 )
 
 
 def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
-    code = "from tfcourse.devices import split_cpu\nsplit_cpu(2)\n" + TRAIN + textwrap.dedent(
-        f"""
+    code = (
+        "from tfcourse.devices import split_cpu\nsplit_cpu(2)\n"
+        + TRAIN
+        + textwrap.dedent(
+            f"""
         out = {{}}
         for strategy in ("default", "mirrored"):
             out[strategy] = train({str(tmp_path)!r}, strategy=strategy)
@@ -56,6 +59,7 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
             out["odd_batch"] = str(exc)
         print(json.dumps(out))
         """
+        )
     )
     out = child_json(start_child(code))
     default, mirrored, mixed = out["default"], out["mirrored"], out["mixed"]

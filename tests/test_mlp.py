@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.mlp import MLP, accuracy, check_classification_data, loss_fn
+from tfcourse.mlp import MLP, accuracy, loss_fn
+from tfcourse.train_mlp import check_classification_data
 
 
 def test_tutorial_variables_have_names_and_shapes():

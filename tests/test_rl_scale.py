@@ -64,7 +64,7 @@ with tempfile.TemporaryDirectory() as logdir:
                     break
             out[f"{strategy}/{precision}"] = {
                 "skipped": skipped,
-                "replicas": trainer.replicas,
+                "replicas": trainer.scale.replicas,
                 "losses": {k: float(v) for k, v in losses.items()},
                 "before": [w.ravel().tolist() for w in before],
                 "after": [w.ravel().tolist() for w in trainer.model.get_weights()],

@@ -38,7 +38,7 @@ CHILD = textwrap.dedent(
             trainer = SineTrainer(cfg)
             m = trainer.fit()
             out[run] = {{
-                "replicas": trainer.strategy.num_replicas_in_sync,
+                "replicas": trainer.scale.replicas,
                 "final_mse": m["final_mse"],
                 "final_loss": m["final_loss"],
                 "steps": m["steps_completed"],

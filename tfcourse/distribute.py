@@ -10,27 +10,22 @@ Three strategies, one training loop:
 * ``multiworker`` — ``MultiWorkerMirroredStrategy``: the same across processes or machines,
   which find each other through the ``TF_CONFIG`` environment variable.
 
-Trainers call :func:`make_strategy` once, create their variables under ``strategy.scope()``,
-split each *global* batch with :func:`distribute_batch` and divide summed per-example losses by
-the global batch size, so that summing the replicas' gradients gives the gradient of the mean.
+:class:`tfcourse.scale.ScaleOut` calls :func:`make_strategy` once per trainer, creates the
+variables under ``strategy.scope()`` and splits each *global* batch with
+:func:`distribute_batch`; the steps divide summed per-example losses by the global batch size,
+so that summing the replicas' gradients gives the gradient of the mean.
 Every worker draws the same shuffled batches from the same seed and takes its own slice, so no
 data has to be sent between them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
 
-from tfcourse import rundir
 from tfcourse.errors import ConfigError
 from tfcourse.presets import STRATEGIES
 
@@ -170,42 +165,3 @@ def distribute_batch(
         strategy.experimental_distribute_values_from_function(lambda ctx, t=t: slice_for(ctx, t))
         for t in tensors
     )
-
-
-def compile_step(
-    strategy_name: str, replica_grads: Callable, loop: Callable, jit: bool
-) -> tuple[Callable, Callable]:
-    """Compile a trainer's ``(replica_grads, loop)`` pair for its strategy.
-
-    The default strategy inlines ``replica_grads`` into ``loop`` and XLA-compiles the whole
-    loop (``jit``). Other strategies all-reduce inside the loop, which XLA cannot hold, so only
-    each replica's ``replica_grads`` (forward and backward pass) is XLA-compiled.
-
-    Returns:
-        ``(grads, compiled_loop)``: the loop must call ``grads``, not ``replica_grads``.
-    """
-    if strategy_name == "default":
-        return replica_grads, tf.function(loop, jit_compile=jit)
-    return tf.function(replica_grads, jit_compile=jit), tf.function(loop)
-
-
-def open_worker_run_dir(
-    config: Any, chief: bool, must_match: tuple[str, ...] = ()
-) -> tuple[Path, str | None]:
-    """The run directory of this process: ``(run_dir, scratch)``.
-
-    The chief opens ``config.logdir``'s run directory (:func:`tfcourse.rundir.open_run_dir`).
-    Every other worker must still save (checkpoints are collective), but into a new scratch
-    folder, returned as ``scratch`` so that :func:`discard_scratch` can delete it at the end.
-    """
-    scratch = None if chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
-    config = dataclasses.replace(config, logdir=scratch or config.logdir)
-    return rundir.open_run_dir(config, must_match=must_match), scratch
-
-
-def discard_scratch(scratch: str | None, metrics: dict[str, Any]) -> dict[str, Any]:
-    """Delete a non-chief worker's scratch folder; its ``metrics`` then name no run dir."""
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
-        metrics["run_dir"] = None  # the chief's run directory holds the results
-    return metrics

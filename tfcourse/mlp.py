@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -127,15 +128,25 @@ def _labels_like(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     return tf.cast(labels, tf.int32)
 
 
-def loss_fn(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+def loss_fn(
+    logits: tf.Tensor,
+    labels: tf.Tensor,
+    label_smoothing: float = 0.0,
+    batch_size: int | None = None,
+) -> tf.Tensor:
     """Mean softmax cross-entropy, computed from logits in a numerically stable way.
 
     Args:
         logits: [batch, classes] raw network outputs.
         labels: [batch] int class ids, or [batch, classes] one-hot (the tutorial's form).
+        label_smoothing: ``ε`` in [0, 1): class ids become the targets
+            ``(1 - ε) · one_hot + ε / classes`` (the fast preset's 0.1).
+        batch_size: divide the summed loss by this instead of the rows of ``logits``: the
+            GLOBAL batch size when each replica holds a slice of it, so that the replicas'
+            losses (and gradients) add up to the whole batch's mean.
 
     Returns:
-        Scalar float32: ``mean_i(-log softmax(logits_i)[label_i])``.
+        Scalar float32: ``sum_i(-Σ_c target_ic · log softmax(logits_i)_c) / batch_size``.
     """
     logits = tf.convert_to_tensor(logits)
     labels = tf.convert_to_tensor(labels)
@@ -145,11 +156,50 @@ def loss_fn(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
         per_sample = tf.nn.softmax_cross_entropy_with_logits(
             labels=tf.cast(labels, logits.dtype), logits=logits
         )
+    elif label_smoothing:
+        classes = logits.shape[-1]
+        targets = tf.one_hot(_labels_like(logits, labels), classes)
+        targets = targets * (1 - label_smoothing) + label_smoothing / classes
+        per_sample = tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
     else:
         per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=_labels_like(logits, labels), logits=logits
         )
-    return tf.reduce_mean(per_sample)
+    if batch_size is None:
+        return tf.reduce_mean(per_sample)
+    return tf.reduce_sum(per_sample) / batch_size
+
+
+def train_step(
+    model: MLP,
+    optimizer: keras.optimizers.Optimizer,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    label_smoothing: float = 0.0,
+    batch_size: int | None = None,
+) -> dict[str, tf.Tensor]:
+    """One gradient step of tutorial 1: forward pass, loss, gradients, Adam's update.
+
+    This is the step the trainer runs (compiled and, with ``--strategy``, once per replica by
+    :mod:`tfcourse.scale`); a notebook can call it as it is, eagerly.
+
+    Args:
+        model: the network; optimizer: e.g. ``keras.optimizers.Adam(1e-3)``.
+        x: [batch, 784] float32 inputs; y: [batch] int labels.
+        label_smoothing, batch_size: as for :func:`loss_fn`.
+
+    Returns:
+        ``{"loss": scalar, "correct": scalar}``: the loss before the update and how many rows
+        of ``x`` the model classified correctly before it.
+    """
+    with tf.GradientTape() as tape:
+        logits = model(x)
+        loss = loss_fn(logits, y, label_smoothing, batch_size)
+        scaled = optimizer.scale_loss(loss)  # x the loss scale under mixed precision
+    grads = tape.gradient(scaled, model.params)
+    optimizer.apply_gradients(zip(grads, model.params, strict=True))
+    hits = tf.argmax(logits, -1, output_type=tf.int32) == tf.cast(y, tf.int32)
+    return {"loss": loss, "correct": tf.reduce_sum(tf.cast(hits, tf.float32))}
 
 
 def accuracy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
@@ -165,45 +215,3 @@ def accuracy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     logits = tf.convert_to_tensor(logits)
     pred = tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.reduce_mean(tf.cast(tf.equal(pred, _labels_like(logits, labels)), tf.float32))
-
-
-def check_classification_data(
-    x: np.ndarray, y: np.ndarray, n_features: int, n_classes: int, what: str = "data"
-) -> None:
-    """Validate a whole data set once, before training (cheap numpy checks, not per batch).
-
-    Args:
-        x: [n, n_features] inputs.
-        y: [n] integer labels.
-        n_features: expected input width (e.g. 784).
-        n_classes: number of classes (labels must lie in ``[0, n_classes)``).
-        what: name used in messages, e.g. ``"training data"``.
-
-    Raises:
-        ShapeError: naming the first problem found and how to fix it.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 2 or x.shape[1] != n_features:
-        raise ShapeError(
-            f"{what}: x must have shape [n, {n_features}], got {list(x.shape)}; "
-            "flatten images with tfcourse.data.flatten_images"
-        )
-    if y.shape != (x.shape[0],):
-        raise ShapeError(
-            f"{what}: y must have shape [{x.shape[0]}] (one label per row of x), "
-            f"got {list(y.shape)}"
-        )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ShapeError(f"{what}: labels must be integers, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)][0]
-        raise ShapeError(
-            f"{what}: label {bad} is outside [0, {n_classes}); check the labels or the "
-            "number of classes"
-        )
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        rows = np.flatnonzero(~np.isfinite(x).all(axis=1))
-        raise ShapeError(
-            f"{what}: x contains NaN or inf in {rows.size} row(s) (first: row {rows[0]}); "
-            "clean or drop those rows before training"
-        )

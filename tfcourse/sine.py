@@ -13,6 +13,7 @@ import itertools
 import os
 from collections.abc import Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
@@ -128,9 +129,45 @@ def mse(predictions: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(predictions - targets))
 
 
-def half_mse_loss(predictions: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """The tutorial's loss ``mean(0.5 · (pred - y)²)``, i.e. half of :func:`mse`. Scalar."""
-    return 0.5 * mse(predictions, targets)
+def half_mse_loss(
+    predictions: tf.Tensor, targets: tf.Tensor, batch_size: int | None = None
+) -> tf.Tensor:
+    """The tutorial's loss ``mean(0.5 · (pred - y)²)``, i.e. half of :func:`mse`. Scalar.
+
+    Args:
+        predictions, targets: [batch, 1] float32 (same shape enforced).
+        batch_size: divide the summed loss by this instead of the rows: the GLOBAL batch size
+            when each replica holds a slice, so that the replicas' losses add up to the mean.
+    """
+    if batch_size is None:
+        return 0.5 * mse(predictions, targets)
+    assert_same_shape(predictions, targets, ("predictions", "targets"))
+    return 0.5 * tf.reduce_sum(tf.square(predictions - targets)) / batch_size
+
+
+def train_step(
+    model: SineMLP,
+    optimizer: keras.optimizers.Optimizer,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    batch_size: int | None = None,
+) -> dict[str, tf.Tensor]:
+    """One Adam step of the review's regression: forward pass, half MSE, gradients, update.
+
+    The trainer runs exactly this (compiled by :mod:`tfcourse.scale`, 1,000 per call).
+
+    Args:
+        x, y: [batch, 1] float32 inputs and noisy targets; batch_size: see :func:`half_mse_loss`.
+
+    Returns:
+        ``{"loss": scalar}``, the half MSE before the update.
+    """
+    with tf.GradientTape() as tape:
+        loss = half_mse_loss(model(x), y, batch_size)
+        scaled = optimizer.scale_loss(loss)  # x the loss scale under mixed precision
+    grads = tape.gradient(scaled, model.params)
+    optimizer.apply_gradients(zip(grads, model.params, strict=True))
+    return {"loss": loss}
 
 
 def plot_sine_fit(

@@ -22,27 +22,20 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import checkpoints, plots, rundir, summaries
-from tfcourse import distribute as dist
+from tfcourse import mlp, plots, summaries
 from tfcourse.batching import shuffled_batches
 from tfcourse.data import flatten_images, load_dataset, scale_images
-from tfcourse.errors import ConfigError
-from tfcourse.mlp import MLP, accuracy, check_classification_data, loss_fn
+from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.mlp import MLP, accuracy, loss_fn
 from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
-from tfcourse.precision import compute_dtype, scale_loss, wrap_optimizer
+from tfcourse.run import Run, prepare
+from tfcourse.scale import ScaleOut
 
 FASHION_CLASSES = (
-    "T-shirt",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Boot",
-)
+    "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
+)  # fmt: skip
+
+
 def _inputs(x: Any) -> np.ndarray:
     """Images -> model inputs [n, 784] float32: integer pixels are scaled to [0, 1], floats kept."""
     x = flatten_images(np.asarray(x))
@@ -50,7 +43,10 @@ def _inputs(x: Any) -> np.ndarray:
 
 
 class MLPTrainer:
-    """Owns the model, optimizer, data tensors, run directory, writer and checkpoints.
+    """Owns the data tensors, model, optimizer, the compiled step and the :class:`Run`.
+
+    The step is :func:`tfcourse.mlp.train_step`; :class:`~tfcourse.scale.ScaleOut` compiles it
+    (XLA, ``steps_per_execution`` steps per call, one copy per replica with ``--strategy``).
 
     Args:
         config: the run's settings (validated and preset-filled here).
@@ -60,11 +56,38 @@ class MLPTrainer:
 
     def __init__(self, config: MLPConfig, data: Any = None) -> None:
         cfg = self.config = config.resolved()
-        self.strategy = dist.make_strategy(cfg.strategy)  # first: multiworker sets up TF itself
-        dist.check_divisible(cfg.batch_size, self.strategy, "batch-size")
-        self.chief = dist.is_chief(self.strategy)
-        rundir.ensure_writable_dir(cfg.logdir)
-        keras.utils.set_random_seed(cfg.seed)
+        self.scale = ScaleOut(cfg.strategy, cfg.precision, cfg.jit)  # first: multiworker
+        self.scale.check_divisible(cfg.batch_size, "batch-size")
+        prepare(cfg)
+        self._load(data)
+        self.steps_per_epoch = int(self.x_train.shape[0]) // cfg.batch_size
+        with self.scale.scope():  # variables mirrored on every replica
+            self.model = MLP(
+                (784, cfg.hidden, 10), cfg.init, cfg.seed, compute_dtype=self.scale.compute_dtype
+            )
+            lr = cfg.lr
+            if cfg.lr_schedule == "cosine":
+                lr = keras.optimizers.schedules.CosineDecay(lr, cfg.epochs * self.steps_per_epoch)
+            self.optimizer = self.scale.optimizer(keras.optimizers.Adam(lr), self.model.params)
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        # outside the scope: one shuffling stream, the same on every worker (same seed)
+        self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
+        self.run = Run(
+            cfg, self.scale.chief, RESUME_MUST_MATCH,
+            model=self.model, optimizer=self.optimizer, epoch=self.epoch, generator=self.generator,
+        )  # fmt: skip
+        self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
+        self._train_steps = self.scale.steps(
+            lambda x, y: mlp.train_step(
+                self.model, self.optimizer, x, y, cfg.label_smoothing, cfg.batch_size
+            )
+        )
+        self._train_epoch = tf.function(self._epoch)
+        self._evaluate = tf.function(self._eval)
+
+    def _load(self, data: Any) -> None:
+        """The data set as device tensors, validated once (not per batch)."""
+        cfg = self.config
         (x_tr, y_tr), (x_te, y_te) = (
             data if data is not None else load_dataset(cfg.dataset, cfg.data_path)
         )
@@ -79,84 +102,6 @@ class MLPTrainer:
             )
         self.x_train, self.y_train = tf.constant(x_tr), tf.constant(y_tr, tf.int32)
         self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
-        self.steps_per_epoch = len(x_tr) // cfg.batch_size
-
-        with self.strategy.scope():  # variables mirrored on every replica
-            dtype = compute_dtype(cfg.precision)
-            self.model = MLP((784, cfg.hidden, 10), cfg.init, cfg.seed, compute_dtype=dtype)
-            lr = cfg.lr
-            if cfg.lr_schedule == "cosine":
-                steps = cfg.epochs * self.steps_per_epoch
-                lr = keras.optimizers.schedules.CosineDecay(cfg.lr, steps)
-            self.optimizer = wrap_optimizer(keras.optimizers.Adam(lr), cfg.precision)
-            self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
-            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        # outside the scope: one shuffling stream, the same on every worker (same seed)
-        self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
-
-        self.run_dir, self.scratch = dist.open_worker_run_dir(cfg, self.chief, RESUME_MUST_MATCH)
-        self.ckpt, self.manager = checkpoints.make_manager(
-            self.run_dir,
-            model=self.model,
-            optimizer=self.optimizer,
-            epoch=self.epoch,
-            generator=self.generator,
-        )
-        self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
-        self.writer = summaries.create_writer(self.run_dir)
-        self._grads, self._train_steps = dist.compile_step(
-            cfg.strategy, self._replica_grads, self._steps, cfg.jit
-        )
-        self._train_epoch = tf.function(self._epoch)
-        self._evaluate = tf.function(self._eval)
-
-    def _replica_grads(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        """One replica's share of a step: loss, correct count and gradients of its slice.
-
-        Args:
-            x: [batch / replicas, 784] float32, this replica's slice of the global batch.
-            y: [batch / replicas] int32 labels.
-
-        Returns:
-            ``(loss, correct, *grads)``: the loss is the slice's summed cross-entropy divided
-            by the GLOBAL batch size, so the replicas' gradients add up to the mean's gradient.
-        """
-        smooth = self.config.label_smoothing
-        with tf.GradientTape() as tape:
-            logits = self.model(x)
-            targets = tf.one_hot(y, 10) * (1 - smooth) + smooth / 10
-            per_example = tf.nn.softmax_cross_entropy_with_logits(targets, logits)
-            loss = tf.reduce_sum(per_example) / self.config.batch_size
-            scaled = scale_loss(self.optimizer, loss)
-        grads = tape.gradient(scaled, self.model.params)
-        hits = tf.argmax(logits, -1, output_type=tf.int32) == y
-        correct = tf.reduce_sum(tf.cast(hits, tf.float32))
-        return (loss, correct, *grads)
-
-    def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        loss, correct, *grads = self._grads(x, y)
-        # under a strategy, apply_gradients all-reduces (sums) the gradients across replicas
-        self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
-        return loss, correct
-
-    def _steps(self, xs: tf.Tensor, ys: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Consecutive Adam steps, one per global batch (unrolled: k is static).
-
-        Args:
-            xs: [k, batch, 784] float32 inputs of k batches.
-            ys: [k, batch] int32 labels.
-
-        Returns:
-            Sums over the k steps of (loss, accuracy).
-        """
-        total_loss, total_acc = tf.constant(0.0), tf.constant(0.0)
-        sum_ = tf.distribute.ReduceOp.SUM
-        for j in range(xs.shape[0]):
-            x, y = dist.distribute_batch(self.strategy, xs[j], ys[j])
-            loss, correct = self.strategy.run(self._replica_step, args=(x, y))
-            total_loss += self.strategy.reduce(sum_, loss, axis=None)
-            total_acc += self.strategy.reduce(sum_, correct, axis=None) / self.config.batch_size
-        return total_loss, total_acc
 
     def _epoch(self) -> tuple[tf.Tensor, tf.Tensor]:
         """One epoch in one graph; returns mean (loss, accuracy) over its batches."""
@@ -171,17 +116,15 @@ class MLPTrainer:
         calls, rest = divmod(self.steps_per_epoch, k)
         xk = tf.reshape(xb[: calls * k], [calls, k, bs, -1])
         yk = tf.reshape(yb[: calls * k], [calls, k, bs])
-        total_loss, total_acc = tf.constant(0.0), tf.constant(0.0)
-        for i in tf.range(calls):
-            loss, acc = self._train_steps(xk[i], yk[i])
-            total_loss += loss
-            total_acc += acc
+        total_loss, correct = tf.constant(0.0), tf.constant(0.0)
+        for i in tf.range(calls):  # each call: k compiled train steps
+            sums = self._train_steps(xk[i], yk[i])
+            total_loss, correct = total_loss + sums["loss"], correct + sums["correct"]
         if rest:  # the last steps_per_epoch % k batches, one compiled call
-            loss, acc = self._train_steps(xb[calls * k :], yb[calls * k :])
-            total_loss += loss
-            total_acc += acc
+            sums = self._train_steps(xb[calls * k :], yb[calls * k :])
+            total_loss, correct = total_loss + sums["loss"], correct + sums["correct"]
         self.epoch.assign_add(1)
-        return total_loss / self.steps_per_epoch, total_acc / self.steps_per_epoch
+        return total_loss / self.steps_per_epoch, correct / (self.steps_per_epoch * bs)
 
     def _eval(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         logits = self.model(x)
@@ -205,8 +148,10 @@ class MLPTrainer:
         cfg = self.config
         start = int(self.epoch.numpy())
         if start == 0:
-            summaries.log_hparams(self.writer, dataclasses.asdict(cfg))
-            summaries.trace_graph(self.writer, tf.function(self.model.__call__), self.x_test[:1])
+            summaries.log_hparams(self.run.writer, dataclasses.asdict(cfg))
+            summaries.trace_graph(
+                self.run.writer, tf.function(self.model.__call__), self.x_test[:1]
+            )
         history: dict[str, list[float]] = {
             "train_loss": [],
             "train_accuracy": [],
@@ -228,8 +173,7 @@ class MLPTrainer:
             samples_per_s.append(self.steps_per_epoch * cfg.batch_size / seconds)
             test = self.evaluate()
             epoch = int(self.epoch.numpy())
-            summaries.log_scalars(
-                self.writer,
+            self.run.log(
                 epoch,
                 {
                     "losses/train": loss,
@@ -246,11 +190,9 @@ class MLPTrainer:
                 ("test_accuracy", test["test_accuracy"]),
             ):
                 history[key].append(value)
-            self.manager.save(checkpoint_number=epoch)
+            self.run.save(epoch)
             bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test['test_accuracy']:.4f}")
-        return dist.discard_scratch(
-            self.scratch, self._finish(history, samples_per_s)
-        )
+        return self._finish(history, samples_per_s)
 
     def _finish(
         self, history: dict[str, list[float]], samples_per_s: list[float]
@@ -263,7 +205,6 @@ class MLPTrainer:
             # the first epoch of a process includes tracing and XLA compilation
             "samples_per_s": float(np.median(samples_per_s[1:] or samples_per_s or [0.0])),
             "dataset": cfg.dataset,
-            "run_dir": str(self.run_dir),
         }
         if history["train_loss"]:
             plots.plot_curves(
@@ -278,9 +219,49 @@ class MLPTrainer:
             names,
             path=self.run_dir / "misclassified.png",
         )
-        rundir.atomic_write_json(self.run_dir / rundir.METRICS_FILE, metrics)
-        self.writer.flush()
-        return metrics
+        return self.run.finish(metrics)
+
+
+def check_classification_data(
+    x: np.ndarray, y: np.ndarray, n_features: int, n_classes: int, what: str = "data"
+) -> None:
+    """Validate a whole data set once, before training (cheap numpy checks, not per batch).
+
+    Args:
+        x: [n, n_features] inputs.
+        y: [n] integer labels.
+        n_features: expected input width (e.g. 784).
+        n_classes: number of classes (labels must lie in ``[0, n_classes)``).
+        what: name used in messages, e.g. ``"training data"``.
+
+    Raises:
+        ShapeError: naming the first problem found and how to fix it.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ShapeError(
+            f"{what}: x must have shape [n, {n_features}], got {list(x.shape)}; "
+            "flatten images with tfcourse.data.flatten_images"
+        )
+    if y.shape != (x.shape[0],):
+        raise ShapeError(
+            f"{what}: y must have shape [{x.shape[0]}] (one label per row of x), "
+            f"got {list(y.shape)}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ShapeError(f"{what}: labels must be integers, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)][0]
+        raise ShapeError(
+            f"{what}: label {bad} is outside [0, {n_classes}); check the labels or the "
+            "number of classes"
+        )
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        rows = np.flatnonzero(~np.isfinite(x).all(axis=1))
+        raise ShapeError(
+            f"{what}: x contains NaN or inf in {rows.size} row(s) (first: row {rows[0]}); "
+            "clean or drop those rows before training"
+        )
 
 
 def train_mlp(

@@ -12,11 +12,11 @@ Two presets: ``tutorial`` is the review as written (Adam at 0.001, constant), wh
 0.002). ``fast``, the default, starts Adam at 0.02 and decays it to 0 along a cosine, reaching
 0.0025-0.0028, near the noise floor of 0.05² = 0.0025, in the same 10,000 steps.
 
-``--strategy mirrored|multiworker`` splits every batch over the replicas (see
-:mod:`tfcourse.distribute`): each replica computes ``0.5 · sum((pred - y)²) / batch_size`` on its
-slice, so the all-reduced (summed) gradients are those of the whole batch's half MSE and the
-run follows the default strategy's to float rounding. ``--precision mixed_float16`` runs the
-matmuls in float16 with loss scaling (see :mod:`tfcourse.precision`).
+Each step is :func:`tfcourse.sine.train_step`, compiled by :class:`tfcourse.scale.ScaleOut`.
+``--strategy mirrored|multiworker`` splits every batch over the replicas: each replica computes
+``0.5 · sum((pred - y)²) / batch_size`` on its slice, so the all-reduced (summed) gradients are
+those of the whole batch's half MSE and the run follows the default strategy's to float
+rounding. ``--precision mixed_float16`` runs the matmuls in float16 with loss scaling.
 """
 
 from __future__ import annotations
@@ -30,14 +30,15 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import checkpoints, plots, rundir, summaries
-from tfcourse import distribute as dist
-from tfcourse.precision import compute_dtype, scale_loss, wrap_optimizer
-from tfcourse.shapes import assert_same_shape
+from tfcourse import plots, sine, summaries
+from tfcourse.run import Run, prepare
+from tfcourse.scale import ScaleOut
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
 from tfcourse.sine_config import RESUME_MUST_MATCH, SineConfig
 
 MSE_TARGET = 0.003  # plain MSE; the noise alone contributes 0.05² = 0.0025
+
+
 def batch_generator(seed: int) -> tf.random.Generator:
     """The generator that draws a run's batch indices, in a fresh state."""
     return tf.random.Generator.from_seed(seed + 1)
@@ -67,64 +68,30 @@ class SineTrainer:
 
     def __init__(self, config: SineConfig) -> None:
         cfg = self.config = config.resolved()
-        self.strategy = dist.make_strategy(cfg.strategy)  # first: multiworker sets up TF itself
-        dist.check_divisible(cfg.batch_size, self.strategy, "batch-size")
-        self.chief = dist.is_chief(self.strategy)
-        rundir.ensure_writable_dir(cfg.logdir)
-        keras.utils.set_random_seed(cfg.seed)
+        self.scale = ScaleOut(cfg.strategy, cfg.precision, cfg.jit)  # first: multiworker
+        self.scale.check_divisible(cfg.batch_size, "batch-size")
+        prepare(cfg)
         x, y = make_sine_data(cfg.n_points, cfg.noise, cfg.seed)
         self.x, self.y = tf.constant(x), tf.constant(y)
-        with self.strategy.scope():  # variables mirrored on every replica
-            dtype = compute_dtype(cfg.precision)
-            self.model = SineMLP(cfg.sizes, seed=cfg.seed, compute_dtype=dtype)
+        with self.scale.scope():  # variables mirrored on every replica
+            self.model = SineMLP(cfg.sizes, seed=cfg.seed, compute_dtype=self.scale.compute_dtype)
             lr = cfg.lr
             if cfg.lr_schedule == "cosine":
                 lr = keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.steps)
-            self.optimizer = wrap_optimizer(keras.optimizers.Adam(lr), cfg.precision)
-            self.optimizer.build(self.model.params)  # slots exist before tracing and restoring
+            self.optimizer = self.scale.optimizer(keras.optimizers.Adam(lr), self.model.params)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         # outside the scope: one stream of batch indices, the same on every worker (same seed)
         self.generator = batch_generator(cfg.seed)
-        self.run_dir, self.scratch = dist.open_worker_run_dir(cfg, self.chief, RESUME_MUST_MATCH)
-        self.ckpt, self.manager = checkpoints.make_manager(
-            self.run_dir,
-            model=self.model,
-            optimizer=self.optimizer,
-            step=self.step,
-            generator=self.generator,
+        self.run = Run(
+            cfg, self.scale.chief, RESUME_MUST_MATCH,
+            model=self.model, optimizer=self.optimizer, step=self.step, generator=self.generator,
+        )  # fmt: skip
+        self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
+        self._train_steps = self.scale.steps(
+            lambda x, y: sine.train_step(self.model, self.optimizer, x, y, cfg.batch_size)
         )
-        self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, cfg.resume)
-        self.writer = summaries.create_writer(self.run_dir)
-        self._grads, self._run_chunk = dist.compile_step(
-            cfg.strategy, self._replica_grads, self._chunk, cfg.jit
-        )
+        self._run_chunk = tf.function(self._chunk)
         self._evaluate = tf.function(self._eval)
-
-    def _replica_grads(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        """One replica's share of a step: its loss and gradients.
-
-        Args:
-            x: [batch / replicas, 1] float32, this replica's slice of the global batch.
-            y: [batch / replicas, 1] float32 targets.
-
-        Returns:
-            ``(loss, *grads)``: the loss is ``0.5 · sum((pred - y)²)`` over the slice divided
-            by the GLOBAL batch size, so the replicas' losses and gradients add up to those of
-            the tutorial's ``0.5 · mean`` over the whole batch.
-        """
-        with tf.GradientTape() as tape:
-            pred = self.model(x)
-            assert_same_shape(pred, y, ("predictions", "targets"))
-            loss = 0.5 * tf.reduce_sum(tf.square(pred - y)) / self.config.batch_size
-            scaled = scale_loss(self.optimizer, loss)
-        grads = tape.gradient(scaled, self.model.params)
-        return (loss, *grads)
-
-    def _replica_step(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-        loss, *grads = self._grads(x, y)
-        # under a strategy, apply_gradients all-reduces (sums) the gradients across replicas
-        self.optimizer.apply_gradients(zip(grads, self.model.params, strict=True))
-        return loss
 
     def _chunk(self, n: tf.Tensor) -> tf.Tensor:
         """``n`` Adam steps on batches drawn with replacement; returns their mean loss.
@@ -134,12 +101,8 @@ class SineTrainer:
         """
         bs = self.config.batch_size
         idx = self.generator.uniform([n, bs], 0, tf.shape(self.x)[0], dtype=tf.int32)
-        total = tf.constant(0.0)
-        for i in tf.range(n):
-            xb, yb = tf.gather(self.x, idx[i]), tf.gather(self.y, idx[i])  # [bs, 1] each
-            x, y = dist.distribute_batch(self.strategy, xb, yb)
-            loss = self.strategy.run(self._replica_step, args=(x, y))
-            total += self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+        xs, ys = tf.gather(self.x, idx), tf.gather(self.y, idx)  # [n, bs, 1] each
+        total = self._train_steps(xs, ys)["loss"]  # one compiled call, n steps
         self.step.assign_add(tf.cast(n, tf.int64))
         return total / tf.cast(n, tf.float32)
 
@@ -165,8 +128,8 @@ class SineTrainer:
         cfg = self.config
         start = int(self.step.numpy())
         if start == 0:
-            summaries.log_hparams(self.writer, dataclasses.asdict(cfg))
-            summaries.trace_graph(self.writer, tf.function(self.model.__call__), self.x[:1])
+            summaries.log_hparams(self.run.writer, dataclasses.asdict(cfg))
+            summaries.trace_graph(self.run.writer, tf.function(self.model.__call__), self.x[:1])
         history: dict[str, list[float]] = {"train_loss": [], "mse": []}
         rates, t_start = [], time.perf_counter()
         while (done := int(self.step.numpy())) < cfg.steps:
@@ -177,8 +140,7 @@ class SineTrainer:
             rates.append(n / seconds)
             full = self.evaluate()
             step = done + n
-            summaries.log_scalars(
-                self.writer,
+            self.run.log(
                 step,
                 {
                     "losses/train": loss,
@@ -190,12 +152,10 @@ class SineTrainer:
             )
             history["train_loss"].append(loss)
             history["mse"].append(full["final_mse"])
-            self.manager.save(checkpoint_number=step)
+            self.run.save(step)
             if cfg.progress:
                 tqdm.write(f"{step:05d} loss: {loss:.4f} mse: {full['final_mse']:.4f}")
-        return dist.discard_scratch(
-            self.scratch, self._finish(history, rates, time.perf_counter() - t_start)
-        )
+        return self._finish(history, rates, time.perf_counter() - t_start)
 
     def _finish(
         self, history: dict[str, list[float]], rates: list[float], seconds: float
@@ -206,7 +166,6 @@ class SineTrainer:
             "train_seconds": seconds,  # chunks + logging + checkpoints, tracing included
             "steps_per_s": float(np.median(rates[1:] or rates or [0.0])),
             "mse_target": MSE_TARGET,
-            "run_dir": str(self.run_dir),
         }
         if history["mse"]:
             plots.plot_curves(
@@ -223,9 +182,7 @@ class SineTrainer:
             title=f"{metrics['steps_completed']} steps, MSE {metrics['final_mse']:.4f}",
             path=self.run_dir / "predictions.png",
         )
-        rundir.atomic_write_json(self.run_dir / rundir.METRICS_FILE, metrics)
-        self.writer.flush()
-        return metrics
+        return self.run.finish(metrics)
 
 
 def train_sine(config: SineConfig | None = None, **overrides: Any) -> dict[str, Any]:

@@ -1,156 +1,36 @@
-"""The A2C network (one trunk, a value head and a policy head) and its three losses.
+"""A2C, the lesson in one file: the three losses, the loss of a rollout and the update step.
 
-The loss minimised is ``total = actor + critic - entropy_coef * mean(entropy)``, each term a
-plain function of explicit tensors. The critic's weight lives in one place only,
-:func:`critic_loss`'s ``coef`` (default 0.5, the tutorial's ``CRITIC_LOSS_WEIGHT``);
-:func:`total_loss` passes its ``critic_coef`` on and adds the result unchanged.
-
-Acting is compiled: :meth:`ActorCritic.action_value` and :meth:`ActorCritic.greedy_actions`
-cast observations to float32 in Python, then run a ``tf.function`` whose input signature is
-fixed to ``[None, None] float32``: one trace per method whatever the batch size or dtype (see
-:meth:`ActorCritic.tracing_counts`). Sampling happens inside the graph: with a global seed set,
-every *eager* call of a seeded random op builds a new kernel that is never freed.
+Read top to bottom: :func:`critic_loss`, :func:`actor_loss` and :func:`entropy` are plain
+functions of explicit tensors; :func:`total_loss` combines them as
+``total = actor + critic - entropy_coef * mean(entropy)`` (the critic's weight lives in one
+place only, :func:`critic_loss`'s ``coef``, default 0.5, the tutorial's ``CRITIC_LOSS_WEIGHT``).
+:func:`a2c_loss` turns one rollout into those losses (truncation bootstrap, forward pass of the
+:class:`~tfcourse.rl.model.ActorCritic`, GAE, the three terms), and :func:`a2c_step` is the
+gradient step the trainer runs (tape, clip, apply). :mod:`tfcourse.scale` compiles that step
+and, with ``--strategy mirrored``, runs it once per replica on its share of the envs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.errors import ConfigError
+from tfcourse.rl import returns as R
+from tfcourse.rl.model import ActorCritic, build_model
 from tfcourse.rl.returns import _check_same
+
+__all__ = [
+    "ActorCritic", "a2c_loss", "a2c_step", "actor_loss", "build_model", "clip_by_global_norm",
+    "critic_loss", "entropy", "total_loss",
+]  # fmt: skip
 
 CRITIC_COEF = 0.5  # the tutorial's CRITIC_LOSS_WEIGHT
 ENTROPY_COEF = 0.05  # the tutorial's ENTROPY_LOSS_WEIGHT
 REDUCTIONS = ("sum", "mean")
-_OBS_SPEC = (tf.TensorSpec([None, None], tf.float32, name="obs"),)
-
-
-@keras.saving.register_keras_serializable(package="tfcourse")
-class ActorCritic(keras.Model):
-    """Shared ReLU trunk with a state-value head ``V(s)`` and a policy-logits head.
-
-    Args:
-        n_actions: number of discrete actions (2 for CartPole).
-        hidden: widths of the shared Dense ReLU layers (He-normal initialised).
-        **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...). ``dtype="mixed_float16"``
-            gives every Dense layer that policy: float16 matmuls, float32 weights; the outputs
-            are cast back to float32, so the losses and sampling are float32 either way.
-
-    Attributes:
-        obs_dim: observation width, set when the model is built (None before).
-    """
-
-    def __init__(self, n_actions: int, hidden: Sequence[int] = (64, 64), **kwargs) -> None:
-        super().__init__(**kwargs)
-        hidden = tuple(int(h) for h in hidden)
-        if int(n_actions) < 1 or any(h < 1 for h in hidden):
-            raise ConfigError(
-                f"ActorCritic needs n_actions >= 1 and positive hidden widths, got "
-                f"n_actions={n_actions}, hidden={list(hidden)}"
-            )
-        self.n_actions, self.hidden, self.obs_dim = int(n_actions), hidden, None
-        policy = self.dtype_policy  # the model's (default: the global policy, float32)
-        self.trunk = [
-            keras.layers.Dense(
-                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}",
-                dtype=policy,
-            )
-            for i, h in enumerate(hidden, 1)
-        ]  # fmt: skip
-        self.value_head = keras.layers.Dense(1, name="value", dtype=policy)
-        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits", dtype=policy)
-        self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
-        self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
-
-    def build(self, input_shape) -> None:
-        """Create every weight for observations of shape ``[batch, obs_dim]``."""
-        obs_dim = tuple(input_shape)[-1]
-        if obs_dim is None:
-            raise ShapeError("ActorCritic needs a known observation width to build its weights")
-        shape = (None, int(obs_dim))
-        for layer in self.trunk:
-            layer.build(shape)
-            shape = (None, layer.units)
-        self.value_head.build(shape)
-        self.policy_head.build(shape)
-        self.obs_dim = int(obs_dim)
-        self.built = True
-
-    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Forward pass: obs [batch, obs_dim] (cast to float32) to
-        ``(values [batch], logits [batch, n_actions])``, both float32 (also under a mixed
-        policy, whose layers compute in float16: the casts are no-ops in float32)."""
-        x = tf.cast(obs, tf.float32)
-        for layer in self.trunk:
-            x = layer(x)
-        values = tf.cast(tf.squeeze(self.value_head(x), axis=-1), tf.float32)
-        return values, tf.cast(self.policy_head(x), tf.float32)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "n_actions": self.n_actions, "hidden": list(self.hidden)}
-
-    def _sample(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        values, logits = self(obs)
-        return tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0], values
-
-    def _greedy(self, obs: tf.Tensor) -> tf.Tensor:
-        return tf.argmax(self(obs)[1], axis=-1, output_type=tf.int32)
-
-    def _prepare(self, obs) -> tf.Tensor | np.ndarray:
-        """Cast to float32 and check the shape once, in Python, before the compiled call."""
-        if isinstance(obs, tf.Tensor):
-            obs = obs if obs.dtype == tf.float32 else tf.cast(obs, tf.float32)
-        else:
-            obs = np.asarray(obs, dtype=np.float32)
-        if len(obs.shape) != 2:
-            raise ShapeError(
-                f"observations must be [batch, obs_dim], got shape {list(obs.shape)}; "
-                "add a batch axis with obs[None] for a single observation"
-            )
-        if not self.built:
-            self.build(obs.shape)
-        if obs.shape[-1] not in (None, self.obs_dim):
-            raise ShapeError(
-                f"this model was built for observations of width {self.obs_dim}, "
-                f"got shape {list(obs.shape)}"
-            )
-        return obs
-
-    def action_value(self, obs) -> tuple[tf.Tensor, tf.Tensor]:
-        """Sample one action per row from ``softmax(logits)``; return ``V(s)`` too.
-
-        obs [batch, obs_dim] (any real dtype) to ``(actions [batch] int32, values [batch])``.
-        """
-        return self._action_value_fn(self._prepare(obs))
-
-    def greedy_actions(self, obs) -> tf.Tensor:
-        """The most probable action per row (``argmax`` of the logits): [batch] int32."""
-        return self._greedy_fn(self._prepare(obs))
-
-    def tracing_counts(self) -> dict[str, int]:
-        """How many graphs each compiled method has traced (1 each after first use)."""
-        return {
-            "action_value": self._action_value_fn.experimental_get_tracing_count(),
-            "greedy_actions": self._greedy_fn.experimental_get_tracing_count(),
-        }
-
-
-def build_model(
-    obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64), dtype: str | None = None
-) -> ActorCritic:
-    """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim]).
-
-    ``dtype``: a Keras dtype policy name, e.g. ``"mixed_float16"`` (default: the global one).
-    """
-    if int(obs_dim) < 1:
-        raise ConfigError(f"obs_dim must be a positive integer, got {obs_dim}")
-    model = ActorCritic(n_actions, hidden, dtype=dtype)
-    model(np.zeros((1, int(obs_dim)), np.float32))
-    return model
 
 
 def critic_loss(returns, values, coef: float = CRITIC_COEF) -> tf.Tensor:
@@ -241,3 +121,123 @@ def total_loss(
     mean_entropy = tf.reduce_mean(entropy(logits))
     total = actor + critic - entropy_coef * mean_entropy
     return {"total": total, "actor": actor, "critic": critic, "entropy": mean_entropy}
+
+
+def _replicas() -> int:
+    """How many replicas run this step together (1 outside ``strategy.run``)."""
+    ctx = tf.distribute.get_replica_context()
+    return 1 if ctx is None else ctx.num_replicas_in_sync
+
+
+def _sum_over_replicas(x: Any) -> Any:
+    """``x`` summed over the replicas (``x`` itself on one device); nested lists allowed."""
+    if _replicas() == 1:
+        return x
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def _normalize(advantages: tf.Tensor) -> tf.Tensor:
+    """z-score the advantages over the WHOLE rollout (every replica's env columns)."""
+    if _replicas() == 1:
+        return R.normalize(advantages)
+    count = _sum_over_replicas(tf.cast(tf.size(advantages), tf.float32))
+    mean = _sum_over_replicas(tf.reduce_sum(advantages)) / count
+    var = _sum_over_replicas(tf.reduce_sum(tf.square(advantages - mean))) / count
+    return (advantages - mean) / (tf.sqrt(var) + 1e-8)
+
+
+def a2c_loss(model: ActorCritic, rollout: Any, hp: Any) -> dict[str, tf.Tensor]:
+    """The A2C loss of one rollout of ``T`` steps of ``n`` envs.
+
+    Args:
+        model: the :class:`~tfcourse.rl.model.ActorCritic`.
+        rollout: a :class:`~tfcourse.rl.rollout.Rollout` (numpy arrays or tensors): obs
+            [T, n, obs_dim], actions, rewards, dones, truncations, final_values [T, n] and
+            last_obs [n, obs_dim].
+        hp: the settings (an :class:`~tfcourse.rl.config.A2CConfig`): ``gamma``, ``lam``,
+            ``reward_scale``, ``entropy_coef``, ``actor_reduction``, ``normalize_advantages``.
+
+    Returns:
+        ``{"total", "actor", "critic", "entropy"}`` scalars. When a strategy runs this once per
+        replica on its env columns, each is that replica's share: the mean terms are divided
+        by the replica count (a summed actor term is not), so the shares add up to the loss of
+        the whole rollout.
+    """
+    shape = tf.shape(rollout.actions)  # [T, n]
+    # a time limit is not an end: gamma * V(final_obs) joins the reward of a truncated step
+    rewards = R.bootstrap_truncated(
+        rollout.rewards * hp.reward_scale, rollout.truncations, rollout.final_values, hp.gamma
+    )
+    # the forward pass over all T * n observations, and V(s_T) after the last step
+    obs = tf.convert_to_tensor(rollout.obs)
+    values, logits = model(tf.reshape(obs, [-1, obs.shape[-1]]))
+    bootstrap_value = tf.stop_gradient(model(rollout.last_obs)[0])
+    # GAE(lam): the advantages, and the returns the critic learns (both constants)
+    advantages, returns = R.gae_advantages(
+        rewards, tf.reshape(tf.stop_gradient(values), shape), rollout.dones, bootstrap_value,
+        hp.gamma, hp.lam,
+    )  # fmt: skip
+    if hp.normalize_advantages:
+        advantages = _normalize(advantages)
+    flat = lambda t: tf.reshape(t, [-1])  # noqa: E731  [T, n] -> [T * n], as values and logits
+    losses = total_loss(
+        logits, values, flat(rollout.actions), flat(returns), flat(advantages),
+        entropy_coef=hp.entropy_coef, reduction=hp.actor_reduction,
+    )  # fmt: skip
+    replicas = _replicas()
+    if replicas == 1:
+        return losses
+    share = 1.0 / replicas
+    actor = losses["actor"] * (1.0 if hp.actor_reduction == "sum" else share)
+    critic, mean_entropy = losses["critic"] * share, losses["entropy"] * share
+    total = actor + critic - hp.entropy_coef * mean_entropy
+    return {"total": total, "actor": actor, "critic": critic, "entropy": mean_entropy}
+
+
+def clip_by_global_norm(
+    grads: list[tf.Tensor], max_norm: float, optimizer: keras.optimizers.Optimizer
+) -> tuple[list[tf.Tensor], tf.Tensor]:
+    """Multiply every gradient by ONE factor, ``max_norm / max(norm, max_norm)``.
+
+    ``norm`` is the global norm of the whole rollout's gradient: under a strategy, of the SUM
+    of the replicas' shares (scaling each share by that factor and letting the optimizer add
+    them up gives exactly the clipped single-device gradient; clipping each share by its own
+    norm would not). A loss scale is divided out of the norm first.
+
+    Args:
+        grads: the gradients (loss-scaled under mixed precision); max_norm: 0 = no clipping.
+        optimizer: the optimizer about to apply them.
+
+    Returns:
+        ``(grads, norm)``. Under a loss scale the gradients stay scaled, and a non-finite norm
+        turns them all into NaN so that every replica's ``LossScaleOptimizer`` skips the step.
+    """
+    norm = tf.linalg.global_norm(_sum_over_replicas(grads))
+    loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    if loss_scaled:
+        norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
+    if max_norm > 0:  # a NaN factor when the norm is not finite
+        grads, _ = tf.clip_by_global_norm(grads, max_norm, use_norm=norm)
+    elif loss_scaled and _replicas() > 1:
+        grads = [tf.where(tf.math.is_finite(norm), g, np.nan) for g in grads]
+    return grads, norm
+
+
+def a2c_step(
+    model: ActorCritic, optimizer: keras.optimizers.Optimizer, rollout: Any, hp: Any
+) -> dict[str, tf.Tensor]:
+    """One A2C update: the gradient of :func:`a2c_loss`, clipped, applied.
+
+    Arguments as for :func:`a2c_loss`, plus the optimizer (``hp.max_grad_norm``: 0 = no clip).
+
+    Returns:
+        ``{"total", "actor", "critic", "entropy", "grad_norm"}`` scalars: the losses before the
+        update and the gradient's global norm before clipping.
+    """
+    with tf.GradientTape() as tape:
+        losses = a2c_loss(model, rollout, hp)
+        scaled = optimizer.scale_loss(losses["total"])  # x the loss scale under mixed precision
+    grads = tape.gradient(scaled, model.trainable_variables)
+    grads, grad_norm = clip_by_global_norm(grads, hp.max_grad_norm, optimizer)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+    return {**losses, "grad_norm": grad_norm}

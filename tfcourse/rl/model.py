@@ -1,0 +1,144 @@
+"""The A2C network: one shared trunk, a value head ``V(s)`` and a policy-logits head.
+
+Acting is compiled: :meth:`ActorCritic.action_value` and :meth:`ActorCritic.greedy_actions`
+cast observations to float32 in Python, then run a ``tf.function`` whose input signature is
+fixed to ``[None, None] float32``: one trace per method whatever the batch size or dtype (see
+:meth:`ActorCritic.tracing_counts`). Sampling happens inside the graph: with a global seed set,
+every *eager* call of a seeded random op builds a new kernel that is never freed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfcourse.errors import ConfigError, ShapeError
+
+_OBS_SPEC = (tf.TensorSpec([None, None], tf.float32, name="obs"),)
+
+
+@keras.saving.register_keras_serializable(package="tfcourse")
+class ActorCritic(keras.Model):
+    """Shared ReLU trunk with a state-value head ``V(s)`` and a policy-logits head.
+
+    Args:
+        n_actions: number of discrete actions (2 for CartPole).
+        hidden: widths of the shared Dense ReLU layers (He-normal initialised).
+        **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...). ``dtype="mixed_float16"``
+            gives every Dense layer that policy: float16 matmuls, float32 weights; the outputs
+            are cast back to float32, so the losses and sampling are float32 either way.
+
+    Attributes:
+        obs_dim: observation width, set when the model is built (None before).
+    """
+
+    def __init__(self, n_actions: int, hidden: Sequence[int] = (64, 64), **kwargs) -> None:
+        super().__init__(**kwargs)
+        hidden = tuple(int(h) for h in hidden)
+        if int(n_actions) < 1 or any(h < 1 for h in hidden):
+            raise ConfigError(
+                f"ActorCritic needs n_actions >= 1 and positive hidden widths, got "
+                f"n_actions={n_actions}, hidden={list(hidden)}"
+            )
+        self.n_actions, self.hidden, self.obs_dim = int(n_actions), hidden, None
+        policy = self.dtype_policy  # the model's (default: the global policy, float32)
+        self.trunk = [
+            keras.layers.Dense(
+                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}",
+                dtype=policy,
+            )
+            for i, h in enumerate(hidden, 1)
+        ]  # fmt: skip
+        self.value_head = keras.layers.Dense(1, name="value", dtype=policy)
+        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits", dtype=policy)
+        self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
+        self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
+
+    def build(self, input_shape) -> None:
+        """Create every weight for observations of shape ``[batch, obs_dim]``."""
+        obs_dim = tuple(input_shape)[-1]
+        if obs_dim is None:
+            raise ShapeError("ActorCritic needs a known observation width to build its weights")
+        shape = (None, int(obs_dim))
+        for layer in self.trunk:
+            layer.build(shape)
+            shape = (None, layer.units)
+        self.value_head.build(shape)
+        self.policy_head.build(shape)
+        self.obs_dim = int(obs_dim)
+        self.built = True
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Forward pass: obs [batch, obs_dim] (cast to float32) to
+        ``(values [batch], logits [batch, n_actions])``, both float32 (also under a mixed
+        policy, whose layers compute in float16: the casts are no-ops in float32)."""
+        x = tf.cast(obs, tf.float32)
+        for layer in self.trunk:
+            x = layer(x)
+        values = tf.cast(tf.squeeze(self.value_head(x), axis=-1), tf.float32)
+        return values, tf.cast(self.policy_head(x), tf.float32)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n_actions": self.n_actions, "hidden": list(self.hidden)}
+
+    def _sample(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        values, logits = self(obs)
+        return tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0], values
+
+    def _greedy(self, obs: tf.Tensor) -> tf.Tensor:
+        return tf.argmax(self(obs)[1], axis=-1, output_type=tf.int32)
+
+    def _prepare(self, obs) -> tf.Tensor | np.ndarray:
+        """Cast to float32 and check the shape once, in Python, before the compiled call."""
+        if isinstance(obs, tf.Tensor):
+            obs = obs if obs.dtype == tf.float32 else tf.cast(obs, tf.float32)
+        else:
+            obs = np.asarray(obs, dtype=np.float32)
+        if len(obs.shape) != 2:
+            raise ShapeError(
+                f"observations must be [batch, obs_dim], got shape {list(obs.shape)}; "
+                "add a batch axis with obs[None] for a single observation"
+            )
+        if not self.built:
+            self.build(obs.shape)
+        if obs.shape[-1] not in (None, self.obs_dim):
+            raise ShapeError(
+                f"this model was built for observations of width {self.obs_dim}, "
+                f"got shape {list(obs.shape)}"
+            )
+        return obs
+
+    def action_value(self, obs) -> tuple[tf.Tensor, tf.Tensor]:
+        """Sample one action per row from ``softmax(logits)``; return ``V(s)`` too.
+
+        obs [batch, obs_dim] (any real dtype) to ``(actions [batch] int32, values [batch])``.
+        """
+        return self._action_value_fn(self._prepare(obs))
+
+    def greedy_actions(self, obs) -> tf.Tensor:
+        """The most probable action per row (``argmax`` of the logits): [batch] int32."""
+        return self._greedy_fn(self._prepare(obs))
+
+    def tracing_counts(self) -> dict[str, int]:
+        """How many graphs each compiled method has traced (1 each after first use)."""
+        return {
+            "action_value": self._action_value_fn.experimental_get_tracing_count(),
+            "greedy_actions": self._greedy_fn.experimental_get_tracing_count(),
+        }
+
+
+def build_model(
+    obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64), dtype: str | None = None
+) -> ActorCritic:
+    """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim]).
+
+    ``dtype``: a Keras dtype policy name, e.g. ``"mixed_float16"`` (default: the global one).
+    """
+    if int(obs_dim) < 1:
+        raise ConfigError(f"obs_dim must be a positive integer, got {obs_dim}")
+    model = ActorCritic(n_actions, hidden, dtype=dtype)
+    model(np.zeros((1, int(obs_dim)), np.float32))
+    return model
