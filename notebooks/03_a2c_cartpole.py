@@ -43,6 +43,7 @@
 
 # %%
 import dataclasses
+import inspect
 
 import gymnasium as gym
 import keras
@@ -76,8 +77,8 @@ print("FAST mode:", fast_mode())
 # * **truncated**: 500 steps have passed. The pole is still up, the episode is simply cut off by
 #   a time limit. Keep this difference in mind: it matters in section 3.
 #
-# So the return of an episode is its length, at most 500. The task counts as solved when the
-# average over 100 episodes reaches 475.
+# So an episode's return (`episode_returns` below) is its length, at most 500. The task counts
+# as solved when the average over 100 episodes reaches 475.
 #
 # gymnasium describes what the agent sees and what it may do with two *spaces*:
 
@@ -97,7 +98,7 @@ N_ACTIONS = int(env.action_space.n)
 # random. We also keep the observations it meets: they make a handy batch for later sections.
 
 # %%
-random_returns, seen_obs = [], []
+random_episode_returns, seen_obs = [], []
 for episode in range(20):
     obs, _ = env.reset(seed=episode)
     env.action_space.seed(episode)
@@ -107,11 +108,12 @@ for episode in range(20):
         obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
         total += reward
         done = terminated or truncated
-    random_returns.append(total)
+    random_episode_returns.append(total)
 env.close()
 seen_obs = np.array(seen_obs, dtype=np.float32)
-print("returns of a random agent:", random_returns)
-print(f"mean {np.mean(random_returns):.1f}; {len(seen_obs)} observations kept, e.g. {seen_obs[5]}")
+print("returns of a random agent:", random_episode_returns)
+print(f"mean {np.mean(random_episode_returns):.1f}; {len(seen_obs)} observations kept")
+print("e.g.", seen_obs[5])
 
 # %% [markdown]
 # About twenty steps. The goal is 500.
@@ -132,6 +134,21 @@ print(f"mean {np.mean(random_returns):.1f}; {len(seen_obs)} observations kept, e
 # | `advantages` | $A_t$ | how much better step `t` went than the critic expected |
 # | `gamma` | $\gamma$ | discount factor: a reward `k` steps ahead counts $\gamma^k$ as much |
 # | `lam` | $\lambda$ | the GAE mixing factor of section 3.5 |
+
+# %% [markdown]
+# ### Words used in this notebook and in `tfcourse.rl`
+#
+# | name | meaning (shape in a rollout of `T` steps of `n` envs) |
+# |---|---|
+# | `obs`, `actions`, `rewards` | what the agent saw, did and got: `[T, n, 4]`, `[T, n]`, `[T, n]` |
+# | `dones` | the episode ended at this step, terminated or truncated: `[T, n]` |
+# | `values` | the critic's `V(s_t)`: `[T, n]` |
+# | `bootstrap_value` | `V(s_T)`, the critic's value of the state after the last step: `[n]` |
+# | `final_values` | `V(final_obs)` where the time limit cut an episode off, else 0: `[T, n]` |
+# | `returns` | discounted, bootstrapped sums of future rewards, the critic's targets: `[T, n]` |
+# | `advantages` | `returns - values` (or GAE): how much better than expected: `[T, n]` |
+# | `episode_returns` | what a whole episode earned, the plain sum of its rewards: one per episode |
+# | `gamma`, `lam` | the discount factor and GAE's λ |
 
 # %% [markdown]
 # ## 2. Value, Q and advantage
@@ -260,10 +277,10 @@ rng = np.random.default_rng(1)
 T, N_ENVS = 6, 3
 toy_rewards = rng.integers(0, 3, (T, N_ENVS)).astype(np.float32)
 toy_dones = (rng.random((T, N_ENVS)) < 0.25).astype(np.float32)
-toy_last_values = np.array([0.5, 1.0, 2.0], np.float32)  # V(s_T), one per environment
+toy_bootstrap_value = np.array([0.5, 1.0, 2.0], np.float32)  # V(s_T), one per environment
 
-loop = returns.discounted_returns_loop(toy_rewards, toy_dones, 0.9, toy_last_values)
-vectorised = returns.discounted_returns(toy_rewards, toy_dones, 0.9, toy_last_values)
+loop = returns.discounted_returns_loop(toy_rewards, toy_dones, 0.9, toy_bootstrap_value)
+vectorised = returns.discounted_returns(toy_rewards, toy_dones, 0.9, toy_bootstrap_value)
 print("rewards\n", toy_rewards, "\ndones\n", toy_dones, "\nreturns\n", vectorised.numpy())
 print("numpy loop and tf.scan agree:", np.allclose(loop, vectorised.numpy()))
 
@@ -298,18 +315,20 @@ print(returns.advantages_from_returns(np.array([1.75, 1.5, 1.0]), np.array([1.5,
 # %%
 toy_values = rng.normal(1.0, 0.5, (T, N_ENVS)).astype(np.float32)
 gae_1, targets_1 = returns.gae_advantages(
-    toy_rewards, toy_values, toy_dones, toy_last_values, gamma=0.9, lam=1.0
+    toy_rewards, toy_values, toy_dones, toy_bootstrap_value, gamma=0.9, lam=1.0
 )
 plain = returns.advantages_from_returns(vectorised, toy_values)
 print("lam = 1 equals returns - values:", np.allclose(gae_1, plain, atol=1e-5))
 print("and its returns are the discounted returns:", np.allclose(targets_1, vectorised))
 
-next_values = np.concatenate([toy_values[1:], toy_last_values[None]])
+next_values = np.concatenate([toy_values[1:], toy_bootstrap_value[None]])
 td_errors = toy_rewards + 0.9 * next_values * (1 - toy_dones) - toy_values
-gae_0, _ = returns.gae_advantages(toy_rewards, toy_values, toy_dones, toy_last_values, 0.9, 0.0)
+gae_0, _ = returns.gae_advantages(toy_rewards, toy_values, toy_dones, toy_bootstrap_value, 0.9, 0.0)
 print("lam = 0 equals the one-step TD errors:", np.allclose(gae_0, td_errors, atol=1e-5))
 
-gae_95, _ = returns.gae_advantages(toy_rewards, toy_values, toy_dones, toy_last_values, 0.9, 0.95)
+gae_95, _ = returns.gae_advantages(
+    toy_rewards, toy_values, toy_dones, toy_bootstrap_value, 0.9, 0.95
+)
 print("first environment, lam = 0 / 0.95 / 1:")
 print(np.stack([gae_0[:, 0], gae_95[:, 0], gae_1[:, 0]], axis=1))
 
@@ -529,8 +548,8 @@ vec_envs.close()
 for field in dataclasses.fields(rollout):
     array = getattr(rollout, field.name)
     print(f"{field.name:13s} {array.shape!s:12s} {array.dtype}")
-finished_returns, finished_lengths = stats.drain()
-print("episodes finished during the rollout:", len(finished_returns), finished_returns)
+episode_returns, episode_lengths = stats.drain()
+print("episodes finished during the rollout:", len(episode_returns), episode_returns)
 
 # %% [markdown]
 # In the `dones` column of each environment (printed across, one line per environment) a `1`
@@ -552,9 +571,25 @@ if len(ends):
 # gradient step on the total loss:
 
 # %%
-last_values = value(rollout.last_obs)
-rollout_returns = returns.discounted_returns(rollout.rewards, rollout.dones, 0.99, last_values)
+bootstrap_value = value(rollout.last_obs)  # V(s_T), one per environment
+rollout_returns = returns.discounted_returns(rollout.rewards, rollout.dones, 0.99, bootstrap_value)
 print("returns", rollout_returns.shape, "| first row:", rollout_returns[0].numpy())
+
+# %% [markdown]
+# The library writes those steps down once, in `tfcourse/rl/a2c.py`, as two plain functions:
+# `a2c_loss(model, rollout, hp)` (truncation bootstrap, forward pass, GAE, the three losses)
+# and `a2c_step(model, optimizer, rollout, hp)` (tape, clipping, one optimizer step). The
+# trainer of section 7 runs exactly `a2c_step`, compiled; here it is, called as it is on the
+# rollout above with the fast preset's settings:
+
+# %%
+print(inspect.getsource(a2c.a2c_loss))
+hp = A2CConfig().resolved()
+step_model = a2c.build_model(OBS_DIM, N_ACTIONS)
+step_optimizer = keras.optimizers.RMSprop(hp.lr, rho=0.99, epsilon=1e-5)
+for k in range(3):
+    out = a2c.a2c_step(step_model, step_optimizer, rollout, hp)
+    print(f"update {k}: " + ", ".join(f"{name} {float(v):.3f}" for name, v in out.items()))
 
 # %% [markdown]
 # ## 7. Training

@@ -77,11 +77,11 @@ def test_dones_truncations_and_final_values_are_exact(rollout):
 
 def test_episode_stats_record_each_finished_episode(rollout):
     stats = rollout[2]
-    returns, lengths = stats.drain()
-    assert lengths[:4] == [3, 3, 5, 5]  # both envs: episode 0 (3 steps) then episode 1 (5)
-    assert returns == [float(n) for n in lengths]
-    assert stats.episodes == len(lengths) == 2 * 6
-    assert stats.mean_return() == pytest.approx(np.mean(lengths))
+    episode_returns, episode_lengths = stats.drain()
+    assert episode_lengths[:4] == [3, 3, 5, 5]  # both envs: episode 0 (3 steps), episode 1 (5)
+    assert episode_returns == [float(n) for n in episode_lengths]
+    assert stats.episodes == len(episode_lengths) == 2 * 6
+    assert stats.mean_return() == pytest.approx(np.mean(episode_lengths))
     assert stats.drain() == ([], [])
 
 

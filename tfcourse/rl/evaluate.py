@@ -27,21 +27,21 @@ def evaluate_greedy(model, env_id: str, episodes: int = 100, seed: int = 10_000)
         seed: reset seed of the first copy (copy i gets seed + i).
 
     Returns:
-        returns: [episodes] float64 undiscounted episode returns.
+        episode_returns: [episodes] float64, each episode's undiscounted sum of rewards.
     """
     envs = make_envs(env_id, episodes, seed)
     try:
         obs, _ = envs.reset(seed=seed)
-        returns = np.zeros(episodes)
+        episode_returns = np.zeros(episodes)
         running = np.ones(episodes, dtype=bool)
         while running.any():
             actions = np.asarray(model.greedy_actions(obs.astype(np.float32)))
             obs, rewards, terminated, truncated, _ = envs.step(actions)
-            returns += rewards * running
+            episode_returns += rewards * running
             running &= ~(terminated | truncated)
     finally:
         envs.close()
-    return returns
+    return episode_returns
 
 
 def record_gif(
@@ -124,11 +124,11 @@ def evaluate_run(
         )
     env_id = rundir.load_json(run / rundir.CONFIG_FILE)["env"]
     model = keras.models.load_model(model_path)
-    returns = evaluate_greedy(model, env_id, episodes, seed)
+    episode_returns = evaluate_greedy(model, env_id, episodes, seed)
     report: dict[str, float | str] = {
-        "env": env_id, "episodes": episodes, "mean_return": float(returns.mean()),
-        "std_return": float(returns.std()), "min_return": float(returns.min()),
-        "max_return": float(returns.max()),
+        "env": env_id, "episodes": episodes, "mean_return": float(episode_returns.mean()),
+        "std_return": float(episode_returns.std()), "min_return": float(episode_returns.min()),
+        "max_return": float(episode_returns.max()),
     }  # fmt: skip
     if gif:
         report["gif"] = str(record_gif(model, env_id, gif, seed=seed)[0])

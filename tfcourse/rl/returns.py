@@ -104,13 +104,13 @@ def discounted_returns_loop(rewards, dones, gamma: float, bootstrap_value) -> np
     return returns
 
 
-def _reverse_scan(deltas: tf.Tensor, decays: tf.Tensor, last: tf.Tensor) -> tf.Tensor:
-    """``x_t = deltas_t + decays_t * x_{t+1}`` backward over axis 0, with ``x_T = last``."""
+def _reverse_scan(deltas: tf.Tensor, decays: tf.Tensor, x_last: tf.Tensor) -> tf.Tensor:
+    """``x_t = deltas_t + decays_t * x_{t+1}`` backward over axis 0, with ``x_T = x_last``."""
     step = lambda after, d: d[0] + d[1] * after  # noqa: E731
-    return tf.scan(step, (deltas, decays), initializer=last, reverse=True)
+    return tf.scan(step, (deltas, decays), initializer=x_last, reverse=True)
 
 
-def _last_values(rewards: tf.Tensor, bootstrap_value) -> tf.Tensor:
+def _bootstrap_values(rewards: tf.Tensor, bootstrap_value) -> tf.Tensor:
     """``V(s_T)`` as float32 of the per-step shape ``rewards.shape[1:]``."""
     value = _fit_bootstrap(rewards, tf.cast(bootstrap_value, tf.float32), tf.reshape)
     return tf.broadcast_to(value, tf.shape(rewards)[1:])
@@ -130,7 +130,7 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap_value) -> tf.Tens
     _check_time_major(rewards, dones=dones)
     _check_rates(gamma=gamma)
     decays = tf.cast(gamma, tf.float32) * (1.0 - tf.cast(dones, tf.float32))
-    return _reverse_scan(rewards, decays, _last_values(rewards, bootstrap_value))
+    return _reverse_scan(rewards, decays, _bootstrap_values(rewards, bootstrap_value))
 
 
 def bootstrap_truncated(rewards, truncations, final_values, gamma: float, terminations=None):
@@ -193,11 +193,11 @@ def gae_advantages(
     _check_time_major(rewards, values=values, dones=dones)
     _check_rates(gamma=gamma, lam=lam)
     gamma_not_done = tf.cast(gamma, tf.float32) * (1.0 - tf.cast(dones, tf.float32))
-    last = _last_values(rewards, bootstrap_value)
-    next_values = tf.concat([values[1:], last[tf.newaxis]], axis=0)
+    bootstrap_value = _bootstrap_values(rewards, bootstrap_value)  # [n_envs] (or [])
+    next_values = tf.concat([values[1:], bootstrap_value[tf.newaxis]], axis=0)
     deltas = rewards + gamma_not_done * next_values - values
     lam_decays = tf.cast(lam, tf.float32) * gamma_not_done
-    advantages = _reverse_scan(deltas, lam_decays, tf.zeros_like(last))
+    advantages = _reverse_scan(deltas, lam_decays, tf.zeros_like(bootstrap_value))
     return advantages, advantages + values
 
 

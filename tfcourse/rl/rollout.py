@@ -83,34 +83,36 @@ class Rollout:
 
 
 class EpisodeStats:
-    """Running return and length of each env's current episode, and the finished ones."""
+    """Running ``episode_returns`` (undiscounted sums of rewards) and lengths of each env's
+    current episode, and those of the finished episodes."""
 
     def __init__(self, n_envs: int, window: int = 100) -> None:
-        self.returns = np.zeros(n_envs)
-        self.lengths = np.zeros(n_envs, dtype=np.int64)
-        self.finished_returns: deque[float] = deque(maxlen=window)
-        self.new_returns: list[float] = []  # finished since the last drain()
-        self.new_lengths: list[int] = []
+        self.episode_returns = np.zeros(n_envs)
+        self.episode_lengths = np.zeros(n_envs, dtype=np.int64)
+        self.finished_episode_returns: deque[float] = deque(maxlen=window)
+        self.new_episode_returns: list[float] = []  # finished since the last drain()
+        self.new_episode_lengths: list[int] = []
         self.episodes = 0
 
     def update(self, rewards: np.ndarray, dones: np.ndarray) -> None:
-        self.returns += rewards
-        self.lengths += 1
+        self.episode_returns += rewards
+        self.episode_lengths += 1
         for i in np.flatnonzero(dones):
-            self.finished_returns.append(float(self.returns[i]))
-            self.new_returns.append(float(self.returns[i]))
-            self.new_lengths.append(int(self.lengths[i]))
-            self.returns[i], self.lengths[i] = 0.0, 0
+            self.finished_episode_returns.append(float(self.episode_returns[i]))
+            self.new_episode_returns.append(float(self.episode_returns[i]))
+            self.new_episode_lengths.append(int(self.episode_lengths[i]))
+            self.episode_returns[i], self.episode_lengths[i] = 0.0, 0
             self.episodes += 1
 
     def mean_return(self) -> float:
         """Mean of the last ``window`` finished episodes (NaN before the first one)."""
-        return float(np.mean(self.finished_returns)) if self.finished_returns else float("nan")
+        finished = self.finished_episode_returns
+        return float(np.mean(finished)) if finished else float("nan")
 
     def drain(self) -> tuple[list[float], list[int]]:
-        """Episodes finished since the previous call: (returns, lengths)."""
-        out = (self.new_returns, self.new_lengths)
-        self.new_returns, self.new_lengths = [], []
+        """Episodes finished since the previous call: ``(episode_returns, episode_lengths)``."""
+        out = (self.new_episode_returns, self.new_episode_lengths)
+        self.new_episode_returns, self.new_episode_lengths = [], []
         return out
 
 
