@@ -70,9 +70,15 @@ def bench_tutorial(x_uint8: np.ndarray, y: np.ndarray, args: Args) -> tuple[floa
     keras.utils.set_random_seed(args.seed)
     x_train = x_uint8 / 255.0  # float64 [n, 28, 28], as in the tutorial
     rng = np.random.default_rng(args.seed)
-    params = [tf.Variable(tf.random.normal(shape, stddev=sd), name=name) for name, shape, sd in
-              (("W1", [784, 300], 0.03), ("b1", [300], 1.0), ("W2", [300, 10], 0.03),
-               ("b2", [10], 1.0))]  # the tutorial's init
+    params = [
+        tf.Variable(tf.random.normal(shape, stddev=sd), name=name)
+        for name, shape, sd in (
+            ("W1", [784, 300], 0.03),
+            ("b1", [300], 1.0),
+            ("W2", [300, 10], 0.03),
+            ("b2", [10], 1.0),
+        )
+    ]  # the tutorial's init
     W1, b1, W2, b2 = params
     optimizer = keras.optimizers.Adam()
     total_batch = len(y) // args.batch_size
@@ -108,18 +114,28 @@ def bench_keras_fit(data: Any, args: Args) -> tuple[float, float, bool]:
     keras.utils.set_random_seed(args.seed)
     (x_tr, y_tr), (x_te, y_te) = data
     x_tr, x_te = scale_images(flatten_images(x_tr)), scale_images(flatten_images(x_te))
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(300, activation="relu"),
-                              keras.layers.Dense(10)])
-    model.compile(optimizer=keras.optimizers.Adam(),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(300, activation="relu"), keras.layers.Dense(10)]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     starts: list[float] = []
     epoch_seconds: list[float] = []  # wall clock of every epoch of fit
     timer = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda epoch, logs: starts.append(time.perf_counter()),
-        on_epoch_end=lambda epoch, logs: epoch_seconds.append(time.perf_counter() - starts[-1]))
-    model.fit(x_tr, y_tr, batch_size=args.batch_size, epochs=args.keras_epochs, verbose=0,
-              callbacks=[timer])
+        on_epoch_end=lambda epoch, logs: epoch_seconds.append(time.perf_counter() - starts[-1]),
+    )
+    model.fit(
+        x_tr,
+        y_tr,
+        batch_size=args.batch_size,
+        epochs=args.keras_epochs,
+        verbose=0,
+        callbacks=[timer],
+    )
     seconds = float(np.median(epoch_seconds[1:] or epoch_seconds))
     _, acc = model.evaluate(x_te, y_te, batch_size=1000, verbose=0)
     return len(x_tr) / seconds, float(acc), bool(model.jit_compile)
@@ -131,9 +147,18 @@ def run(args: Args, logdir: str) -> dict[str, Any]:
         x_tr, y_tr = x_tr[: args.train_samples], y_tr[: args.train_samples]
     data = ((x_tr, y_tr), test)
     sps_tutorial, leak_mb = bench_tutorial(x_tr, y_tr, args)
-    metrics = MLPTrainer(MLPConfig(  # trainer defaults; metrics hold samples_per_s, test_accuracy
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        train_samples=args.train_samples, logdir=logdir, progress=False), data).fit()
+    metrics = MLPTrainer(
+        MLPConfig(  # trainer defaults; metrics hold samples_per_s, test_accuracy
+            dataset=args.dataset,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            train_samples=args.train_samples,
+            logdir=logdir,
+            progress=False,
+        ),
+        data,
+    ).fit()
     sps_keras, acc_keras, keras_xla = bench_keras_fit(data, args)
     sps = metrics["samples_per_s"]
     result = {
@@ -151,24 +176,42 @@ def run(args: Args, logdir: str) -> dict[str, Any]:
         "tutorial_batches": args.tutorial_batches,
         "tutorial_rss_growth_mb": round(leak_mb, 1),
         "train_samples": len(x_tr),
-        "batch_size": args.batch_size, "seed": args.seed,
-        "tf_version": tf.__version__, "keras_version": keras.__version__,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "tf_version": tf.__version__,
+        "keras_version": keras.__version__,
     }
-    targets = {"speedup_vs_tutorial": 20.0, "speedup_vs_keras_fit": 3.0,
-               "test_accuracy": ACCURACY_TARGET[args.dataset]}
+    targets = {
+        "speedup_vs_tutorial": 20.0,
+        "speedup_vs_keras_fit": 3.0,
+        "test_accuracy": ACCURACY_TARGET[args.dataset],
+    }
     met = {k: bool(result[k] >= v) for k, v in targets.items()}
     return {**result, "targets": targets, "targets_met": met}
 
 
 def report(r: dict[str, Any]) -> None:
-    rows = [("tutorial eager loop", r["samples_per_s_tutorial"],
-             f"{r['tutorial_batches']} batches, RSS +{r['tutorial_rss_growth_mb']} MB"),
-            ("tfcourse MLPTrainer", r["samples_per_s_tfcourse"],
-             f"{r['epochs']} epochs, test acc {r['test_accuracy']:.4f}"),
-            ("keras Model.fit", r["samples_per_s_keras_fit"],
-             f"{r['keras_epochs']} epochs, test acc {r['test_accuracy_keras_fit']:.4f}")]
-    print(f"\nMLP 784-300-10, {r['dataset']}, batch {r['batch_size']}, "
-          f"{r['train_samples']} training samples")
+    rows = [
+        (
+            "tutorial eager loop",
+            r["samples_per_s_tutorial"],
+            f"{r['tutorial_batches']} batches, RSS +{r['tutorial_rss_growth_mb']} MB",
+        ),
+        (
+            "tfcourse MLPTrainer",
+            r["samples_per_s_tfcourse"],
+            f"{r['epochs']} epochs, test acc {r['test_accuracy']:.4f}",
+        ),
+        (
+            "keras Model.fit",
+            r["samples_per_s_keras_fit"],
+            f"{r['keras_epochs']} epochs, test acc {r['test_accuracy_keras_fit']:.4f}",
+        ),
+    ]
+    print(
+        f"\nMLP 784-300-10, {r['dataset']}, batch {r['batch_size']}, "
+        f"{r['train_samples']} training samples"
+    )
     print(f"{'method':<22}{'samples/s':>12}{'tfcourse x':>12}  notes")
     for name, sps, note in rows:
         print(f"{name:<22}{sps:>12,.0f}{r['samples_per_s_tfcourse'] / sps:>11.1f}x  {note}")
