@@ -1,20 +1,39 @@
-"""Hidden tests of the tutorial 1 assignment: edge cases, dtypes, gradients, in-place updates."""
+"""Hidden tests of the tutorial 1 assignment: edge cases, dtypes, gradients, in-place updates.
 
-import keras
+Gradients, in-place updates and input mutation are observed by probes (``sub.run``) that run
+next to the submission and only report values; expected values and assertions stay here.
+"""
+
 import numpy as np
-import tensorflow as tf
 
+from tfcourse.grading.codec import Handle, RemoteArray
 from tfcourse.grading.points import points
+
+NAMES = ["W1", "b1", "W2", "b2"]
+
+
+def _tf(value, dtype=np.float32, kind="tensor"):
+    """``value`` sent as a ``tf.constant`` (kind ``"tensor"``) or a ``tf.Variable``."""
+    out = np.array(value, dtype).view(RemoteArray)
+    out.kind = kind
+    return out
 
 
 def _as_array(value):
-    """A numpy copy of a tensor, variable or array."""
-    return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+    """A plain numpy copy of a returned tensor, variable or array."""
+    return np.array(value)
 
 
-def _small_problem(seed=0):
+def _dtype(value):
+    return np.asarray(value).dtype
+
+
+def _shape(value):
+    return tuple(np.shape(value)) if not isinstance(value, Handle) else None
+
+
+def _small_problem(rng):
     """A 6-input, 5-hidden, 3-class network and a batch of 8 samples (all float32)."""
-    rng = np.random.default_rng(seed)
     x = rng.normal(size=(8, 6)).astype(np.float32)
     y = rng.integers(0, 3, size=8).astype(np.int64)
     values = [
@@ -38,52 +57,110 @@ def _numpy_cross_entropy(logits, labels):
     return float(np.mean(log_norm - logits[np.arange(len(labels)), labels]))
 
 
+def _softmax(logits):
+    logits = np.asarray(logits, np.float64)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sgd_step(x, y, values, lr):
+    """``[W1, b1, W2, b2]`` after one SGD step on the mean cross-entropy (float64 numpy)."""
+    W1, b1, W2, b2 = (np.asarray(v, np.float64) for v in values)
+    z1 = x @ W1 + b1
+    hidden = np.maximum(z1, 0.0)
+    d_logits = (_softmax(hidden @ W2 + b2) - np.eye(W2.shape[1])[y]) / len(y)
+    active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
+    d_z1 = (d_logits @ W2.T) * active
+    grads = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
+    return [v - lr * g for v, g in zip((W1, b1, W2, b2), grads, strict=True)]
+
+
 # ---------------------------------------------------------------- compute_a
+
+
+def _compute_a_gradients(sub, b, c):
+    """Probe: ``[da/db, da/dc]`` (None where no gradient flows) for float32 variables b, c."""
+    import tensorflow as tf
+
+    b, c = tf.Variable(b, dtype=tf.float32), tf.Variable(c, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        a = sub.compute_a(b, c)
+    return [None if g is None else float(g) for g in tape.gradient(a, [b, c])]
+
+
+def _compute_a_after_assign(sub, values, index, new_value, c):
+    """Probe: ``compute_a(b, c)`` for an int64 variable ``b`` after ``b[index].assign(...)``."""
+    import numpy as np
+    import tensorflow as tf
+
+    b = tf.Variable(np.asarray(values, np.int64))
+    b[index].assign(new_value)
+    return sub.compute_a(b, c)
 
 
 @points(1, exercise="compute_a")
 def test_compute_a_gradients_and_assign(sub):
-    b, c = tf.Variable(2.0), tf.Variable(1.0)
-    with tf.GradientTape() as tape:
-        a = sub.compute_a(b, c)
-    grad_b, grad_c = tape.gradient(a, [b, c])
-    assert grad_b is not None and grad_c is not None, (
-        "no gradient flows from compute_a's result to b and c: use TensorFlow ops, not numpy"
-    )
-    # da/db = c + 2 = 3;  da/dc = (c + 2) + (b + c) = 3 + 3 = 6
-    assert np.allclose([float(grad_b), float(grad_c)], [3.0, 6.0]), (
-        f"gradients of a at b=2, c=1 should be da/db = 3 and da/dc = 6, "
-        f"got {float(grad_b)} and {float(grad_c)}"
-    )
+    rng = np.random.default_rng()
+    random_b, random_c = (float(v) for v in rng.uniform(-3.0, 3.0, size=2).astype(np.float32))
+    # da/db = c + 2;  da/dc = (c + 2) + (b + c).   At b = 2, c = 1: 3 and 6
+    for b, c in [(2.0, 1.0), (random_b, random_c)]:
+        grad_b, grad_c = sub.run(_compute_a_gradients, b, c)
+        assert grad_b is not None and grad_c is not None, (
+            "no gradient flows from compute_a's result to b and c: use TensorFlow ops, not numpy"
+        )
+        expected = [c + 2.0, b + 2.0 * c + 2.0]
+        assert np.allclose([grad_b, grad_c], expected, atol=1e-5), (
+            f"gradients of a at b={b:.4g}, c={c:.4g} should be da/db = {expected[0]:.4g} and "
+            f"da/dc = {expected[1]:.4g}, got {grad_b} and {grad_c}"
+        )
     # an int64 variable changed in place: b = [0, 10, 2, 3, 4], c = 1 -> (b + 1) * 3
-    bv = tf.Variable(np.arange(5))
-    bv[1].assign(10)
-    a = _as_array(sub.compute_a(bv, 1.0))
-    assert np.allclose(a, [3.0, 33.0, 9.0, 12.0, 15.0]), (
-        f"compute_a(b, 1.0) after b[1].assign(10) should be [3, 33, 9, 12, 15], got {a}"
+    random_values = rng.integers(-9, 10, size=int(rng.integers(4, 9)))
+    random_case = (
+        random_values,
+        int(rng.integers(len(random_values))),  # index
+        int(rng.integers(10, 30)),  # new value
+        float(rng.choice([-3, -1, 0, 1, 2, 3])),  # c; not -2, which makes every a_k 0
     )
+    for values, index, new_value, c in [(np.arange(5), 1, 10, 1.0), random_case]:
+        b = values.copy()
+        b[index] = new_value
+        expected = (b + c) * (c + 2.0)
+        a = _as_array(sub.run(_compute_a_after_assign, values, index, new_value, c))
+        assert np.allclose(a, expected), (
+            f"compute_a(b, {c:g}) with b = {values.tolist()} after b[{index}].assign({new_value}) "
+            f"should be {expected.tolist()}, got {a}"
+        )
 
 
 # ---------------------------------------------------------------- prepare_images
 
 
+def _prepare_and_keep_input(sub, images):
+    """Probe: ``prepare_images(images)`` and the input array as it is afterwards."""
+    out = sub.prepare_images(images)
+    return out, images
+
+
 @points(1, exercise="prepare_images")
 def test_prepare_images_other_shapes_no_mutation(sub):
-    rng = np.random.default_rng(3)
-    images = rng.integers(0, 256, size=(2, 4, 5)).astype(np.uint8)
-    before = images.copy()
-    out = sub.prepare_images(images)
-    assert out.shape == (2, 20), f"prepare_images on [2, 4, 5] should give (2, 20), got {out.shape}"
-    assert out.dtype == np.float32, f"prepare_images should return float32, got {out.dtype}"
-    assert np.allclose(out, before.reshape(2, 20) / 255.0, atol=1e-6), (
-        "prepare_images on [2, 4, 5] images should give pixel / 255, row by row"
+    rng = np.random.default_rng()
+    n, h, w = (int(s) for s in rng.integers(2, 8, size=3))
+    images = rng.integers(0, 256, size=(n, h, w)).astype(np.uint8)
+    out, after = sub.run(_prepare_and_keep_input, images)
+    shown = f"[{n}, {h}, {w}]"
+    assert _shape(out) == (n, h * w), (
+        f"prepare_images on {shown} should give ({n}, {h * w}), got {_shape(out)}"
     )
-    assert np.array_equal(images, before), "prepare_images must not modify its input array"
-    flat = rng.integers(0, 256, size=(3, 784)).astype(np.uint8)
+    assert _dtype(out) == np.float32, f"prepare_images should return float32, got {_dtype(out)}"
+    assert np.allclose(out, images.reshape(n, h * w) / 255.0, atol=1e-6), (
+        f"prepare_images on {shown} images should give pixel / 255, row by row"
+    )
+    assert np.array_equal(after, images), "prepare_images must not modify its input array"
+    flat = rng.integers(0, 256, size=(int(rng.integers(2, 6)), 784)).astype(np.uint8)
     out = sub.prepare_images(flat)
-    assert out.shape == (3, 784), (
-        f"prepare_images on already flat [3, 784] images should keep shape (3, 784), "
-        f"got {out.shape}"
+    assert _shape(out) == flat.shape, (
+        f"prepare_images on already flat {list(flat.shape)} images should keep shape "
+        f"{flat.shape}, got {_shape(out)}"
     )
     assert np.allclose(out, flat / 255.0, atol=1e-6), (
         "prepare_images on flat images should give pixel / 255"
@@ -95,53 +172,78 @@ def test_prepare_images_other_shapes_no_mutation(sub):
 
 @points(1, exercise="one_hot")
 def test_one_hot_uint8_and_num_classes(sub):
-    labels = np.array([1, 3, 0, 1], np.uint8)  # MNIST labels are uint8
-    out = _as_array(sub.one_hot(labels, num_classes=4))
-    expected = np.array([[0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 0, 0]], np.float32)
-    assert out.shape == (4, 4), (
-        f"one_hot(..., num_classes=4) should have shape (4, 4), got {out.shape}"
-    )
-    assert np.array_equal(out, expected), (
-        f"one_hot([1, 3, 0, 1] as uint8, 4) should be\n{expected}\ngot\n{out}"
-    )
+    rng = np.random.default_rng()
+    random_classes = int(rng.integers(2, 8))
+    random_labels = rng.integers(0, random_classes, size=int(rng.integers(3, 12)))
+    cases = [(np.array([1, 3, 0, 1]), 4), (random_labels, random_classes)]
+    for labels, classes in cases:
+        labels = labels.astype(np.uint8)
+        out = _as_array(sub.one_hot(labels, num_classes=classes))  # MNIST labels are uint8
+        expected = np.eye(classes, dtype=np.float32)[labels]
+        assert out.shape == expected.shape, (
+            f"one_hot(..., num_classes={classes}) should have shape {expected.shape}, "
+            f"got {out.shape}"
+        )
+        assert np.array_equal(out, expected), (
+            f"one_hot({labels.tolist()} as uint8, {classes}) should be\n{expected}\ngot\n{out}"
+        )
 
 
 @points(1, exercise="one_hot")
 def test_one_hot_rows(sub):
-    labels = np.random.default_rng(5).integers(0, 10, size=50)
+    rng = np.random.default_rng()
+    n = int(rng.integers(30, 70))
+    labels = rng.integers(0, 10, size=n)
     out = _as_array(sub.one_hot(labels))  # default num_classes = 10
-    assert out.shape == (50, 10), (
-        f"one_hot of 50 labels should have shape (50, 10), got {out.shape}"
+    assert out.shape == (n, 10), (
+        f"one_hot of {n} labels should have shape ({n}, 10), got {out.shape}"
     )
-    assert np.array_equal(out.sum(axis=1), np.ones(50)), "every one-hot row should sum to 1"
+    assert np.array_equal(out.sum(axis=1), np.ones(n)), "every one-hot row should sum to 1"
     assert np.array_equal(out.argmax(axis=1), labels), "the 1 of row i should sit at labels[i]"
 
 
 # ---------------------------------------------------------------- get_batch
 
 
+def _generator(sub, seed):
+    """Probe: ``np.random.default_rng(seed)``, kept in the worker for ``get_batch``."""
+    import numpy as np
+
+    return np.random.default_rng(seed)
+
+
 @points(1, exercise="get_batch")
 def test_get_batch_images_with_replacement(sub):
-    x = np.stack([np.full((28, 28), i, np.uint8) for i in range(3)])  # image i is all i
-    y = np.arange(3, dtype=np.uint8)
-    xb, yb = sub.get_batch(x, y, 12, np.random.default_rng(1))
-    assert xb.shape == (12, 28, 28), (
-        f"get_batch of 12 from 3 images should return x of shape (12, 28, 28), got {xb.shape} "
-        "(draw with replacement)"
+    rng = np.random.default_rng()
+    shades = rng.choice(np.arange(1, 256), size=3, replace=False).astype(np.uint8)
+    x = np.stack([np.full((28, 28), s, np.uint8) for s in shades])  # image i is all shades[i]
+    y = rng.choice(np.arange(10, 250), size=3, replace=False).astype(np.uint8)
+    batch_size = int(rng.integers(10, 20))
+    xb, yb = sub.get_batch(x, y, batch_size, sub.run(_generator, int(rng.integers(2**31))))
+    assert _shape(xb) == (batch_size, 28, 28), (
+        f"get_batch of {batch_size} from 3 images should return x of shape "
+        f"({batch_size}, 28, 28), got {_shape(xb)} (draw with replacement)"
     )
-    assert xb.dtype == np.uint8 and yb.dtype == np.uint8, (
-        f"get_batch should keep the dtypes (uint8, uint8), got ({xb.dtype}, {yb.dtype})"
+    assert _shape(yb) == (batch_size,), (
+        f"get_batch should return y of shape ({batch_size},), got {_shape(yb)}"
     )
-    assert np.array_equal(xb[:, 5, 5], yb), "each image of the batch must keep its own label"
+    assert _dtype(xb) == np.uint8 and _dtype(yb) == np.uint8, (
+        f"get_batch should keep the dtypes (uint8, uint8), got ({_dtype(xb)}, {_dtype(yb)})"
+    )
+    shade_of = dict(zip(y.tolist(), shades.tolist(), strict=True))
+    assert all(
+        shade_of.get(int(label)) == int(px) for label, px in zip(yb, xb[:, 5, 5], strict=True)
+    ), "each image of the batch must keep its own label"
 
 
 @points(1, exercise="get_batch")
 def test_get_batch_continues_the_stream(sub):
     x = np.arange(100, dtype=np.float32).reshape(50, 2)
     y = np.arange(50)
-    ref = np.random.default_rng(7)
+    seed = int(np.random.default_rng().integers(2**31))
+    ref = np.random.default_rng(seed)
     first, second = ref.integers(0, 50, size=4), ref.integers(0, 50, size=4)
-    rng = np.random.default_rng(7)
+    rng = sub.run(_generator, seed)
     _, y1 = sub.get_batch(x, y, 4, rng)
     _, y2 = sub.get_batch(x, y, 4, rng)
     assert np.array_equal(y1, first) and np.array_equal(y2, second), (
@@ -153,27 +255,47 @@ def test_get_batch_continues_the_stream(sub):
 # ---------------------------------------------------------------- init_params
 
 
+def _variable_names(sub, n_in, n_hidden, n_out, seed):
+    """Probe: ``(name, shape)`` of each variable ``init_params`` returns (None: no name)."""
+    params = sub.init_params(n_in, n_hidden, n_out, seed=seed)
+    return [(getattr(v, "name", None), tuple(getattr(v, "shape", ()))) for v in params]
+
+
 @points(1, exercise="init_params")
 def test_init_params_names(sub):
-    params = sub.init_params(6, 5, 3, seed=0)
-    for expected, v in zip(["W1", "b1", "W2", "b2"], params, strict=True):
-        name = v.name.split(":")[0].split("/")[-1]
-        assert name == expected, f"variable should be named {expected!r}, got {v.name!r}"
+    rng = np.random.default_rng()
+    n_in, n_hidden, n_out = (int(s) for s in rng.integers(2, 20, size=3))
+    found = sub.run(_variable_names, n_in, n_hidden, n_out, int(rng.integers(1000)))
+    assert len(found) == 4, f"init_params should return [W1, b1, W2, b2], got {len(found)} items"
+    shapes = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
+    for expected, (name, shape), want in zip(NAMES, found, shapes, strict=True):
+        short = str(name).split(":")[0].split("/")[-1]
+        assert short == expected, f"variable should be named {expected!r}, got {name!r}"
+        assert tuple(int(s) for s in shape) == want, (
+            f"init_params({n_in}, {n_hidden}, {n_out}): {expected} should have shape {want}, "
+            f"got {tuple(shape)}"
+        )
 
 
 @points(1, exercise="init_params")
 def test_init_params_seeded(sub):
-    a = [_as_array(v) for v in sub.init_params(6, 5, 3, seed=7)]
-    b = [_as_array(v) for v in sub.init_params(6, 5, 3, seed=7)]
-    c = [_as_array(v) for v in sub.init_params(6, 5, 3, seed=8)]
+    rng = np.random.default_rng()
+    seed, other = (int(s) for s in rng.choice(1000, size=2, replace=False))
+    n_in, n_hidden, n_out = (int(s) for s in rng.integers(2, 20, size=3))
+    a = [_as_array(v) for v in sub.init_params(n_in, n_hidden, n_out, seed=seed)]
+    b = [_as_array(v) for v in sub.init_params(n_in, n_hidden, n_out, seed=seed)]
+    c = [_as_array(v) for v in sub.init_params(n_in, n_hidden, n_out, seed=other)]
     assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True)), (
         "init_params with the same seed should return the same values twice "
         "(use tf.random.Generator.from_seed(seed))"
     )
-    assert not np.array_equal(a[0], c[0]), "init_params with seeds 7 and 8 gave the same W1"
+    assert not np.array_equal(a[0], c[0]), (
+        f"init_params with seeds {seed} and {other} gave the same W1"
+    )
     shapes = [tuple(v.shape) for v in a]
-    assert shapes == [(6, 5), (5,), (5, 3), (3,)], (
-        f"init_params(6, 5, 3) should give shapes [(6, 5), (5,), (5, 3), (3,)], got {shapes}"
+    want = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
+    assert shapes == want, (
+        f"init_params({n_in}, {n_hidden}, {n_out}) should give shapes {want}, got {shapes}"
     )
 
 
@@ -182,8 +304,9 @@ def test_init_params_seeded(sub):
 
 @points(1, exercise="forward")
 def test_forward_matches_numpy(sub):
-    rng = np.random.default_rng(11)
-    x = rng.random((5, 784)).astype(np.float32)
+    rng = np.random.default_rng()
+    batch = int(rng.integers(2, 9))
+    x = rng.random((batch, 784)).astype(np.float32)
     values = [
         (0.03 * rng.normal(size=(784, 300))).astype(np.float32),
         rng.normal(size=300).astype(np.float32),
@@ -191,8 +314,10 @@ def test_forward_matches_numpy(sub):
         rng.normal(size=10).astype(np.float32),
     ]
     expected = _numpy_forward(x, *values)
-    logits = _as_array(sub.forward(x, *(tf.constant(v) for v in values)))
-    assert logits.shape == (5, 10), f"forward should return shape (5, 10), got {logits.shape}"
+    logits = _as_array(sub.forward(x, *(_tf(v) for v in values)))
+    assert logits.shape == (batch, 10), (
+        f"forward should return shape ({batch}, 10), got {logits.shape}"
+    )
     assert np.allclose(logits, expected, atol=1e-4), (
         f"forward differs from relu(x @ W1 + b1) @ W2 + b2 by up to "
         f"{np.abs(logits - expected).max():.2e}"
@@ -201,17 +326,18 @@ def test_forward_matches_numpy(sub):
 
 @points(1, exercise="forward")
 def test_forward_images_and_dtypes(sub):
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng()
     images = rng.integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
     values = [
-        tf.constant(0.001 * rng.normal(size=(784, 4)), tf.float32),
-        tf.zeros([4]),
-        tf.constant(rng.normal(size=(4, 10)), tf.float32),
-        tf.zeros([10]),
+        (0.001 * rng.normal(size=(784, 4))).astype(np.float32),
+        np.zeros(4, np.float32),
+        rng.normal(size=(4, 10)).astype(np.float32),
+        np.zeros(10, np.float32),
     ]
     flat = images.reshape(3, 784).astype(np.float32)
-    expected = _numpy_forward(flat, *(v.numpy() for v in values))
-    from_uint8 = _as_array(sub.forward(images, *values))
+    expected = _numpy_forward(flat, *values)
+    params = [_tf(v) for v in values]
+    from_uint8 = _as_array(sub.forward(images, *params))
     assert from_uint8.shape == (3, 10), (
         f"forward on [3, 28, 28] uint8 images should flatten them and return (3, 10), "
         f"got {from_uint8.shape}"
@@ -219,29 +345,48 @@ def test_forward_images_and_dtypes(sub):
     assert np.allclose(from_uint8, expected, atol=1e-3), (
         "forward on uint8 images gives wrong logits (cast to float32, do not rescale)"
     )
-    from_float64 = sub.forward(images.reshape(3, 784).astype(np.float64), *values)
-    assert from_float64.dtype == tf.float32, (
-        f"forward on float64 input should cast to float32, got {from_float64.dtype}"
+    from_float64 = sub.forward(images.reshape(3, 784).astype(np.float64), *params)
+    assert _dtype(from_float64) == np.float32, (
+        f"forward on float64 input should cast to float32, got {_dtype(from_float64)}"
     )
     assert np.allclose(_as_array(from_float64), expected, atol=1e-3), (
         "forward on float64 input gives wrong logits"
     )
 
 
-@points(1, exercise="forward")
-def test_forward_gradients_flow(sub):
-    _, _, values = _small_problem(2)
+def _forward_gradients(sub, x, values):
+    """Probe: gradients of ``sum(forward(x, *params))`` for each parameter (None: no gradient)."""
+    import tensorflow as tf
+
     params = [tf.Variable(v) for v in values]
-    x = np.random.default_rng(2).normal(size=(4, 6)).astype(np.float32)
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(sub.forward(x, *params))
-    grads = tape.gradient(total, params)
-    missing = [n for n, g in zip(["W1", "b1", "W2", "b2"], grads, strict=True) if g is None]
+    return [None if g is None else g.numpy() for g in tape.gradient(total, params)]
+
+
+@points(1, exercise="forward")
+def test_forward_gradients_flow(sub):
+    rng = np.random.default_rng()
+    _, _, values = _small_problem(rng)
+    batch = int(rng.integers(2, 9))
+    x = rng.normal(size=(batch, 6)).astype(np.float32)
+    grads = sub.run(_forward_gradients, x, values)
+    missing = [n for n, g in zip(NAMES, grads, strict=True) if g is None]
     assert not missing, f"no gradient reaches {missing}: keep the forward pass in TensorFlow"
-    # d(sum of logits)/db2 = number of rows = 4 for every class
-    assert np.allclose(grads[3].numpy(), 4.0), (
-        f"d(sum of logits)/d b2 should be 4 (the batch size) everywhere, got {grads[3].numpy()}"
+    # d(sum of logits)/db2 = number of rows for every class
+    assert np.allclose(grads[3], batch), (
+        f"d(sum of logits)/d b2 should be {batch} (the batch size) everywhere, got {grads[3]}"
     )
+    W1, b1, W2, _ = (np.asarray(v, np.float64) for v in values)
+    z1 = x @ W1 + b1
+    active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
+    d_z1 = np.ones((batch, W2.shape[1])) @ W2.T * active
+    expected = [x.T @ d_z1, d_z1.sum(axis=0), np.maximum(z1, 0.0).T @ np.ones((batch, 3))]
+    for name, g, e in zip(NAMES, grads, expected, strict=False):
+        assert np.allclose(g, e, atol=1e-4), (
+            f"d(sum of logits)/d {name} differs from relu(x @ W1 + b1) @ W2 + b2's by up to "
+            f"{np.abs(np.asarray(g) - e).max():.2e}"
+        )
 
 
 # ---------------------------------------------------------------- loss_fn
@@ -249,42 +394,65 @@ def test_forward_gradients_flow(sub):
 
 @points(1, exercise="loss_fn")
 def test_loss_fn_large_logits_stable(sub):
-    logits = tf.constant([[1000.0, 0.0], [0.0, 1000.0]])
     # sample 1: true class has the huge logit -> loss 0; sample 2: true class 0 is 1000 below
     # the other -> loss 1000; mean = 500. A naive log(softmax) gives inf or nan here.
-    loss = float(sub.loss_fn(logits, np.array([0, 0])))
-    assert np.isfinite(loss), f"loss_fn overflowed on logits of size 1000: got {loss}"
-    assert np.isclose(loss, 500.0, rtol=1e-5), f"loss_fn should give 500.0, got {loss}"
+    rng = np.random.default_rng()
+    logits = rng.choice([-1000.0, 0.0, 1000.0], size=(int(rng.integers(4, 9)), 3))
+    labels = rng.integers(0, 3, size=len(logits))
+    cases = [
+        (np.array([[1000.0, 0.0], [0.0, 1000.0]]), np.array([0, 0]), 500.0),
+        (logits, labels, _numpy_cross_entropy(logits, labels)),
+    ]
+    for logits, labels, expected in cases:
+        loss = float(sub.loss_fn(_tf(logits), labels))
+        assert np.isfinite(loss), f"loss_fn overflowed on logits of size 1000: got {loss}"
+        assert np.isclose(loss, expected, rtol=1e-5, atol=1e-3), (
+            f"loss_fn on logits {logits.tolist()} and labels {labels.tolist()} should give "
+            f"{expected:.4f}, got {loss}"
+        )
 
 
 @points(1, exercise="loss_fn")
 def test_loss_fn_uint8_labels_match_reference(sub):
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng()
     logits = (3.0 * rng.normal(size=(16, 10))).astype(np.float32)
     labels = rng.integers(0, 10, size=16).astype(np.uint8)  # MNIST labels are uint8
     expected = _numpy_cross_entropy(logits, labels)
-    loss = sub.loss_fn(tf.constant(logits), labels)
-    assert loss.dtype == tf.float32, f"loss_fn should return float32, got {loss.dtype}"
+    loss = sub.loss_fn(_tf(logits), labels)
+    assert _dtype(loss) == np.float32, f"loss_fn should return float32, got {_dtype(loss)}"
     assert np.isclose(float(loss), expected, atol=1e-4), (
         f"loss_fn with uint8 labels should give {expected:.5f}, got {float(loss):.5f}"
     )
 
 
+def _loss_gradient(sub, logits, labels):
+    """Probe: d loss_fn(logits, labels) / d logits, for logits held in a variable (or None)."""
+    import tensorflow as tf
+
+    logits = tf.Variable(logits, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.loss_fn(logits, labels)
+    grad = tape.gradient(loss, logits)
+    return None if grad is None else grad.numpy()
+
+
 @points(1, exercise="loss_fn")
 def test_loss_fn_gradient_is_mean(sub):
-    logits = tf.Variable(
-        [[np.log(2.0), 0.0, 0.0], [0.0, np.log(2.0), np.log(5.0)]], dtype=tf.float32
-    )
-    with tf.GradientTape() as tape:
-        loss = sub.loss_fn(logits, np.array([0, 2]))
-    grad = tape.gradient(loss, logits)
-    assert grad is not None, "no gradient flows from loss_fn to the logits"
     # softmax rows: [1/2, 1/4, 1/4] and [1/8, 2/8, 5/8]; gradient = (softmax - one_hot) / batch
-    expected = np.array([[-0.25, 0.125, 0.125], [0.0625, 0.125, -0.1875]])
-    assert np.allclose(grad.numpy(), expected, atol=1e-5), (
-        f"d loss / d logits should be (softmax - one_hot) / batch_size = {expected.tolist()}, "
-        f"got {np.round(grad.numpy(), 4).tolist()} (is the loss the mean over the batch?)"
-    )
+    fixed = np.array([[np.log(2.0), 0.0, 0.0], [0.0, np.log(2.0), np.log(5.0)]], np.float32)
+    rng = np.random.default_rng()
+    random_logits = (2.0 * rng.normal(size=(int(rng.integers(3, 9)), 4))).astype(np.float32)
+    random_labels = rng.integers(0, 4, size=len(random_logits))
+    for logits, labels in [(fixed, np.array([0, 2])), (random_logits, random_labels)]:
+        grad = sub.run(_loss_gradient, logits, labels)
+        assert grad is not None, "no gradient flows from loss_fn to the logits"
+        one_hot = np.eye(logits.shape[1])[labels]
+        expected = (_softmax(logits) - one_hot) / len(labels)
+        assert np.allclose(grad, expected, atol=1e-5), (
+            f"d loss / d logits should be (softmax - one_hot) / batch_size = "
+            f"{np.round(expected, 4).tolist()}, got {np.round(grad, 4).tolist()} "
+            "(is the loss the mean over the batch?)"
+        )
 
 
 # ---------------------------------------------------------------- accuracy
@@ -292,37 +460,71 @@ def test_loss_fn_gradient_is_mean(sub):
 
 @points(1, exercise="accuracy")
 def test_accuracy_one_hot_labels(sub):
-    logits = tf.constant([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.0, 1.0]])
+    logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.0, 1.0]], np.float32)
     labels = np.array([[0, 1], [0, 1], [0, 1], [1, 0], [1, 0]], np.float32)
     # predictions 1, 0, 1, 0, 1 vs classes 1, 1, 1, 0, 0 -> 3 of 5 right
-    acc = float(sub.accuracy(logits, labels))
+    acc = float(sub.accuracy(_tf(logits), labels))
     assert np.isclose(acc, 0.6), f"accuracy with one-hot labels should be 0.6, got {acc}"
+    rng = np.random.default_rng()
+    right = int(rng.choice([r for r in range(21) if r != 12]))  # any fraction but 0.6
+    classes = rng.integers(0, 4, size=20)
+    predicted = classes.copy()
+    wrong = rng.choice(20, size=20 - right, replace=False)
+    predicted[wrong] = (classes[wrong] + rng.integers(1, 4, size=len(wrong))) % 4
+    logits = rng.normal(size=(20, 4)).astype(np.float32)
+    logits[np.arange(20), predicted] = logits.max(axis=1) + 1.0
+    acc = float(sub.accuracy(_tf(logits), np.eye(4, dtype=np.float32)[classes]))
+    assert np.isclose(acc, right / 20), (
+        f"accuracy with one-hot labels should be {right / 20:g} ({right} of 20 right), got {acc}"
+    )
 
 
 @points(1, exercise="accuracy")
 def test_accuracy_extremes_uint8(sub):
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng()
     labels = rng.integers(0, 10, size=20).astype(np.uint8)
     logits = rng.normal(size=(20, 10)).astype(np.float32)
     logits[np.arange(20), labels] = 10.0  # the true class always wins
-    right = float(sub.accuracy(tf.constant(logits), labels))
+    right = float(sub.accuracy(_tf(logits), labels))
     assert np.isclose(right, 1.0), f"accuracy should be 1.0 when every row is right, got {right}"
-    wrong = float(sub.accuracy(tf.constant(logits), (labels + 1) % 10))
+    wrong = float(sub.accuracy(_tf(logits), (labels + 1) % 10))
     assert np.isclose(wrong, 0.0), f"accuracy should be 0.0 when every row is wrong, got {wrong}"
 
 
 # ---------------------------------------------------------------- train_step
 
 
+def _train(sub, x, labels, values, optimizer, learning_rate, steps):
+    """Probe: ``steps`` calls of ``train_step`` on fresh variables and a fresh optimizer.
+
+    Returns what the tests compare: the losses ``train_step`` returned, the variables' values
+    afterwards, whether ``params`` still holds the same variable objects, and the optimizer's
+    step count.
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    params = [tf.Variable(v) for v in values]
+    originals = list(params)
+    make = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[optimizer]
+    opt = make(learning_rate=learning_rate)
+    losses = [sub.train_step(x, labels, params, opt) for _ in range(steps)]
+    return {
+        "losses": losses,
+        "values": [np.array(v.numpy()) for v in originals],
+        "same": len(params) == len(originals)
+        and all(p is q for p, q in zip(params, originals, strict=True)),
+        "iterations": int(opt.iterations.numpy()),
+    }
+
+
 @points(1, exercise="train_step")
 def test_train_step_returns_loss_before_update(sub):
-    x, y, values = _small_problem(3)
+    x, y, values = _small_problem(np.random.default_rng())
     expected = _numpy_cross_entropy(_numpy_forward(x, *values), y)
-    params = [tf.Variable(v) for v in values]
-    loss = sub.train_step(x, y, params, keras.optimizers.SGD(learning_rate=1.0))
-    assert tuple(np.shape(loss)) == (), (
-        f"train_step should return a scalar loss, got shape {np.shape(loss)}"
-    )
+    (loss,) = sub.run(_train, x, y, values, "sgd", 1.0, 1)["losses"]
+    assert _shape(loss) == (), f"train_step should return a scalar loss, got shape {_shape(loss)}"
     assert np.isclose(float(loss), expected, atol=1e-5), (
         f"train_step should return the loss before the update, {expected:.5f}; "
         f"got {float(loss):.5f}"
@@ -331,31 +533,26 @@ def test_train_step_returns_loss_before_update(sub):
 
 @points(1, exercise="train_step")
 def test_train_step_updates_in_place_once(sub):
-    x, y, values = _small_problem(4)
-    params = [tf.Variable(v) for v in values]
-    originals = list(params)
-    optimizer = keras.optimizers.Adam(learning_rate=0.01)
-    sub.train_step(x, y, params, optimizer)
-    assert all(p is q for p, q in zip(params, originals, strict=True)), (
+    x, y, values = _small_problem(np.random.default_rng())
+    report = sub.run(_train, x, y, values, "adam", 0.01, 1)
+    assert report["same"] is True, (
         "train_step must update the given variables, not replace them in the list"
     )
-    assert int(optimizer.iterations.numpy()) == 1, (
+    assert report["iterations"] == 1, (
         f"one train_step should call optimizer.apply_gradients once; the optimizer counted "
-        f"{int(optimizer.iterations.numpy())} steps"
+        f"{report['iterations']} steps"
     )
-    changed = [not np.array_equal(p.numpy(), v) for p, v in zip(params, values, strict=True)]
+    changed = [not np.array_equal(a, v) for a, v in zip(report["values"], values, strict=True)]
     assert all(changed), f"every variable should change after one Adam step; changed: {changed}"
 
 
 @points(1, exercise="train_step")
 def test_train_step_one_hot_labels(sub):
-    x, y, values = _small_problem(5)
-    by_id = [tf.Variable(v) for v in values]
-    by_one_hot = [tf.Variable(v) for v in values]
-    sub.train_step(x, y, by_id, keras.optimizers.SGD(learning_rate=0.5))
+    x, y, values = _small_problem(np.random.default_rng())
+    expected = _sgd_step(x, y, values, 0.5)  # one SGD step with class ids
     one_hot = np.eye(3, dtype=np.float32)[y]
-    sub.train_step(x, one_hot, by_one_hot, keras.optimizers.SGD(learning_rate=0.5))
-    for name, a, b in zip(["W1", "b1", "W2", "b2"], by_id, by_one_hot, strict=True):
-        assert np.allclose(a.numpy(), b.numpy(), atol=1e-6), (
+    after = sub.run(_train, x, one_hot, values, "sgd", 0.5, 1)["values"]
+    for name, a, b in zip(NAMES, after, expected, strict=True):
+        assert np.allclose(a, b, atol=1e-5), (
             f"train_step with one-hot labels should update {name} exactly as with class ids"
         )
