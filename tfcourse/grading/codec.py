@@ -45,7 +45,7 @@ class RemoteArray(np.ndarray):
     kind: str = "ndarray"
 
     def __array_finalize__(self, obj: Any) -> None:
-        self.kind = getattr(obj, "kind", "ndarray")
+        self.kind = "ndarray"  # arrays computed from a returned tensor are plain arrays
 
     def numpy(self) -> np.ndarray:
         """A plain ``np.ndarray`` copy."""

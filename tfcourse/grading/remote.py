@@ -33,7 +33,7 @@ from typing import Any
 
 from tfcourse.grading.codec import CodecError, decode, encode
 from tfcourse.grading.session import OutOfTime, StudentError, WorkerSession
-from tfcourse.grading.worker import Worker
+from tfcourse.grading.worker import Worker, tf_to_array
 
 
 def _explain(error: Any, name: str) -> str:
@@ -84,7 +84,8 @@ class Submission:
     def _request(self, message: dict[str, Any], name: str, args: Any, kwargs: Any) -> Any:
         __tracebackhide__ = True  # pytest shows the test's line, not the proxy's
         try:
-            message["args"], message["kwargs"] = encode(list(args)), encode(dict(kwargs))
+            message["args"] = encode(list(args), tf_to_array)
+            message["kwargs"] = encode(dict(kwargs), tf_to_array)
         except CodecError as exc:
             raise TypeError(f"the test cannot send this argument to the worker: {exc}") from None
         reply = self._session.call(message, self._deadline)

@@ -44,7 +44,7 @@ def reseed() -> None:
         sys.modules["keras"].utils.set_random_seed(0)
 
 
-def _tf_array(value: Any) -> tuple[Any, str] | None:
+def tf_to_array(value: Any) -> tuple[Any, str] | None:
     """``(numpy value, kind)`` for a real tf.Tensor / tf.Variable, else None."""
     tf = sys.modules.get("tensorflow")
     if tf is None:
@@ -139,7 +139,7 @@ class Worker:
             message = describe(exc) + where_in(exc, self.filename)
             return {"ok": False, "error": {"kind": "raised", "message": message}}
         try:
-            return {"ok": True, "value": encode(value, _tf_array, self._handle)}
+            return {"ok": True, "value": encode(value, tf_to_array, self._handle)}
         except Exception as exc:
             return {"ok": False, "error": {"kind": "unsupported", "message": str(exc)}}
 
