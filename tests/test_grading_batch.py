@@ -175,3 +175,31 @@ def test_building_the_parser_imports_no_tensorflow_numpy_or_pytest():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_without_csv_the_grades_are_printed_and_uid_mode_grades_one_at_a_time(
+    tmp_path, capsys, monkeypatch
+):
+    from tfcourse.grading import sandbox
+
+    seen = {}
+
+    def fake_grade_items(items, assignment, jobs, **options):
+        seen["jobs"] = jobs
+        zeros = dict.fromkeys(assignment.exercises, 0.0)
+        return [batch.Row(i.label, str(i.path), {**zeros, "add": 2.0}, 2.0) for i in items]
+
+    monkeypatch.setattr(sandbox, "choose_mode", lambda requested="auto": "uid")
+    monkeypatch.setattr(batch, "grade_items", fake_grade_items)
+    files = [tmp_path / "a.py", tmp_path / "b.ipynb"]
+    for f in files:
+        f.write_text("")
+    assert _grade(str(tmp_path), "--jobs", "4") == 0
+    captured = capsys.readouterr()
+    assert seen["jobs"] == 1  # parallel gradings would share uid nobody
+    assert "grading one at a time (--jobs 1)" in captured.err
+    assert captured.out == (
+        "submission,file,add,mean_square,scale,total,error\n"
+        f"a.py,{files[0]},2,0,0,2,\n"
+        f"b.ipynb,{files[1]},2,0,0,2,\n"
+    )
