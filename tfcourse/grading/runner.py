@@ -19,6 +19,7 @@ from typing import Any
 from tfcourse.grading.assignment import Assignment
 from tfcourse.grading.errors import GradingError, SubmissionError
 from tfcourse.grading.results import format_report  # noqa: F401 - re-exported
+from tfcourse.grading.sandbox import Limits
 from tfcourse.rundir import atomic_write_json
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call into the submission
@@ -85,7 +86,13 @@ def grade(
         ini.write_text(INI)
         cmd = pytest_command(path, assignment, results, {"call_timeout": timeout, **limits})
         cmd += ["-c", str(ini), "--rootdir", tmp]
-        done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)
+        budget = float(limits.get("budget", Limits.budget))
+        try:  # the plugin stops at its budget; this only guards against a hung grader
+            done = subprocess.run(
+                cmd, cwd=tmp, capture_output=True, text=True, check=False, timeout=budget + 180
+            )
+        except subprocess.TimeoutExpired:
+            raise GradingError(f"grading {path.name} did not finish within {budget + 180:g} s")
         data = json.loads(results.read_text()) if results.is_file() else {}
         if not data.get("tests") and assignment.tests:
             raise GradingError(
