@@ -92,7 +92,9 @@ def grade(
                 cmd, cwd=tmp, capture_output=True, text=True, check=False, timeout=budget + 180
             )
         except subprocess.TimeoutExpired:
-            raise GradingError(f"grading {path.name} did not finish within {budget + 180:g} s")
+            raise GradingError(
+                f"grading {path.name} did not finish within {budget + 180:g} s"
+            ) from None
         data = json.loads(results.read_text()) if results.is_file() else {}
         if not data.get("tests") and assignment.tests:
             raise GradingError(
