@@ -54,12 +54,14 @@ def test_marker_words_inside_strings_are_not_markers():
     assert solution_blocks(text) == []
 
 
-def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(
-    tmp_path, monkeypatch
-):
+def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp_path, monkeypatch):
     out = release("toy", tmp_path / "student", source=FIXTURES)
     assert sorted(p.name for p in out.iterdir()) == [
-        "assignment.json", "tests_public.py", "toy.ipynb", "toy.py"
+        ".tfcourse-release",
+        "assignment.json",
+        "tests_public.py",
+        "toy.ipynb",
+        "toy.py",
     ]
     everything = "".join(p.read_text() for p in out.iterdir())
     for secret in ("return a + b", "np.mean(x**2)", "test_add_negative", "tests_hidden"):
@@ -71,7 +73,9 @@ def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code[0].startswith("from tfcourse.grading.check import make_check")
     assert [c for c in code if c.startswith("check(")] == [
-        'check("add")', 'check("mean_square")', 'check("scale")'
+        'check("add")',
+        'check("mean_square")',
+        'check("scale")',
     ]
     # the released versions score 0, as .py and as a notebook
     assignment = load("toy", FIXTURES)
@@ -91,8 +95,14 @@ def test_release_refuses_a_non_empty_folder_and_leaves_no_staging(tmp_path):
     with pytest.raises(GradingError, match="exists and is not empty; choose a new folder"):
         release("toy", out, source=FIXTURES)
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
-    release("toy", out, source=FIXTURES, force=True)
-    assert not (out / "mine.txt").exists()
+    with pytest.raises(GradingError, match="--force replaces only a folder an earlier release"):
+        release("toy", out, source=FIXTURES, force=True)  # not ours: never deleted
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    (out / "mine.txt").unlink()
+    release("toy", out, source=FIXTURES)  # an empty folder is fine
+    (out / "toy.py").write_text("edited")
+    release("toy", out, source=FIXTURES, force=True)  # an earlier release may be replaced
+    assert "edited" not in (out / "toy.py").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["student"]
 
 
@@ -106,7 +116,9 @@ def test_check_reports_per_test_in_the_students_namespace(tmp_path, capsys):
     namespace: dict = {}
     exec(SOLUTION.read_text(), namespace)
     assert run_checks("mean_square", namespace, out / "tests_public.py") == (
-        2.0, 2.0, ["  ✓ test_mean_square"]
+        2.0,
+        2.0,
+        ["  ✓ test_mean_square"],
     )
     stub_ns: dict = {}
     exec((out / "toy.py").read_text(), stub_ns)
@@ -134,7 +146,8 @@ def test_released_notebook_runs_its_check_cells_in_jupyter(tmp_path):
     NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(out)}}).execute()
     outputs = {
         c.source: "".join(o.get("text", "") for o in c.outputs)
-        for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")
+        for c in nb.cells
+        if c.cell_type == "code" and c.source.startswith("check(")
     }
     assert outputs['check("add")'].startswith("add: the test passes (1/1).")
     assert "scale: 0/1 points" in outputs['check("scale")']
@@ -146,18 +159,35 @@ def test_released_notebook_runs_its_check_cells_in_jupyter(tmp_path):
 def test_autograder_zip_runs_like_gradescope(tmp_path):
     zip_path = tmp_path / "toy_autograder.zip"
     subprocess.run(
-        [sys.executable, "-m", "tfcourse.cli", "autograder", "build", "toy", str(zip_path),
-         "--source", str(FIXTURES)],
-        check=True, capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tfcourse.cli",
+            "autograder",
+            "build",
+            "toy",
+            str(zip_path),
+            "--source",
+            str(FIXTURES),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     root = tmp_path / "autograder"
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         zf.extractall(root / "source")
-    assert {"setup.sh", "run_autograder", "assignment/assignment.json",
-            "assignment/tests_public.py", "assignment/tests_hidden.py",
-            "tfcourse_src/pyproject.toml", "tfcourse_src/tfcourse/grading/runner.py"} <= set(names)
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "assignment/assignment.json",
+        "assignment/tests_public.py",
+        "assignment/tests_hidden.py",
+        "tfcourse_src/pyproject.toml",
+        "tfcourse_src/tfcourse/grading/runner.py",
+    } <= set(names)
     assert not any(n.endswith("exercises.py") for n in names)  # no solutions in the zip
     assert modes["run_autograder"] & stat.S_IXUSR
     subprocess.run(["bash", "-n", str(root / "source" / "setup.sh")], check=True)

@@ -9,11 +9,17 @@
     out/README.md             the assignment's instructions, when it has them
 
 The folder is built next to ``out`` and renamed into place, so a failed release leaves nothing.
+Release never deletes what it did not write: ``out`` may not be, contain or lie inside the
+source assignments, nor be the current folder or contain the current project (a folder with
+``pyproject.toml`` or ``.git``); ``force`` replaces only a folder that an earlier release wrote
+(it holds the marker file ``.tfcourse-release``). Files and folders get the usual permissions
+(``0o666`` / ``0o777`` minus the umask).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +31,79 @@ from tfcourse.grading.errors import AssignmentError, GradingError
 from tfcourse.grading.markers import solution_blocks, strip_solutions
 
 PUBLIC_TESTS = "tests_public.py"
+MARKER = ".tfcourse-release"  # written into every released folder; --force replaces only these
+PROJECT_MARKERS = ("pyproject.toml", ".git")
+
+
+class ReleaseError(GradingError):
+    """``OUT_DIR`` is unsafe (source, project, foreign files) or cannot be written."""
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """True when ``path`` is ``folder`` or lies inside it (both already resolved)."""
+    return path == folder or folder in path.parents
+
+
+def project_root(start: str | Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: cwd) holding pyproject.toml or .git."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / name).exists() for name in PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def check_out_dir(out_dir: str | Path, assignment: Assignment, force: bool = False) -> Path:
+    """Refuse an ``out_dir`` whose replacement could delete something release did not write.
+
+    Returns:
+        ``out_dir`` resolved.
+
+    Raises:
+        ReleaseError: ``out_dir`` is, contains or lies inside the assignment sources; is the
+            current folder or contains it or the current project; is a file; or is a non-empty
+            folder without the release marker (with ``force``) or at all (without it).
+    """
+    out = Path(out_dir).resolve()
+    shown = str(out_dir)
+    fix = "choose a new folder, e.g. handout/"
+    src = assignment.path.resolve()
+    if _within(out, src) or _within(src, out):
+        where = "is" if out == src else "lies inside" if _within(out, src) else "contains"
+        raise ReleaseError(f"OUT_DIR {shown!r} {where} the assignment's source folder {src}; {fix}")
+    cwd = Path.cwd().resolve()
+    root = project_root(cwd)
+    if root is not None and _within(root, out):
+        raise ReleaseError(f"OUT_DIR {shown!r} is or contains the project {root}; {fix}")
+    if _within(cwd, out):
+        raise ReleaseError(f"OUT_DIR {shown!r} is or contains the current folder {cwd}; {fix}")
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"OUT_DIR {shown!r} is a file, not a folder; {fix}")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ReleaseError(
+                f"{shown!r} exists and is not empty; choose a new folder or pass --force"
+            )
+        if not (out / MARKER).is_file():
+            raise ReleaseError(
+                f"--force replaces only a folder an earlier release wrote, and {shown!r} has "
+                f"no {MARKER} marker; move its files away yourself or {fix}"
+            )
+    return out
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _apply_umask(folder: Path) -> None:
+    """Give ``folder`` and its files the permissions a plain ``mkdir``/``open`` would."""
+    mask = _umask()
+    for path in folder.rglob("*"):
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+    folder.chmod(0o777 & ~mask)
 
 
 def student_source(assignment: Assignment) -> str:
@@ -83,38 +162,45 @@ def notebook_cells(source: str, assignment: Assignment) -> list[nbformat.Noteboo
     return cells
 
 
-def release(name: str, out_dir: str | Path, source: str | Path = "assignments",
-            force: bool = False) -> Path:
+def release(
+    name: str, out_dir: str | Path, source: str | Path = "assignments", force: bool = False
+) -> Path:
     """Write the student version of assignment ``name`` into ``out_dir``.
 
     Args:
         name: assignment folder name (or a path to the folder).
         out_dir: destination; must not exist or be empty unless ``force``.
         source: folder holding the assignments.
-        force: replace an existing non-empty ``out_dir``.
+        force: replace an existing non-empty ``out_dir`` that an earlier release wrote.
 
     Returns:
         ``out_dir`` as a :class:`~pathlib.Path`.
 
     Raises:
         AssignmentError: unknown assignment, bad markers or tests.
-        GradingError: ``out_dir`` exists and is not empty (without ``force``).
+        ReleaseError: ``out_dir`` is unsafe (see :func:`check_out_dir`) or cannot be written.
     """
     assignment = load(name, source)
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise GradingError(
-            f"{str(out)!r} exists and is not empty; choose a new folder or pass --force"
-        )
+    check_out_dir(out, assignment, force)
     code = student_source(assignment)
     notebook = nbformat.v4.new_notebook(cells=notebook_cells(code, assignment))
     notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
     }
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index:03d}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as exc:
+        raise ReleaseError(
+            f"cannot write into {str(out.parent)!r} ({exc.strerror or exc}); "
+            "choose a folder you can write to"
+        ) from None
+    old = staging.with_name(staging.name + ".old")
     try:
         (staging / f"{assignment.name}.py").write_text(code, encoding="utf-8")
         nbformat.write(notebook, staging / f"{assignment.name}.ipynb")
@@ -123,10 +209,26 @@ def release(name: str, out_dir: str | Path, source: str | Path = "assignments",
         readme = assignment.path / "README.md"
         if readme.is_file():
             shutil.copyfile(readme, staging / "README.md")
-        if out.exists():
-            shutil.rmtree(out)
+        (staging / MARKER).write_text(
+            f"written by 'tfcourse release {assignment.name}'; --force may replace this folder\n",
+            encoding="utf-8",
+        )
+        _apply_umask(staging)
+        if out.exists():  # checked above: empty, or an earlier release
+            out.rename(old)
         staging.rename(out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise ReleaseError(
+            f"cannot write the release into {str(out)!r} ({exc.strerror or exc}); "
+            "free some space or choose a folder you can write to"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
         raise
+    shutil.rmtree(old, ignore_errors=True)
     return out
