@@ -28,3 +28,15 @@ class ConfigError(TfcourseError, ValueError):
 
 class ShapeError(TfcourseError, ValueError):
     """A tensor has the wrong rank, shape, dtype or contents for the operation."""
+
+
+class StorageError(TfcourseError):
+    """A file or folder cannot be written: disk full, read-only, no permission, a directory."""
+
+
+class RunError(TfcourseError):
+    """A run folder cannot be used: locked by another trainer, finished, or its files corrupt."""
+
+
+class CheckpointError(RunError):
+    """No checkpoint, every checkpoint corrupt, or checkpoints of a different model."""
