@@ -47,3 +47,14 @@ def preset_defaults(presets: Mapping[str, Mapping[str, Any]], name: str) -> str:
     if len(set(map(repr, values.values()))) == 1:
         return f"{next(iter(values.values()))} (every preset)"
     return ", ".join(f"{value} ({preset})" for preset, value in values.items())
+
+
+def learning_rate(lr: float, schedule: str, decay_steps: int) -> Any:
+    """The optimizer's ``learning_rate`` for ``--lr-schedule``: ``lr`` itself for ``constant``,
+    a ``keras.optimizers.schedules.CosineDecay`` from ``lr`` to 0 over ``decay_steps`` for
+    ``cosine`` (Keras is imported here, when a run starts, not with the config)."""
+    if schedule == "constant":
+        return lr
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(lr, decay_steps)

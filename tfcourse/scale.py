@@ -129,8 +129,12 @@ class ScaleOut:
             if k is not None:  # a static count: unrolled, one graph with k steps in a row
                 outs = [one(*(t[j] for t in stacked)) for j in range(k)]
                 return {key: tf.add_n([out[key] for out in outs]) for key in outs[0]}
-            totals = one(*(t[0] for t in stacked))
-            for i in tf.range(1, tf.shape(stacked[0])[0]):
+            # a graph loop, whose sums start at zeros shaped like one step's outputs (traced
+            # aside, so that the program holds one copy of the step)
+            specs = [tf.TensorSpec(t.shape[1:], t.dtype) for t in stacked]
+            outputs = tf.function(one).get_concrete_function(*specs).structured_outputs
+            totals = {key: tf.zeros(v.shape, v.dtype) for key, v in outputs.items()}
+            for i in tf.range(tf.shape(stacked[0])[0]):
                 out = one(*(t[i] for t in stacked))
                 totals = {key: totals[key] + out[key] for key in totals}
             return totals

@@ -28,6 +28,7 @@ from tfcourse.data import flatten_images, load_dataset, scale_images
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.mlp import MLP, accuracy, loss_fn
 from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
+from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
 from tfcourse.scale import ScaleOut
 
@@ -65,9 +66,7 @@ class MLPTrainer:
             self.model = MLP(
                 (784, cfg.hidden, 10), cfg.init, cfg.seed, compute_dtype=self.scale.compute_dtype
             )
-            lr = cfg.lr
-            if cfg.lr_schedule == "cosine":
-                lr = keras.optimizers.schedules.CosineDecay(lr, cfg.epochs * self.steps_per_epoch)
+            lr = learning_rate(cfg.lr, cfg.lr_schedule, cfg.epochs * self.steps_per_epoch)
             self.optimizer = self.scale.optimizer(keras.optimizers.Adam(lr), self.model.params)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         # outside the scope: one shuffling stream, the same on every worker (same seed)

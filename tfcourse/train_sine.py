@@ -31,6 +31,7 @@ import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import plots, sine, summaries
+from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
 from tfcourse.scale import ScaleOut
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
@@ -75,9 +76,7 @@ class SineTrainer:
         self.x, self.y = tf.constant(x), tf.constant(y)
         with self.scale.scope():  # variables mirrored on every replica
             self.model = SineMLP(cfg.sizes, seed=cfg.seed, compute_dtype=self.scale.compute_dtype)
-            lr = cfg.lr
-            if cfg.lr_schedule == "cosine":
-                lr = keras.optimizers.schedules.CosineDecay(cfg.lr, cfg.steps)
+            lr = learning_rate(cfg.lr, cfg.lr_schedule, cfg.steps)
             self.optimizer = self.scale.optimizer(keras.optimizers.Adam(lr), self.model.params)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         # outside the scope: one stream of batch indices, the same on every worker (same seed)
@@ -87,11 +86,14 @@ class SineTrainer:
             model=self.model, optimizer=self.optimizer, step=self.step, generator=self.generator,
         )  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
-        self._train_steps = self.scale.steps(
-            lambda x, y: sine.train_step(self.model, self.optimizer, x, y, cfg.batch_size)
-        )
-        self._run_chunk = tf.function(self._chunk)
+        self._train_steps = self.scale.steps(self._step)
+        self._run_chunk = tf.function(self._chunk, jit_compile=self.scale.jit)  # one XLA program
         self._evaluate = tf.function(self._eval)
+
+    def _step(self, idx: tf.Tensor) -> dict[str, tf.Tensor]:
+        """:func:`tfcourse.sine.train_step` on the rows ``idx`` [batch] of the data set."""
+        x, y = tf.gather(self.x, idx), tf.gather(self.y, idx)  # [batch, 1] each
+        return sine.train_step(self.model, self.optimizer, x, y, self.config.batch_size)
 
     def _chunk(self, n: tf.Tensor) -> tf.Tensor:
         """``n`` Adam steps on batches drawn with replacement; returns their mean loss.
@@ -101,8 +103,7 @@ class SineTrainer:
         """
         bs = self.config.batch_size
         idx = self.generator.uniform([n, bs], 0, tf.shape(self.x)[0], dtype=tf.int32)
-        xs, ys = tf.gather(self.x, idx), tf.gather(self.y, idx)  # [n, bs, 1] each
-        total = self._train_steps(xs, ys)["loss"]  # one compiled call, n steps
+        total = self._train_steps(idx)["loss"]  # n steps
         self.step.assign_add(tf.cast(n, tf.int64))
         return total / tf.cast(n, tf.float32)
 
