@@ -1,78 +1,95 @@
-"""Run directories and atomic writes, shared by every trainer.
+"""Run directories, strict JSON and atomic writes, shared by every trainer.
 
-Layout of one run (see README, "Conventions")::
+Layout of one run (see README, "TensorBoard and run directories")::
 
     <logdir>/<name>-seed<seed>-<YYYYmmdd-HHMMSS>/
         config.json        every setting of the run
         events.out.tfevents.*   TensorBoard summaries
         checkpoints/       tf.train.CheckpointManager files
         metrics.json       final figures (written atomically at the end)
+        .tfcourse-lock     held (flock) by the process training in the folder
         *.png / *.gif      figures
 
-Nothing is ever half-written: JSON and image bytes go to a temporary file in the same
-directory and are moved into place with :func:`os.replace`, which is atomic on POSIX.
+Guarantees, and the helper that gives each (the writers live in :mod:`tfcourse.safe_write`,
+the lock in :mod:`tfcourse.run_lock`; both are importable from here):
+
+* nothing is half-written (:func:`atomic_write_bytes`: temporary file + :func:`os.replace`);
+  a full, read-only or forbidden disk raises :class:`~tfcourse.errors.StorageError` naming the
+  path and the fix (:func:`storage_error` turns any ``OSError`` into one);
+* JSON is strict (:func:`atomic_write_json`: ``allow_nan=False``; NaN/inf become ``null`` and
+  their keys are listed under ``"non_finite"``);
+* a run name cannot leave ``--logdir`` (:func:`check_run_name`);
+* one trainer per run folder (:func:`lock_run`); a finished run is recognised
+  (:func:`check_not_finished`); a corrupt ``config.json`` is named (:func:`load_json`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import glob
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tfcourse.errors import ConfigError
+from tfcourse.errors import ConfigError, RunError
+from tfcourse.run_lock import LOCK_FILE, RunLock, lock_run
+from tfcourse.safe_write import (
+    NON_FINITE_KEY,
+    atomic_write_bytes,
+    atomic_write_json,
+    load_json,
+    storage_error,
+    strict_json,
+    to_jsonable,
+)
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+__all__ = [  # with the writers of safe_write and the lock of run_lock, importable from here
+    "CONFIG_FILE",
+    "LOCK_FILE",
+    "METRICS_FILE",
+    "NON_FINITE_KEY",
+    "RunLock",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "check_not_finished",
+    "check_run_name",
+    "ensure_writable_dir",
+    "latest_run_dir",
+    "load_json",
+    "load_metrics",
+    "lock_run",
+    "new_run_dir",
+    "open_run_dir",
+    "storage_error",
+    "strict_json",
+    "to_jsonable",
+    "write_config_file",
+]
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+def check_run_name(name: str, flag: str = "--name") -> str:
+    """Return ``name`` if it is a plain folder-name prefix that stays inside ``--logdir``.
 
-    Args:
-        path: destination file; its parent directory must exist.
-        data: the complete file contents.
-
-    Returns:
-        The destination as a :class:`Path`.
+    Raises:
+        ConfigError: empty, ``.``/``..``, absolute, containing ``/`` or ``\\``, a NUL byte, or
+            starting with ``-`` or ``.``.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Serialise ``obj`` as indented JSON and write it atomically."""
-    text = json.dumps(to_jsonable(obj), indent=2, sort_keys=True) + "\n"
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert dataclasses, paths, numpy scalars and tuples into plain JSON values."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        obj = dataclasses.asdict(obj)
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if hasattr(obj, "item") and callable(obj.item):  # numpy / tf scalars
-        return obj.item()
-    return obj
+    text = str(name)
+    bad = (
+        not text.strip()
+        or text.startswith((".", "-"))
+        or any(sep in text for sep in ("/", "\\", "\0", os.sep, os.altsep or "/"))
+        or os.path.isabs(text)
+    )
+    if bad:
+        raise ConfigError(
+            f"{flag} {text!r} is not a plain run name (it must stay inside --logdir: no '/', "
+            f"'\\', '..' or leading '.' or '-'); use e.g. {flag} mlp-small"
+        )
+    return text
 
 
 def ensure_writable_dir(path: str | os.PathLike, what: str = "--logdir") -> Path:
@@ -95,47 +112,75 @@ def ensure_writable_dir(path: str | os.PathLike, what: str = "--logdir") -> Path
 
 
 def new_run_dir(logdir: str | os.PathLike, name: str, seed: int) -> Path:
-    """Create a fresh ``<logdir>/<name>-seed<seed>-<timestamp>`` directory and return it."""
+    """Create a fresh ``<logdir>/<name>-seed<seed>-<timestamp>`` directory and return it.
+
+    Raises:
+        ConfigError: a bad ``name`` (:func:`check_run_name`) or an unwritable ``logdir``.
+        StorageError: the folder cannot be created.
+    """
+    check_run_name(name)
     base = ensure_writable_dir(logdir)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run = base / f"{name}-seed{seed}-{stamp}"
     suffix = 1
-    while run.exists():  # two runs started within the same second
-        suffix += 1
-        run = base / f"{name}-seed{seed}-{stamp}-{suffix}"
-    run.mkdir()
-    return run
+    while True:
+        try:
+            run.mkdir()
+            return run
+        except FileExistsError:  # two runs started within the same second
+            suffix += 1
+            run = base / f"{name}-seed{seed}-{stamp}-{suffix}"
+        except OSError as exc:
+            raise storage_error(run, exc, "--logdir") from None
 
 
 def latest_run_dir(logdir: str | os.PathLike, name: str) -> Path | None:
-    """Return the most recently modified run directory ``<logdir>/<name>-*`` or ``None``."""
+    """Return the most recently modified run directory ``<logdir>/<name>-seed*`` or ``None``.
+
+    Raises:
+        ConfigError: a bad ``name`` (:func:`check_run_name`).
+    """
+    check_run_name(name)
     base = Path(logdir)
     if not base.is_dir():
         return None
-    runs = [p for p in base.glob(f"{name}-seed*") if p.is_dir() and (p / CONFIG_FILE).exists()]
+    runs = [
+        p
+        for p in base.glob(f"{glob.escape(name)}-seed*")
+        if p.is_dir() and (p / CONFIG_FILE).exists()
+    ]
     return max(runs, key=lambda p: (p / CONFIG_FILE).stat().st_mtime, default=None)
 
 
-def open_run_dir(config: Any, must_match: tuple[str, ...] = ()) -> Path:
+def open_run_dir(
+    config: Any, must_match: tuple[str, ...] = (), *, lock: bool = False, write_config: bool = True
+) -> Path:
     """The run directory of a trainer: a new one, or with ``config.resume`` the latest one.
 
-    ``config`` needs ``logdir``, ``name``, ``seed`` and ``resume``; its ``config.json`` is
-    (re)written atomically.
+    ``config`` needs ``logdir``, ``name``, ``seed`` and ``resume``. Every check happens before
+    anything is written, so a rejected resume leaves the run folder as it was.
 
     Args:
         config: the trainer's resolved config dataclass.
         must_match: fields that must equal the resumed run's saved values (e.g. the model size).
+        lock: take :func:`lock_run` on the folder (before ``config.json`` is written).
+        write_config: (re)write ``config.json`` now; pass False to write it yourself with
+            :func:`write_config_file` after your own checks (checkpoint, finished run).
 
     Raises:
-        ConfigError: nothing to resume, or a ``must_match`` field differs from the saved run.
+        ConfigError: bad name, nothing to resume, or a ``must_match`` field differs.
+        RunError: the saved ``config.json`` is corrupt, or (``lock``) another process trains
+            in the folder.
+        StorageError: the folder or ``config.json`` cannot be written.
     """
+    check_run_name(config.name)
     if not config.resume:
         run = new_run_dir(config.logdir, config.name, config.seed)
     else:
         run = latest_run_dir(config.logdir, config.name)
         if run is None:
             raise ConfigError(
-                f"--resume: no run named {config.name!r} in {config.logdir!r}; "
+                f"--resume: no run named {config.name!r} in {str(config.logdir)!r}; "
                 "start one without --resume"
             )
         saved = load_json(run / CONFIG_FILE)
@@ -145,10 +190,58 @@ def open_run_dir(config: Any, must_match: tuple[str, ...] = ()) -> Path:
                     f"--resume: {key} was {saved.get(key)!r} in {run}, "
                     f"not {getattr(config, key)!r}; use the original value"
                 )
-    atomic_write_json(run / CONFIG_FILE, config)
+    if lock:
+        lock_run(run)
+    if write_config:
+        write_config_file(run, config)
     return run
 
 
-def load_json(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a JSON file written by :func:`atomic_write_json`."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def write_config_file(run: str | os.PathLike, config: Any) -> Path:
+    """Write ``<run>/config.json`` (strict JSON, atomically)."""
+    return atomic_write_json(Path(run) / CONFIG_FILE, config)
+
+
+# --- finished runs -------------------------------------------------------------------------
+
+
+def load_metrics(run: str | os.PathLike) -> dict[str, Any] | None:
+    """The run's ``metrics.json`` (written when it finished), or None if it has none yet.
+
+    Raises:
+        RunError: ``metrics.json`` exists but is corrupt.
+    """
+    path = Path(run) / METRICS_FILE
+    return load_json(path) if path.exists() else None
+
+
+def check_not_finished(run: str | os.PathLike, done_key: str, target: int, flag: str) -> int:
+    """Refuse to resume a run that already did ``target`` units; return the units done.
+
+    ``metrics.json`` is written only at the end of training, so its ``done_key`` (e.g.
+    ``"epochs_completed"``, ``"steps_completed"``) tells how far a finished run got.
+
+    Args:
+        run: the run folder being resumed.
+        done_key: the metrics key counting completed units.
+        target: the units this resume asks for in total (e.g. ``config.epochs``).
+        flag: the CLI flag that sets ``target``, e.g. ``"--epochs"``.
+
+    Returns:
+        Units the earlier finished part completed (0 if the run never finished: resume it).
+
+    Raises:
+        RunError: the run already completed ``target`` or more; the message says how to
+            train on (a larger ``flag``) or start afresh.
+    """
+    metrics = load_metrics(run)
+    done = metrics.get(done_key) if metrics else None
+    if not isinstance(done, int | float) or isinstance(done, bool):
+        return 0
+    if done >= target:
+        raise RunError(
+            f"--resume: run {run} is finished ({done_key} {int(done)} of {target} in "
+            f"{METRICS_FILE}); nothing to do. Pass {flag} larger than {int(done)} to train on, "
+            "or drop --resume to start a new run"
+        )
+    return int(done)
