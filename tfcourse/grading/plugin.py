@@ -130,6 +130,13 @@ class GradingPlugin:
         limits = self.limits()
         mode = sandbox.choose_mode(self.config.getoption("sandbox"))
         self.mode_note = sandbox.describe_mode(mode)
+        if mode == "uid":
+            secrets = [Path(a.split("::")[0]).resolve() for a in self.config.args]
+            try:
+                warnings = sandbox.check_uid_mode([p for p in secrets if p.exists()])
+            except RuntimeError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            self.mode_note = "\n".join([self.mode_note, *warnings])
         sandbox.become_subreaper()
         hidden = [self.config.rootpath, self.config.invocation_params.dir, self.submission.parent]
         hidden += [Path(a.split("::")[0]).resolve().parent for a in self.config.args]

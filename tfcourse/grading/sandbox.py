@@ -295,6 +295,47 @@ def reap_orphans(keep: frozenset[int] = frozenset()) -> None:
             pass
 
 
+def nobody_can(paths: list[Path], mode: int) -> list[bool]:
+    """Whether uid ``nobody`` may access each path with ``mode`` (``os.R_OK``, ``os.X_OK``)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.write(write, bytes(int(os.access(p, mode)) for p in paths))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        answer = f.read()
+    os.waitpid(pid, 0)
+    return [bool(b) for b in answer.ljust(len(paths), b"\0")]
+
+
+def check_uid_mode(secrets: list[Path]) -> list[str]:
+    """Problems of ``uid`` mode here: raises if nobody cannot run Python; lists readable secrets.
+
+    Raises:
+        RuntimeError: uid nobody cannot execute this interpreter or read tfcourse.
+    """
+    package = Path(tfcourse.__file__).resolve()
+    runs = nobody_can([Path(sys.executable), package], os.X_OK)
+    if not runs[0] or not nobody_can([package], os.R_OK)[0]:
+        raise RuntimeError(
+            f"--sandbox uid: uid {NOBODY} cannot run {sys.executable} or read {package} (a "
+            "parent folder is not searchable by others); install Python and tfcourse where "
+            "others may run them (e.g. /usr or /opt), or make the folders traversable (chmod o+x)"
+        )
+    exposed = nobody_can(secrets, os.R_OK)
+    return [
+        f"uid {NOBODY} can read {p}: make its folder chmod 700"
+        for p, e in zip(secrets, exposed, strict=True)
+        if e
+    ]
+
+
 def kill_uid(uid: int = NOBODY) -> None:
     """SIGKILL every process of ``uid`` (``uid`` mode: the sandbox uid is dedicated)."""
     if os.geteuid() != 0:
