@@ -21,20 +21,34 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
-from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.errors import ShapeError
+from tfcourse.shapes import check_batch_size
 
 RngLike = np.random.Generator | int | None
 
 
-def _check(x, y, batch_size: int) -> int:
+def _check(x, y, batch_size: int, at_most_n: bool = False) -> int:
     n = len(x)
     if len(y) != n:
         raise ShapeError(f"x has {n} samples but y has {len(y)}; pass matching arrays")
-    if not isinstance(batch_size, int | np.integer) or batch_size <= 0:
-        raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_batch_size(batch_size)
     if n == 0:
         raise ShapeError("cannot batch an empty data set; check that the data loaded")
+    if at_most_n:
+        check_batch_size(batch_size, n)
     return n
+
+
+def _check_finite_batch(xb: np.ndarray, yb: np.ndarray, idx: np.ndarray, where: str) -> None:
+    """Raise ShapeError if a float batch holds NaN/inf (costs about as much as the gather)."""
+    for arr, label in ((xb, "x"), (yb, "y")):
+        if np.issubdtype(arr.dtype, np.floating):
+            bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+            if bad.any():
+                raise ShapeError(
+                    f"{where}: {label} has NaN or inf in sample {int(idx[np.argmax(bad)])}; "
+                    f"clean the data first (e.g. drop rows where ~np.isfinite({label}))"
+                )
 
 
 def _rng(rng: RngLike) -> np.random.Generator:
@@ -55,10 +69,16 @@ def get_batch(
 
     Returns:
         ``(x_batch [batch_size, ...], y_batch [batch_size])``.
+
+    Raises:
+        ConfigError: ``batch_size`` is not a positive integer.
+        ShapeError: empty or mismatched data, or NaN/inf in the drawn batch.
     """
     n = _check(x, y, batch_size)
     idx = _rng(rng).integers(0, n, size=batch_size)
-    return x[idx], y[idx]
+    xb, yb = x[idx], y[idx]
+    _check_finite_batch(np.asarray(xb), np.asarray(yb), idx, "get_batch")
+    return xb, yb
 
 
 def epoch_batches(
@@ -85,7 +105,9 @@ def epoch_batches(
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = perm[start : start + batch_size]
-        yield x[idx], y[idx]
+        xb, yb = x[idx], y[idx]
+        _check_finite_batch(np.asarray(xb), np.asarray(yb), idx, "epoch_batches")
+        yield xb, yb
 
 
 def shuffled_batches(
@@ -104,8 +126,25 @@ def shuffled_batches(
 
     Returns:
         ``(xb [n // batch_size, batch_size, d], yb [n // batch_size, batch_size])``.
+
+    Raises:
+        ConfigError: ``batch_size`` is not a positive integer.
+        ShapeError: ``batch_size`` > n (there would be no batch at all) or mismatched x, y;
+            when n is unknown while tracing, a ``tf.errors.InvalidArgumentError`` at run time.
     """
-    n = tf.shape(x)[0]
+    check_batch_size(batch_size)
+    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    static_n, static_ny = x.shape[0], y.shape[0]
+    if static_n is not None and static_ny is not None and static_n != static_ny:
+        raise ShapeError(f"x has {static_n} samples but y has {static_ny}; pass matching tensors")
+    if static_n is not None:
+        check_batch_size(batch_size, static_n)
+        n = tf.constant(static_n)
+    else:
+        n = tf.shape(x)[0]
+        message = f"shuffled_batches: batch_size {batch_size} is larger than the samples"
+        with tf.control_dependencies([tf.debugging.assert_greater_equal(n, batch_size, message)]):
+            n = tf.identity(n)
     n_batches = n // batch_size
     perm = tf.argsort(generator.uniform([n]))[: n_batches * batch_size]
     xb = tf.reshape(tf.gather(x, perm), tf.concat([[n_batches, batch_size], tf.shape(x)[1:]], 0))
@@ -134,8 +173,13 @@ def make_dataset(
 
     Returns:
         A dataset of ``(x_batch, y_batch)`` pairs.
+
+    Raises:
+        ConfigError: ``batch_size`` is not a positive integer.
+        ShapeError: empty or mismatched data, or NaN/inf anywhere in float ``x`` or ``y``.
     """
     n = _check(x, y, batch_size)
+    _check_finite_batch(np.asarray(x), np.asarray(y), np.arange(n), "make_dataset")
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)

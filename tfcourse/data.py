@@ -26,6 +26,7 @@ every place tried and why it failed.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import warnings
@@ -42,8 +43,18 @@ Split = tuple[np.ndarray, np.ndarray]  # (images [n, 28, 28], labels [n])
 Data = tuple[Split, Split]  # (train, test)
 PathLike = str | os.PathLike | None
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
-_IDX = dict(zip(_KEYS, ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"), strict=True))
+_IDX = dict(
+    zip(
+        _KEYS,
+        (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ),
+        strict=True,
+    )
+)
 _FIX = "Delete or re-copy it."
 
 
@@ -68,6 +79,8 @@ def _check(arrays: dict[str, np.ndarray], where: Path | str) -> Data:
             raise _corrupt(where, f"y_{split} has shape {y.shape}, expected [n]")
         if len(x) != len(y):
             raise _corrupt(where, f"{len(x)} {split} images but {len(y)} {split} labels")
+        if len(x) == 0:
+            raise _corrupt(where, f"x_{split} and y_{split} are empty (0 {split} images)")
         if y.size and y.max() > 9:
             raise _corrupt(where, f"y_{split} has label {int(y.max())}, outside 0..9")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
@@ -100,20 +113,25 @@ def _read_idx(file: Path, images: bool) -> np.ndarray:
         raise _corrupt(file, f"cannot read it ({type(exc).__name__}: {exc})") from None
     ndim, magic = (3, 0x803) if images else (1, 0x801)
     header = 4 + 4 * ndim
-    if len(data) < header or struct.unpack(">I", data[:4])[0] != magic:
-        found = data[:4].hex() or "nothing"
-        raise _corrupt(file, f"IDX magic number is 0x{found}, expected 0x{magic:08x}")
+    if len(data) < header:
+        raise _corrupt(file, f"it has {len(data)} bytes, fewer than the {header}-byte IDX header")
+    if struct.unpack(">I", data[:4])[0] != magic:
+        raise _corrupt(file, f"IDX magic number is 0x{data[:4].hex()}, expected 0x{magic:08x}")
     dims = struct.unpack(f">{ndim}I", data[4:header])
-    if len(data) != header + int(np.prod(dims)):
-        raise _corrupt(file, f"{len(data)} bytes, but its header {dims} needs "
-                             f"{header + int(np.prod(dims))}")
+    need = header + math.prod(dims)  # Python ints: no overflow for absurd headers
+    if len(data) != need:
+        raise _corrupt(file, f"{len(data):,} bytes, but its header {dims} needs {need:,}")
     return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
 
 
 def _read_idx_dir(folder: Path) -> Data | None:
     """Read the four IDX files (plain or .gz) in ``folder``; None if none of them is there."""
-    found = {k: folder / n for k, stem in _IDX.items() for n in (stem + ".gz", stem)
-             if (folder / n).is_file()}
+    found = {
+        k: folder / n
+        for k, stem in _IDX.items()
+        for n in (stem + ".gz", stem)
+        if (folder / n).is_file()
+    }
     if not found:
         return None
     missing = [_IDX[k] for k in _KEYS if k not in found]
@@ -145,15 +163,19 @@ def _load_path(path: str | os.PathLike, name: str) -> Data:
     """Step 1: an explicit ``path=``; every failure is an immediate DataError."""
     p = Path(path).expanduser()
     if not p.exists():
-        raise DataError(f"path={str(path)!r} does not exist. Pass an existing .npz file or "
-                        "folder, or leave path=None to search $TFCOURSE_DATA and Keras's cache.")
+        raise DataError(
+            f"path={str(path)!r} does not exist. Pass an existing .npz file or "
+            "folder, or leave path=None to search $TFCOURSE_DATA and Keras's cache."
+        )
     try:
         found = _read_any(p) or _read_any(_layout(p, name))
     except _Corrupt as exc:
         raise DataError(str(exc)) from None
     if found is None:
-        raise DataError(f"{p} holds neither the four IDX files ({', '.join(_IDX.values())}) "
-                        f"nor {_layout(p, name)}.")
+        raise DataError(
+            f"{p} holds neither the four IDX files ({', '.join(_IDX.values())}) "
+            f"nor {_layout(p, name)}."
+        )
     return found
 
 
@@ -164,8 +186,10 @@ def _load(name: str, path: PathLike, download: bool) -> Data:
     corrupt: list[str] = []
     env = os.environ.get("TFCOURSE_DATA")
     keras_home = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()
-    places = [("$TFCOURSE_DATA", Path(env).expanduser() if env else None),
-              ("Keras cache", keras_home / "datasets")]
+    places = [
+        ("$TFCOURSE_DATA", Path(env).expanduser() if env else None),
+        ("Keras cache", keras_home / "datasets"),
+    ]
     result = None
     for label, folder in places:
         if folder is None:
@@ -195,10 +219,13 @@ def _load(name: str, path: PathLike, download: bool) -> Data:
             warnings.warn(f"Ignored a corrupt file: {msg}", stacklevel=3)
         return result
     holding = "mnist.npz" if name == "mnist" else "fashion-mnist/*-ubyte.gz"
-    raise DataError(f"Could not load {name}. Tried:\n  - " + "\n  - ".join(tried) +
-                    f"\nFix: set TFCOURSE_DATA to a directory holding {holding} (the course "
-                    "ships it in ../shared/data), pass path=..., or connect to the internet "
-                    "and use download=True so Keras can download it.")
+    raise DataError(
+        f"Could not load {name}. Tried:\n  - "
+        + "\n  - ".join(tried)
+        + f"\nFix: set TFCOURSE_DATA to a directory holding {holding} (the course "
+        "ships it in ../shared/data), pass path=..., or connect to the internet "
+        "and use download=True so Keras can download it."
+    )
 
 
 def load_mnist(path: PathLike = None, *, download: bool = True) -> Data:
@@ -243,25 +270,37 @@ def scale_images(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.integer):
-        raise ShapeError(f"scale_images expects integer pixels 0..255, got dtype {x.dtype} "
-                         "(already scaled?). Pass the uint8 images from the loader.")
+        raise ShapeError(
+            f"scale_images expects integer pixels 0..255, got dtype {x.dtype} "
+            "(already scaled?). Pass the uint8 images from the loader."
+        )
     if x.size and (x.min() < 0 or x.max() > 255):
         raise ShapeError(f"scale_images expects pixels in 0..255, got {x.min()}..{x.max()}.")
     return x.astype(np.float32) / np.float32(255.0)
 
 
-def flatten_images(x: np.ndarray) -> np.ndarray:
-    """Flatten images [n, 28, 28] to [n, 784], keeping the dtype; [n, 784] passes through.
+def flatten_images(x: np.ndarray, image_shape: tuple[int, int] | None = (28, 28)) -> np.ndarray:
+    """Flatten images [n, 28, 28] to [n, 784], keeping the dtype; [n, d] passes through.
+
+    Args:
+        x: images [n, height, width], or already flat rows [n, d].
+        image_shape: the ``(height, width)`` images must have; ``None`` accepts any.
 
     Raises:
-        ShapeError: ``x`` is not rank 2 or 3.
+        ShapeError: ``x`` is not rank 2 or 3, or its images are not ``image_shape``.
     """
     x = np.asarray(x)
     if x.ndim == 2:
         return x
     if x.ndim != 3:
         raise ShapeError(f"flatten_images expects [n, 28, 28] or [n, 784], got shape {x.shape}.")
-    return x.reshape(x.shape[0], -1)
+    if image_shape is not None and tuple(x.shape[1:]) != tuple(image_shape):
+        h, w = image_shape
+        raise ShapeError(
+            f"flatten_images expects images of {h}x{w} pixels ([n, {h}, {w}]), got shape "
+            f"{x.shape}; crop or pad them to {h}x{w}, or pass image_shape={tuple(x.shape[1:])}."
+        )
+    return x.reshape(x.shape[0], x.shape[1] * x.shape[2])
 
 
 def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
@@ -280,13 +319,17 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
         raise ConfigError(f"num_classes must be >= 1, got {num_classes}.")
     labels = np.asarray(labels)
     if labels.ndim != 1 or not (labels.size == 0 or np.issubdtype(labels.dtype, np.integer)):
-        raise ShapeError(f"one_hot expects integer labels of shape [n], got shape "
-                         f"{labels.shape} and dtype {labels.dtype}.")
+        raise ShapeError(
+            f"one_hot expects integer labels of shape [n], got shape "
+            f"{labels.shape} and dtype {labels.dtype}."
+        )
     bad = (labels < 0) | (labels >= num_classes)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ShapeError(f"one_hot: label {labels[i]} at index {i} is outside the valid range "
-                         f"0..{num_classes - 1} (num_classes={num_classes}).")
+        raise ShapeError(
+            f"one_hot: label {labels[i]} at index {i} is outside the valid range "
+            f"0..{num_classes - 1} (num_classes={num_classes})."
+        )
     out = np.zeros((labels.size, int(num_classes)), np.float32)
     out[np.arange(labels.size), labels.astype(np.int64)] = 1.0
     return out
