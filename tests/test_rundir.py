@@ -172,7 +172,7 @@ def test_a_rejected_resume_does_not_rewrite_config(tmp_path):
 )
 def test_names_that_would_leave_logdir_are_refused(tmp_path, name):
     logdir = tmp_path / "runs"
-    with pytest.raises(ConfigError, match=r"^--name .* is not a plain run name .* --name mlp"):
+    with pytest.raises(ConfigError, match=r"^--name .* is not a plain run name .* --name my-run$"):
         rundir.open_run_dir(Cfg(str(logdir), name=name))
     with pytest.raises(ConfigError, match="is not a plain run name"):
         rundir.latest_run_dir(logdir, name)

@@ -87,7 +87,7 @@ def check_run_name(name: str, flag: str = "--name") -> str:
     if bad:
         raise ConfigError(
             f"{flag} {text!r} is not a plain run name (it must stay inside --logdir: no '/', "
-            f"'\\', '..' or leading '.' or '-'); use e.g. {flag} mlp-small"
+            f"'\\', '..' or leading '.' or '-'); use e.g. {flag} my-run"
         )
     return text
 
