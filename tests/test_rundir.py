@@ -269,3 +269,30 @@ def test_load_metrics(tmp_path):
     (tmp_path / rundir.METRICS_FILE).write_text("{truncated")
     with pytest.raises(RunError, match=r"metrics\.json is corrupt"):
         rundir.load_metrics(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("loss", "kwargs", "message"),
+    [
+        (float("nan"), {}, r"^the loss became nan at epoch 3, so training stopped; lower --lr, or"),
+        (
+            float("inf"),
+            {"unit": "step", "checkpoint": "runs/x/checkpoints/ckpt-2"},
+            r"became inf at step 3, so training stopped; the last good checkpoint is .*ckpt-2;",
+        ),
+        (
+            -float("inf"),
+            {"hint": "lower --lr (it is 1000)"},
+            r"became -inf .*; lower --lr \(it is 1000\)$",
+        ),
+    ],
+)
+def test_check_loss_stops_a_diverged_run(loss, kwargs, message):
+    with pytest.raises(RunError, match=message):
+        rundir.check_loss(loss, 3, **kwargs)
+
+
+def test_check_loss_passes_finite_values():
+    np = pytest.importorskip("numpy")
+    assert rundir.check_loss(0.25, 1) == 0.25
+    assert rundir.check_loss(np.float32(1e30), 1) == np.float32(1e30)
