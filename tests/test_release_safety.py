@@ -88,14 +88,30 @@ def test_the_project_and_the_current_folder_are_refused(
 def test_a_release_inside_the_project_is_fine_and_force_replaces_only_it(project):
     out = release("toy", "../handout", source=project / "assignments")
     assert (out / MARKER).is_file() and (out / "toy.py").is_file()
-    (out / "toy.py").write_text("student edits")
-    (out / "stale.txt").write_text("left from last time")
+    assert (
+        (out / MARKER)
+        .read_text()
+        .endswith("files:\n- assignment.json\n- tests_public.py\n- toy.ipynb\n- toy.py\n")
+    )
+    (out / "toy.py").write_text("instructor's typo fix")
     with pytest.raises(ReleaseError, match="pass --force"):
         release("toy", "../handout", source=project / "assignments")
-    assert (out / "toy.py").read_text() == "student edits"
+    assert (out / "toy.py").read_text() == "instructor's typo fix"
+    (out / "my_solution.py").write_text("a student's work")
+    (out / "notes").mkdir()
+    with pytest.raises(
+        ReleaseError,
+        match=(
+            r"--force would delete my_solution\.py, notes in '\.\./handout', which release did not "
+            r"write; move them away first"
+        ),
+    ):
+        release("toy", "../handout", source=project / "assignments", force=True)
+    assert (out / "my_solution.py").read_text() == "a student's work"
+    (out / "my_solution.py").unlink()
+    (out / "notes").rmdir()
     release("toy", "../handout", source=project / "assignments", force=True)
-    assert not (out / "stale.txt").exists()
-    assert "NotImplementedError" in (out / "toy.py").read_text()
+    assert "NotImplementedError" in (out / "toy.py").read_text()  # its own files are replaced
     assert sorted(p.name for p in project.iterdir()) == [
         "README.md",
         "a_file",

@@ -12,7 +12,8 @@ The folder is built next to ``out`` and renamed into place, so a failed release 
 Release never deletes what it did not write: ``out`` may not be, contain or lie inside the
 source assignments, nor be the current folder or contain the current project (a folder with
 ``pyproject.toml`` or ``.git``); ``force`` replaces only a folder that an earlier release wrote
-(it holds the marker file ``.tfcourse-release``). Files and folders get the usual permissions
+(it holds the marker file ``.tfcourse-release``, which lists the files written) and that holds
+nothing else. Files and folders get the usual permissions
 (``0o666`` / ``0o777`` minus the umask).
 """
 
@@ -62,7 +63,8 @@ def check_out_dir(out_dir: str | Path, assignment: Assignment, force: bool = Fal
     Raises:
         ReleaseError: ``out_dir`` is, contains or lies inside the assignment sources; is the
             current folder or contains it or the current project; is a file; or is a non-empty
-            folder without the release marker (with ``force``) or at all (without it).
+            folder without the release marker or with files release did not write (with
+            ``force``), or at all (without it).
     """
     out = Path(out_dir).resolve()
     shown = str(out_dir)
@@ -89,7 +91,19 @@ def check_out_dir(out_dir: str | Path, assignment: Assignment, force: bool = Fal
                 f"--force replaces only a folder an earlier release wrote, and {shown!r} has "
                 f"no {MARKER} marker; move its files away yourself or {fix}"
             )
+        foreign = sorted({p.name for p in out.iterdir()} - _written(out))
+        if foreign:
+            raise ReleaseError(
+                f"--force would delete {', '.join(foreign)} in {shown!r}, which release did "
+                f"not write; move {'them' if len(foreign) > 1 else 'it'} away first or {fix}"
+            )
     return out
+
+
+def _written(folder: Path) -> set[str]:
+    """Names an earlier release recorded in its marker (the marker itself included)."""
+    lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+    return {MARKER, *(line[2:] for line in lines if line.startswith("- "))}
 
 
 def _umask() -> int:
@@ -209,8 +223,10 @@ def release(
         readme = assignment.path / "README.md"
         if readme.is_file():
             shutil.copyfile(readme, staging / "README.md")
+        names = "".join(f"- {p.name}\n" for p in sorted(staging.iterdir()))
         (staging / MARKER).write_text(
-            f"written by 'tfcourse release {assignment.name}'; --force may replace this folder\n",
+            f"Written by 'tfcourse release {assignment.name}'; --force may replace this folder"
+            f" while it holds only these files:\n{names}",
             encoding="utf-8",
         )
         _apply_umask(staging)
