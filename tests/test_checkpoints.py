@@ -164,3 +164,10 @@ def test_training_on_after_a_fallback_saves_and_restores_again(run):
     result, value, n = restored_values(run)
     assert (Path(result.path).name, value, n) == ("ckpt-4", 3.0, 4)
     assert os.path.exists(data(run, 3))  # the damaged file is left for the user to inspect
+
+
+def test_partial_restores_only_the_model_without_warnings(run):
+    w = tf.Variable(np.zeros(100, np.float32))
+    ckpt, manager = checkpoints.make_manager(run, w=w)  # no step: like a model without optimizer
+    result = checkpoints.restore(ckpt, manager, required=True, partial=True)
+    assert Path(result.path).name == "ckpt-3" and float(w.numpy()[0]) == 3.0

@@ -150,7 +150,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def restore(
-    ckpt: tf.train.Checkpoint, manager: tf.train.CheckpointManager, required: bool = False
+    ckpt: tf.train.Checkpoint,
+    manager: tf.train.CheckpointManager,
+    required: bool = False,
+    partial: bool = False,
 ) -> Restored:
     """Restore the newest intact checkpoint of ``manager`` into ``ckpt``'s objects.
 
@@ -164,6 +167,8 @@ def restore(
         ckpt: the checkpoint of :func:`make_manager`.
         manager: its manager.
         required: raise instead of returning ``Restored(None)`` when there is no checkpoint.
+        partial: ``ckpt`` holds only part of what was saved (e.g. the model without its
+            optimizer, to evaluate or export); the unused saved values are not an error.
 
     Returns:
         A :class:`Restored`; show ``restored.messages`` to the user.
@@ -181,7 +186,8 @@ def restore(
             skipped.append((prefix, why))
             continue
         try:
-            ckpt.restore(prefix).assert_existing_objects_matched()
+            status = ckpt.restore(prefix)
+            (status.expect_partial() if partial else status).assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as exc:
             raise CheckpointError(
                 f"checkpoint {prefix} does not match this model ({_first_line(exc)}); "
