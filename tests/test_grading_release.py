@@ -123,7 +123,7 @@ def test_check_reports_per_test_in_the_students_namespace(tmp_path, capsys):
     stub_ns: dict = {}
     exec((out / "toy.py").read_text(), stub_ns)
     check = make_check(stub_ns, tests=out / "tests_public.py")
-    assert check("add") is False
+    assert check("add") is None  # prints its report; no stray True/False under the cell
     printed = capsys.readouterr().out
     assert "add: 0/1 points from the public tests." in printed
     assert "✗ test_add_small: not implemented yet (add: write your solution here)" in printed
@@ -150,6 +150,8 @@ def test_released_notebook_runs_its_check_cells_in_jupyter(tmp_path):
         if c.cell_type == "code" and c.source.startswith("check(")
     }
     assert outputs['check("add")'].startswith("add: the test passes (1/1).")
+    kinds = {o.output_type for c in nb.cells if c.source.startswith("check(") for o in c.outputs}
+    assert kinds == {"stream"}  # printed lines only: no stray True/False result
     assert "scale: 0/1 points" in outputs['check("scale")']
     path = tmp_path / "solved_add.ipynb"
     nbformat.write(nb, path)
