@@ -26,7 +26,8 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tfcourse.errors import ConfigError, TfcourseError
+from tfcourse.errors import TfcourseError
+from tfcourse.grading.commands import add_grading_commands
 from tfcourse.presets import preset_defaults
 from tfcourse.settings import import_tensorflow_quietly
 
@@ -137,67 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     a2c.add_argument("--gif", default=None, help="also save one greedy episode as this GIF")
     a2c.add_argument("--seed", type=int, default=10_000, help="reset seed of the first episode")
     a2c.set_defaults(handler=_cmd_eval)
-    _add_grading_commands(sub)
+    add_grading_commands(sub)
     return parser
-
-
-def _add_grading_commands(sub: Any) -> None:
-    """``release``, ``grade`` and ``autograder build`` (see :mod:`tfcourse.grading`)."""
-    source_help = "folder holding the assignments (default: assignments)"
-    release = sub.add_parser("release", help="write the student version of an assignment")
-    release.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
-    release.add_argument("out_dir", help="folder to create for the students")
-    release.add_argument("--source", default="assignments", help=source_help)
-    release.add_argument("--force", action="store_true", help="replace a non-empty OUT_DIR")
-    release.set_defaults(handler=_cmd_release)
-
-    grade = sub.add_parser("grade", help="grade a student's .py or .ipynb submission")
-    grade.add_argument("submission", help="the student's .py or .ipynb file")
-    grade.add_argument("--assignment", required=True, help="assignment name or folder")
-    grade.add_argument("--source", default="assignments", help=source_help)
-    grade.add_argument("--results", default=None, help="also write Gradescope results.json")
-    grade.add_argument("--timeout", type=float, default=60.0, help="seconds per test (60)")
-    grade.set_defaults(handler=_cmd_grade)
-
-    autograder = sub.add_parser("autograder", help="Gradescope autograder packaging")
-    auto_sub = autograder.add_subparsers(dest="action", required=True, metavar="ACTION")
-    build = auto_sub.add_parser("build", help="write a Gradescope autograder zip")
-    build.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
-    build.add_argument("out_zip", help="the .zip file to write")
-    build.add_argument("--source", default="assignments", help=source_help)
-    build.add_argument("--timeout", type=float, default=60.0, help="seconds per test (60)")
-    build.set_defaults(handler=_cmd_autograder_build)
-
-
-def _cmd_release(args: argparse.Namespace) -> int:
-    from tfcourse.grading.release import release
-
-    out = release(args.assignment, args.out_dir, source=args.source, force=args.force)
-    print(f"student version of {args.assignment!r} written to {out}/")
-    return 0
-
-
-def _cmd_grade(args: argparse.Namespace) -> int:
-    from tfcourse.grading.assignment import load
-    from tfcourse.grading.runner import format_report, grade, write_results
-
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
-    results = grade(args.submission, load(args.assignment, args.source), timeout=args.timeout)
-    if args.results:
-        write_results(results, args.results)
-    print(format_report(results))
-    return 0
-
-
-def _cmd_autograder_build(args: argparse.Namespace) -> int:
-    from tfcourse.grading.autograder import build
-
-    if args.timeout <= 0:
-        raise ConfigError(f"--timeout must be > 0 seconds, got {args.timeout:g}")
-    out = build(args.assignment, args.out_zip, source=args.source, timeout=args.timeout)
-    print(f"Gradescope autograder for {args.assignment!r} written to {out}")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,26 +86,39 @@ def available(source: str | Path) -> list[str]:
     )
 
 
-def find(name: str, source: str | Path) -> Path:
-    """The folder of assignment ``name`` in ``source``.
+def default_sources() -> list[Path]:
+    """Where ``--source`` looks when not given: ``./assignments``, then the checkout's own.
+
+    The second is the ``assignments/`` folder beside the installed package when tfcourse is
+    installed from a source checkout (``pip install -e .``), so ``tfcourse grade --assignment
+    NAME`` works from any folder. A wheel never ships solutions, hence no package data.
+    """
+    import tfcourse
+
+    checkout = Path(tfcourse.__file__).resolve().parents[1] / "assignments"
+    return list(dict.fromkeys([Path("assignments").resolve(), checkout]))
+
+
+def find(name: str, source: str | Path | None = None) -> Path:
+    """The folder of assignment ``name`` in ``source`` (``None``: :func:`default_sources`).
 
     Raises:
         AssignmentError: unknown name (the message lists the available ones) or no folder.
     """
-    root = Path(source)
-    if not root.is_dir():
-        raise AssignmentError(
-            f"no assignments folder {str(root)!r}; run from the repository root "
-            "or pass --source PATH_TO_ASSIGNMENTS"
-        )
-    names = available(root)
-    if name not in names:
-        listed = ", ".join(names) if names else "none"
-        raise AssignmentError(f"unknown assignment {name!r} in {str(root)!r}; available: {listed}")
-    return root / name
+    roots = [Path(source)] if source is not None else default_sources()
+    for root in roots:
+        if name in available(root):
+            return root / name
+    existing = [r for r in roots if r.is_dir()]
+    if not existing:
+        tried = " or ".join(repr(str(r)) for r in roots)
+        raise AssignmentError(f"no assignments folder {tried}; pass --source PATH_TO_ASSIGNMENTS")
+    listed = ", ".join(sorted({n for r in existing for n in available(r)})) or "none"
+    where = " or ".join(repr(str(r)) for r in existing)
+    raise AssignmentError(f"unknown assignment {name!r} in {where}; available: {listed}")
 
 
-def load(name: str, source: str | Path) -> Assignment:
+def load(name: str, source: str | Path | None = None) -> Assignment:
     """Read assignment ``name`` from ``source``: exercise list, intro and tests.
 
     ``name`` may also be the path of an assignment folder (a released or autograder copy).

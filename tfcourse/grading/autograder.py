@@ -149,7 +149,7 @@ def _package_files() -> list[tuple[Path, str]]:
 
 
 def build(
-    name: str, out_zip: str | Path, source: str | Path = "assignments", timeout: float = 60.0
+    name: str, out_zip: str | Path, source: str | Path | None = None, timeout: float = 60.0
 ) -> Path:
     """Write the Gradescope autograder zip of assignment ``name`` to ``out_zip`` atomically.
 

@@ -23,7 +23,10 @@ from typing import Any
 
 from tfcourse.errors import ConfigError
 
-SOURCE_HELP = "folder holding the assignments (default: assignments)"
+SOURCE_HELP = (
+    "folder holding the assignments (default: ./assignments, else the assignments/ folder of "
+    "the tfcourse checkout that is installed)"
+)
 TIMEOUT_HELP = "seconds allowed per call into the submission (default: 60)"
 
 
@@ -32,7 +35,7 @@ def add_grading_commands(sub: Any) -> None:
     release = sub.add_parser("release", help="write the student version of an assignment")
     release.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
     release.add_argument("out_dir", help="folder to create for the students")
-    release.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    release.add_argument("--source", default=None, help=SOURCE_HELP)
     release.add_argument("--force", action="store_true", help="replace a non-empty OUT_DIR")
     release.set_defaults(handler=cmd_release)
 
@@ -49,7 +52,7 @@ def add_grading_commands(sub: Any) -> None:
         help="a .py/.ipynb file, or a folder of them (a sub-folder per student also works)",
     )
     grade.add_argument("--assignment", required=True, help="assignment name or folder")
-    grade.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    grade.add_argument("--source", default=None, help=SOURCE_HELP)
     grade.add_argument("--results", default=None, help="also write Gradescope results.json")
     grade.add_argument("--timeout", type=float, default=60.0, help=TIMEOUT_HELP)
     grade.add_argument(
@@ -63,7 +66,7 @@ def add_grading_commands(sub: Any) -> None:
     build = auto_sub.add_parser("build", help="write a Gradescope autograder zip")
     build.add_argument("assignment", help="assignment name, e.g. tutorial1_mlp")
     build.add_argument("out_zip", help="the .zip file to write")
-    build.add_argument("--source", default="assignments", help=SOURCE_HELP)
+    build.add_argument("--source", default=None, help=SOURCE_HELP)
     build.add_argument("--timeout", type=float, default=60.0, help=TIMEOUT_HELP)
     build.set_defaults(handler=cmd_autograder_build)
 

@@ -177,7 +177,7 @@ def notebook_cells(source: str, assignment: Assignment) -> list[nbformat.Noteboo
 
 
 def release(
-    name: str, out_dir: str | Path, source: str | Path = "assignments", force: bool = False
+    name: str, out_dir: str | Path, source: str | Path | None = None, force: bool = False
 ) -> Path:
     """Write the student version of assignment ``name`` into ``out_dir``.
 
