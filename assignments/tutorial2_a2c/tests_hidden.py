@@ -1,25 +1,33 @@
 """Hidden tests for assignment 2 (A2C building blocks): edge cases and random inputs.
 
-Random cases are compared with tfcourse's own implementations (``tfcourse.rl.returns`` and
-``tfcourse.rl.a2c``) or with short numpy reference code written here.
+Random cases are drawn afresh on every run and compared with short numpy reference code
+written here. Gradients, the model's variables and input mutation are observed by probes
+(``sub.run``) that run next to the submission and only report values; expected values and
+assertions stay here.
 """
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from tfcourse.grading.codec import Handle
 from tfcourse.grading.points import points
-from tfcourse.rl import a2c as lib_a2c
-from tfcourse.rl import returns as lib_returns
 
 
 def _array(x, what):
-    """``x`` as a float64 numpy array (works for lists, numpy arrays and eager tensors)."""
+    """``x`` as a float64 numpy array (works for lists, numpy arrays and returned tensors)."""
+    if isinstance(x, Handle):
+        raise AssertionError(f"{what} should be an array of numbers, got a {x.type}")
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AssertionError(f"{what} should be an array of numbers, got {type(x).__name__}") \
-            from None
+        raise AssertionError(
+            f"{what} should be an array of numbers, got {type(x).__name__}"
+        ) from None
+
+
+def _float(x, what):
+    out = _array(x, what)
+    assert out.shape == (), f"{what} should be a scalar, got shape {out.shape}"
+    return float(out)
 
 
 def _rollout(rng, shape):
@@ -30,9 +38,39 @@ def _rollout(rng, shape):
     return rewards, values, dones
 
 
-def _model(sub, **kwargs):
-    keras.utils.set_random_seed(0)
-    return sub.ActorCritic(**kwargs)
+def _returns_reference(rewards, dones, gamma, bootstrap_value):
+    """Bootstrapped discounted returns, backward over time (any trailing env axes)."""
+    rewards = np.asarray(rewards, np.float64)
+    returns = np.zeros_like(rewards)
+    running = np.asarray(bootstrap_value, np.float64)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * (1.0 - np.asarray(dones[t], np.float64))
+        returns[t] = running
+    return returns
+
+
+def _gae_reference(rewards, values, dones, bootstrap_value, gamma, lam):
+    adv = np.zeros_like(rewards)
+    running = np.zeros(rewards.shape[1])
+    next_value = np.asarray(bootstrap_value, np.float64)
+    for t in reversed(range(rewards.shape[0])):
+        not_done = 1.0 - dones[t]
+        delta = rewards[t] + gamma * next_value * not_done - values[t]
+        running = delta + gamma * lam * not_done * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+def _log_softmax(logits):
+    logits = np.asarray(logits, np.float64)
+    top = logits.max(axis=-1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+
+
+def _mean_entropy(logits):
+    log_p = _log_softmax(logits)
+    return float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
 
 
 # ---------------------------------------------------------------- discounted_returns
@@ -44,39 +82,75 @@ def test_returns_done_at_last_step_ignores_bootstrap(sub):
     #   R_2 = 3,  R_1 = 2 + 0.9 * 3 = 4.7,  R_0 = 1 + 0.9 * 4.7 = 5.23
     out = sub.discounted_returns(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 1]), 0.9, 100.0)
     np.testing.assert_allclose(
-        _array(out, "discounted_returns"), [5.23, 4.7, 3.0], atol=1e-6,
+        _array(out, "discounted_returns"),
+        [5.23, 4.7, 3.0],
+        atol=1e-6,
         err_msg="the last step is done, so bootstrap_value must be ignored: "
         "expected [5.23, 4.7, 3.0]",
+    )
+    rng = np.random.default_rng()
+    n = int(rng.integers(3, 9))
+    rewards, dones = rng.normal(size=n), np.zeros(n)
+    dones[-1] = 1.0
+    bootstrap = float(rng.uniform(50.0, 150.0))
+    out = sub.discounted_returns(rewards, dones, 0.9, bootstrap)
+    np.testing.assert_allclose(
+        _array(out, "discounted_returns"),
+        _returns_reference(rewards, dones, 0.9, 0.0),
+        atol=1e-6,
+        err_msg=f"the last step is done, so bootstrap_value {bootstrap:.2f} must be ignored",
     )
 
 
 @points(1, exercise="discounted_returns")
 def test_returns_match_reference_random(sub):
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng()
     for gamma in (0.0, 0.99, 1.0):
         rewards, _, dones = _rollout(rng, (25,))
-        expected = lib_returns.discounted_returns_loop(rewards, dones, gamma, 1.5)
+        expected = _returns_reference(rewards, dones, gamma, 1.5)
         out = _array(sub.discounted_returns(rewards, dones, gamma, 1.5), "discounted_returns")
         assert out.shape == (25,), f"expected returns of shape (25,), got {out.shape}"
         np.testing.assert_allclose(
-            out, expected, rtol=1e-5, atol=1e-6,
+            out,
+            expected,
+            rtol=1e-5,
+            atol=1e-6,
             err_msg=f"returns differ from the reference on 25 random steps with gamma={gamma}",
         )
+
+
+def _returns_and_inputs_after(sub, rewards, dones, gamma, bootstrap_value):
+    """Probe: ``discounted_returns(...)`` and the two input arrays as they are afterwards."""
+    out = sub.discounted_returns(rewards, dones, gamma, bootstrap_value)
+    return out, rewards, dones
 
 
 @points(0.5, exercise="discounted_returns")
 def test_returns_int_lists_bool_dones_no_mutation(sub):
     # Integer rewards must still give float returns: [1.75, 1.5, 1.0] (see the public tests).
-    rewards = [1, 1, 1]
-    out = sub.discounted_returns(rewards, [False, False, False], 0.5, 0)
+    rng = np.random.default_rng()
+    random_rewards = [int(r) for r in rng.integers(-3, 4, size=int(rng.integers(3, 8)))]
+    for rewards in ([1, 1, 1], random_rewards):
+        out = sub.discounted_returns(rewards, [False] * len(rewards), 0.5, 0)
+        expected = _returns_reference(rewards, np.zeros(len(rewards)), 0.5, 0.0)
+        np.testing.assert_allclose(
+            _array(out, "discounted_returns"),
+            expected,
+            atol=1e-6,
+            err_msg=f"integer rewards {rewards} given as a list (and bool dones) should give "
+            f"float returns {expected.tolist()}; did an integer array truncate them?",
+        )
+    arr = rng.normal(size=int(rng.integers(3, 7)))
+    dones = np.zeros(len(arr), np.int64)
+    dones[1] = 1
+    out, arr_after, dones_after = sub.run(_returns_and_inputs_after, arr, dones, 0.5, 2.0)
     np.testing.assert_allclose(
-        _array(out, "discounted_returns"), [1.75, 1.5, 1.0], atol=1e-6,
-        err_msg="integer rewards given as a list (and bool dones) should give float returns "
-        "[1.75, 1.5, 1.0]; did an integer array truncate them?",
+        _array(out, "discounted_returns"),
+        _returns_reference(arr, dones, 0.5, 2.0),
+        atol=1e-6,
+        err_msg=f"wrong returns with dones {dones.tolist()}, gamma 0.5, bootstrap_value 2",
     )
-    arr, dones = np.array([1.0, 2.0, 3.0]), np.array([0, 1, 0])
-    sub.discounted_returns(arr, dones, 0.5, 2.0)
-    assert arr.tolist() == [1.0, 2.0, 3.0] and dones.tolist() == [0, 1, 0], (
+    assert np.array_equal(arr_after, arr) and np.array_equal(dones_after, dones), (
         "discounted_returns must not modify its inputs"
     )
 
@@ -84,19 +158,36 @@ def test_returns_int_lists_bool_dones_no_mutation(sub):
 # ---------------------------------------------------------------- advantages
 
 
+def _advantages_and_inputs_after(sub, returns, values):
+    """Probe: plain and normalised advantages, and the inputs as they are afterwards."""
+    plain = sub.advantages(returns, values)
+    normed = sub.advantages(returns, values, normalize=True)
+    return plain, normed, returns, values
+
+
 @points(0.5, exercise="advantages")
 def test_advantages_two_dimensional_match_reference(sub):
-    rng = np.random.default_rng(1)
-    returns, values, _ = _rollout(rng, (6, 3))
-    keep_r, keep_v = returns.copy(), values.copy()
-    plain = _array(sub.advantages(returns, values), "advantages")
-    assert plain.shape == (6, 3), f"advantages of [6, 3] inputs should be [6, 3], got {plain.shape}"
-    np.testing.assert_allclose(plain, returns - values, atol=1e-6,
-                               err_msg="advantages should be returns - values")
-    normed = _array(sub.advantages(returns, values, normalize=True), "advantages")
-    np.testing.assert_allclose(normed, lib_returns.normalize(returns - values), atol=1e-5,
-                               err_msg="normalize should use the mean and std over all elements")
-    assert np.array_equal(returns, keep_r) and np.array_equal(values, keep_v), (
+    rng = np.random.default_rng()
+    shape = (int(rng.integers(4, 9)), int(rng.integers(2, 5)))
+    returns, values, _ = _rollout(rng, shape)
+    plain, normed, returns_after, values_after = sub.run(
+        _advantages_and_inputs_after, returns, values
+    )
+    plain = _array(plain, "advantages")
+    assert plain.shape == shape, (
+        f"advantages of {list(shape)} inputs should be {list(shape)}, got {list(plain.shape)}"
+    )
+    np.testing.assert_allclose(
+        plain, returns - values, atol=1e-6, err_msg="advantages should be returns - values"
+    )
+    adv = returns - values
+    np.testing.assert_allclose(
+        _array(normed, "advantages"),
+        (adv - adv.mean()) / (adv.std() + 1e-8),
+        atol=1e-5,
+        err_msg="normalize should use the mean and std over all elements",
+    )
+    assert np.array_equal(returns_after, returns) and np.array_equal(values_after, values), (
         "advantages must not modify returns or values"
     )
 
@@ -106,8 +197,22 @@ def test_advantages_constant_normalize_to_zero(sub):
     # A = [1, 1, 1, 1]: A - mean = 0 and std = 0, so (0) / (0 + 1e-8) = 0, never nan.
     out = _array(sub.advantages(np.full(4, 3.0), np.full(4, 2.0), normalize=True), "advantages")
     assert np.all(np.isfinite(out)), f"equal advantages should normalise to zeros, got {out}"
-    np.testing.assert_allclose(out, np.zeros(4), atol=1e-6,
-                               err_msg="equal advantages should normalise to zeros (add eps)")
+    np.testing.assert_allclose(
+        out, np.zeros(4), atol=1e-6, err_msg="equal advantages should normalise to zeros (add eps)"
+    )
+    # Nearly equal advantages (spread 1e-3) are not flattened by eps = 1e-8: still std 1.
+    rng = np.random.default_rng()
+    values = rng.normal(size=int(rng.integers(5, 10)))
+    returns = values + 1.0 + 1e-3 * rng.normal(size=len(values))
+    adv = returns - values
+    out = _array(sub.advantages(returns, values, normalize=True), "advantages")
+    np.testing.assert_allclose(
+        out,
+        (adv - adv.mean()) / (adv.std() + 1e-8),
+        atol=1e-3,
+        err_msg="advantages with a spread of 1e-3 should still normalise to mean 0 and std 1: "
+        "add eps = 1e-8 to the std, nothing larger",
+    )
 
 
 # ---------------------------------------------------------------- gae
@@ -116,89 +221,148 @@ def test_advantages_constant_normalize_to_zero(sub):
 @points(1, exercise="gae")
 def test_gae_lambda_one_is_returns_minus_values(sub):
     # With lam = 1 the advantages telescope into (bootstrapped discounted return) - V_t.
-    rng = np.random.default_rng(2)
-    rewards, values, dones = _rollout(rng, (12, 3))
-    last = np.array([0.5, -1.0, 2.0])
+    rng = np.random.default_rng()
+    n_envs = int(rng.integers(2, 5))
+    rewards, values, dones = _rollout(rng, (12, n_envs))
+    last = rng.normal(size=n_envs)
     gamma = 0.9
-    returns = np.zeros_like(rewards)
-    running = last.copy()
-    for t in reversed(range(12)):
-        running = rewards[t] + gamma * running * (1.0 - dones[t])
-        returns[t] = running
+    returns = _returns_reference(rewards, dones, gamma, last)
     adv, ret = sub.gae(rewards, values, dones, last, gamma, 1.0)
-    np.testing.assert_allclose(_array(adv, "advantages"), returns - values, atol=1e-5,
-                               err_msg="with lam=1, GAE should equal discounted returns - values")
-    np.testing.assert_allclose(_array(ret, "returns"), returns, atol=1e-5,
-                               err_msg="with lam=1, the returns should be the discounted returns")
+    np.testing.assert_allclose(
+        _array(adv, "advantages"),
+        returns - values,
+        atol=1e-5,
+        err_msg="with lam=1, GAE should equal discounted returns - values",
+    )
+    np.testing.assert_allclose(
+        _array(ret, "returns"),
+        returns,
+        atol=1e-5,
+        err_msg="with lam=1, the returns should be the discounted returns",
+    )
 
 
 @points(0.5, exercise="gae")
 def test_gae_lambda_zero_is_td_error(sub):
     # lam = 0: A_t = r_t + gamma * V_{t+1} * (1 - done_t) - V_t (one step only).
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng()
     rewards, values, dones = _rollout(rng, (5, 2))
-    last = np.array([1.0, -2.0])
+    last = rng.normal(size=2)
     next_values = np.concatenate([values[1:], last[None]], axis=0)
     expected = rewards + 0.95 * next_values * (1.0 - dones) - values
     adv, _ = sub.gae(rewards, values, dones, last, 0.95, 0.0)
-    np.testing.assert_allclose(_array(adv, "advantages"), expected, atol=1e-5,
-                               err_msg="with lam=0, GAE should equal the one-step TD errors")
+    np.testing.assert_allclose(
+        _array(adv, "advantages"),
+        expected,
+        atol=1e-5,
+        err_msg="with lam=0, GAE should equal the one-step TD errors",
+    )
 
 
 @points(1, exercise="gae")
 def test_gae_matches_reference_random(sub):
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng()
     rewards, values, dones = _rollout(rng, (20, 4))
     dones[-1, 0] = 1.0  # one episode ends exactly at the last step
     dones_in = dones.astype(bool)
     last = rng.normal(size=4)
     adv, ret = sub.gae(rewards, values, dones_in, last, 0.99, 0.95)
-    ref_adv, ref_ret = lib_returns.gae_advantages(rewards, values, dones, last, 0.99, 0.95)
-    np.testing.assert_allclose(_array(adv, "advantages"), ref_adv.numpy(), rtol=1e-4, atol=1e-4,
-                               err_msg="GAE(0.95) advantages differ from the reference on a "
-                               "random [20, 4] rollout with bool dones")
-    np.testing.assert_allclose(_array(ret, "returns"), ref_ret.numpy(), rtol=1e-4, atol=1e-4,
-                               err_msg="GAE returns differ from the reference "
-                               "(advantages + values)")
+    ref_adv, ref_ret = _gae_reference(rewards, values, dones, last, 0.99, 0.95)
+    np.testing.assert_allclose(
+        _array(adv, "advantages"),
+        ref_adv,
+        rtol=1e-4,
+        atol=1e-4,
+        err_msg="GAE(0.95) advantages differ from the reference on a random [20, 4] rollout "
+        "with bool dones",
+    )
+    np.testing.assert_allclose(
+        _array(ret, "returns"),
+        ref_ret,
+        rtol=1e-4,
+        atol=1e-4,
+        err_msg="GAE returns differ from the reference (advantages + values)",
+    )
 
 
 # ---------------------------------------------------------------- ActorCritic
+
+
+def _actor_critic_sizes(sub, kwargs, obs):
+    """Probe: the model's ``(values, logits)`` for ``obs`` and its trainable variables' shapes."""
+    model = sub.ActorCritic(**kwargs)
+    out = model(obs)
+    return out, [list(v.shape) for v in model.trainable_variables]
+
+
+def _actor_critic_gradients_used(sub, obs, weights):
+    """Probe: which trainable variables (by index) get a gradient from the values, and which
+    from ``sum(logits @ weights)``; and how many trainable variables there are."""
+    import tensorflow as tf
+
+    model = sub.ActorCritic(n_actions=len(weights))
+    with tf.GradientTape(persistent=True) as tape:
+        values, logits = model(obs)
+        v_sum = tf.reduce_sum(values)
+        l_sum = tf.reduce_sum(tf.cast(logits, tf.float32) * tf.constant(weights, tf.float32))
+    variables = model.trainable_variables
+    v_used = [i for i, g in enumerate(tape.gradient(v_sum, variables)) if g is not None]
+    l_used = [i for i, g in enumerate(tape.gradient(l_sum, variables)) if g is not None]
+    return len(variables), v_used, l_used
+
+
+def _actor_critic_batch_and_row(sub, obs, row):
+    """Probe: one model's outputs for the batch ``obs`` and for ``obs[row:row + 1]`` alone."""
+    model = sub.ActorCritic(n_actions=2)
+    values, logits = model(obs)
+    one_v, one_l = model(obs[row : row + 1])
+    return values, logits, one_v, one_l
 
 
 @points(0.5, exercise="ActorCritic")
 def test_actor_critic_other_sizes(sub):
     # hidden 16, 3 actions, obs_dim 4:
     #   4*16 + 16 = 80,  16*16 + 16 = 272,  16 + 1 = 17,  16*3 + 3 = 51   -> 420
-    model = _model(sub, n_actions=3, hidden=16)
-    values, logits = model(np.ones((7, 4), np.float64))
-    assert tuple(values.shape) == (7,) and tuple(logits.shape) == (7, 3), (
-        f"with 7 observations and 3 actions expected shapes (7,) and (7, 3), got "
-        f"{tuple(values.shape)} and {tuple(logits.shape)}"
+    rng = np.random.default_rng()
+    hidden, n_actions, obs_dim = (int(v) for v in rng.integers([8, 2, 2], [33, 6, 9]))
+    rows = int(rng.integers(3, 10))
+    random_count = (
+        (obs_dim * hidden + hidden)
+        + (hidden * hidden + hidden)
+        + (hidden + 1)
+        + (hidden * n_actions + n_actions)
     )
-    assert values.dtype == tf.float32 and logits.dtype == tf.float32, (
-        f"float64 observations should still give float32 outputs, got {values.dtype}, "
-        f"{logits.dtype}"
-    )
-    count = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-    assert count == 420, (
-        f"expected 420 trainable parameters for hidden=16, n_actions=3, got {count}"
-    )
+    cases = [(7, 16, 3, 4, 420), (rows, hidden, n_actions, obs_dim, random_count)]
+    for batch, width, actions, dim, expected in cases:
+        obs = rng.normal(size=(batch, dim))  # float64
+        (values, logits), shapes = sub.run(
+            _actor_critic_sizes, {"n_actions": actions, "hidden": width}, obs
+        )
+        assert np.shape(values) == (batch,) and np.shape(logits) == (batch, actions), (
+            f"with {batch} observations and {actions} actions expected shapes ({batch},) and "
+            f"({batch}, {actions}), got {np.shape(values)} and {np.shape(logits)}"
+        )
+        v_dtype, l_dtype = np.asarray(values).dtype, np.asarray(logits).dtype
+        assert v_dtype == np.float32 and l_dtype == np.float32, (
+            f"float64 observations should still give float32 outputs, got {v_dtype}, {l_dtype}"
+        )
+        count = sum(int(np.prod(shape)) for shape in shapes)
+        assert count == expected, (
+            f"expected {expected} trainable parameters for hidden={width}, n_actions={actions} "
+            f"(obs_dim {dim}), got {count}"
+        )
 
 
 @points(1, exercise="ActorCritic")
 def test_actor_critic_shared_trunk(sub):
     # The value depends on the trunk and the value head (6 variables), the logits on the trunk
     # and the policy head (6 variables); the 4 trunk variables are shared.
-    model = _model(sub, n_actions=2)
-    obs = np.random.default_rng(5).normal(size=(8, 4)).astype(np.float32)
-    with tf.GradientTape(persistent=True) as tape:
-        values, logits = model(obs)
-        v_sum, l_sum = tf.reduce_sum(values), tf.reduce_sum(logits[:, 0] - 2.0 * logits[:, 1])
-    variables = model.trainable_variables
-    v_used = {i for i, g in enumerate(tape.gradient(v_sum, variables)) if g is not None}
-    l_used = {i for i, g in enumerate(tape.gradient(l_sum, variables)) if g is not None}
-    del tape
-    assert len(variables) == 8, f"expected 8 trainable variables, got {len(variables)}"
+    rng = np.random.default_rng()
+    obs = rng.normal(size=(8, 4)).astype(np.float32)
+    weights = rng.normal(size=int(rng.integers(2, 5))).astype(np.float32)
+    n_variables, v_used, l_used = sub.run(_actor_critic_gradients_used, obs, weights)
+    v_used, l_used = set(v_used), set(l_used)
+    assert n_variables == 8, f"expected 8 trainable variables, got {n_variables}"
     assert len(v_used) == 6 and len(l_used) == 6 and len(v_used & l_used) == 4, (
         "the value should depend on 6 variables (trunk + value head) and the logits on 6 "
         "(trunk + policy head), sharing the 4 trunk variables; got "
@@ -208,17 +372,24 @@ def test_actor_critic_shared_trunk(sub):
 
 @points(0.5, exercise="ActorCritic")
 def test_actor_critic_rows_independent(sub):
-    model = _model(sub, n_actions=2)
-    obs = np.random.default_rng(6).normal(size=(4, 4)).astype(np.float32)
-    values, logits = model(obs)
-    one_v, one_l = model(obs[2:3])
-    np.testing.assert_allclose(np.asarray(values)[2:3], np.asarray(one_v), atol=1e-5,
-                               err_msg="the value of one observation should not depend on the "
-                               "rest of the batch")
-    np.testing.assert_allclose(np.asarray(logits)[2:3], np.asarray(one_l), atol=1e-5,
-                               err_msg="the logits of one observation should not depend on the "
-                               "rest of the batch")
-    assert np.ptp(np.asarray(values)) > 0, "different observations should get different values"
+    rng = np.random.default_rng()
+    obs = rng.normal(size=(int(rng.integers(3, 8)), 4)).astype(np.float32)
+    row = int(rng.integers(len(obs)))
+    values, logits, one_v, one_l = sub.run(_actor_critic_batch_and_row, obs, row)
+    values, logits = _array(values, "values"), _array(logits, "logits")
+    np.testing.assert_allclose(
+        values[row : row + 1],
+        _array(one_v, "values"),
+        atol=1e-5,
+        err_msg="the value of one observation should not depend on the rest of the batch",
+    )
+    np.testing.assert_allclose(
+        logits[row : row + 1],
+        _array(one_l, "logits"),
+        atol=1e-5,
+        err_msg="the logits of one observation should not depend on the rest of the batch",
+    )
+    assert np.ptp(values) > 0, "different observations should get different values"
 
 
 # ---------------------------------------------------------------- sample_actions
@@ -226,106 +397,189 @@ def test_actor_critic_rows_independent(sub):
 
 @points(1, exercise="sample_actions")
 def test_sample_reproducible(sub):
+    rng = np.random.default_rng()
+    seed = int(rng.integers(0, 2**31 - 2))
     logits = np.zeros((200, 2), np.float32)
-    first = np.asarray(sub.sample_actions(logits, seed=7))
-    again = np.asarray(sub.sample_actions(logits, seed=7))
-    other = np.asarray(sub.sample_actions(logits, seed=8))
+    first = _array(sub.sample_actions(logits, seed=seed), "actions")
+    again = _array(sub.sample_actions(logits, seed=seed), "actions")
+    other = _array(sub.sample_actions(logits, seed=seed + 1), "actions")
     assert np.array_equal(first, again), (
         "the same logits and seed should give the same actions (use a stateless random op)"
     )
     assert not np.array_equal(first, other), (
-        "seeds 7 and 8 gave the same 200 actions from a 50/50 policy; the seed is not used"
+        f"seeds {seed} and {seed + 1} gave the same 200 actions from a 50/50 policy; the seed "
+        "is not used"
     )
     assert 0 < first.sum() < 200, "a 50/50 policy should sample both actions over 200 rows"
 
 
 @points(1, exercise="sample_actions")
 def test_sample_frequencies_follow_softmax(sub):
-    # logits log([0.2, 0.8]) -> action 1 has probability 0.8; over 4000 draws the standard
-    # error of the frequency is sqrt(0.16 / 4000) = 0.0063, so 0.04 is more than 6 of them.
-    logits = np.tile(np.log([[0.2, 0.8]]), (4000, 1)).astype(np.float32)
-    actions = np.asarray(sub.sample_actions(logits, seed=3))
+    # logits log([1 - p, p]) -> action 1 has probability p in [0.2, 0.8]; over 4000 draws the
+    # standard error of the frequency is at most sqrt(0.25 / 4000) = 0.0079, so 0.04 is more
+    # than 5 of them.
+    rng = np.random.default_rng()
+    p = float(rng.uniform(0.2, 0.8))
+    logits = np.tile(np.log([[1.0 - p, p]]), (4000, 1)).astype(np.float32)
+    actions = _array(sub.sample_actions(logits, seed=int(rng.integers(0, 1000))), "actions")
     freq = float(np.mean(actions == 1))
-    assert abs(freq - 0.8) < 0.04, (
-        f"with probabilities [0.2, 0.8] action 1 should be drawn about 80% of the time, "
-        f"got {100 * freq:.1f}% (sample from softmax(logits), not from the raw logits)"
+    assert abs(freq - p) < 0.04, (
+        f"with probabilities [{1 - p:.2f}, {p:.2f}] action 1 should be drawn about "
+        f"{100 * p:.0f}% of the time, got {100 * freq:.1f}% (sample from softmax(logits), not "
+        "from the raw logits)"
     )
 
 
 # ---------------------------------------------------------------- critic_loss
 
 
-@points(1, exercise="critic_loss")
-def test_critic_loss_gradient_and_shapes(sub):
-    # L = 0.5 * mean((R - V)^2) over all N elements  ->  dL/dV = (V - R) / N
-    rng = np.random.default_rng(7)
-    returns = rng.normal(size=(3, 4)).astype(np.float32)
-    values = tf.Variable(rng.normal(size=(3, 4)).astype(np.float32))
+def _critic_loss_and_gradients(sub, returns, values):
+    """Probe: ``critic_loss`` of two float32 variables and its gradients (None: no gradient)."""
+    import tensorflow as tf
+
+    returns, values = tf.Variable(returns, dtype=tf.float32), tf.Variable(values, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.critic_loss(returns, values)
+    grads = tape.gradient(loss, [returns, values])
+    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
+
+
+def _critic_loss_value_gradient(sub, returns, values):
+    """Probe: ``critic_loss(returns, values)`` for numpy returns and a variable of values, and
+    its gradient with respect to the values."""
+    import tensorflow as tf
+
+    values = tf.Variable(values, dtype=tf.float32)
     with tf.GradientTape() as tape:
         loss = sub.critic_loss(returns, values)
     grad = tape.gradient(loss, values)
-    np.testing.assert_allclose(float(loss), 0.5 * np.mean((returns - values.numpy()) ** 2),
-                               rtol=1e-5, err_msg="critic_loss of [3, 4] inputs: 0.5 * MSE over "
-                               "all 12 elements")
+    return loss, None if grad is None else tf.convert_to_tensor(grad).numpy()
+
+
+@points(1, exercise="critic_loss")
+def test_critic_loss_gradient_and_shapes(sub):
+    # L = 0.5 * mean((R - V)^2) over all N elements  ->  dL/dV = (V - R) / N
+    rng = np.random.default_rng()
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 6)))
+    returns = rng.normal(size=shape).astype(np.float32)
+    values = rng.normal(size=shape).astype(np.float32)
+    loss, grad = sub.run(_critic_loss_value_gradient, returns, values)
+    n = returns.size
+    diff = returns.astype(np.float64) - values
+    np.testing.assert_allclose(
+        _float(loss, "critic_loss"),
+        0.5 * np.mean(diff**2),
+        rtol=1e-5,
+        err_msg=f"critic_loss of {list(shape)} inputs: 0.5 * MSE over all {n} elements",
+    )
     assert grad is not None, "no gradient reached the values: keep the computation in TensorFlow"
-    np.testing.assert_allclose(grad.numpy(), (values.numpy() - returns) / 12.0, rtol=1e-4,
-                               atol=1e-6, err_msg="gradient of critic_loss w.r.t. values should "
-                               "be (values - returns) / N")
+    np.testing.assert_allclose(
+        _array(grad, "gradient"),
+        -diff / n,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
+    )
 
 
 @points(0.5, exercise="critic_loss")
 def test_critic_loss_returns_are_targets(sub):
-    returns = tf.Variable([1.0, 2.0, 3.0])
-    values = tf.Variable([0.0, 0.0, 0.0])
-    with tf.GradientTape() as tape:
-        loss = sub.critic_loss(returns, values)
-    g_returns, g_values = tape.gradient(loss, [returns, values])
+    rng = np.random.default_rng()
+    returns = rng.normal(size=int(rng.integers(3, 8))).astype(np.float32)
+    values = rng.normal(size=len(returns)).astype(np.float32)
+    _, (g_returns, g_values) = sub.run(_critic_loss_and_gradients, returns, values)
     assert g_values is not None, "no gradient reached the values"
+    np.testing.assert_allclose(
+        _array(g_values, "gradient"),
+        (values.astype(np.float64) - returns) / len(returns),
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
+    )
     assert g_returns is None, "the returns are targets: wrap them in tf.stop_gradient"
 
 
 # ---------------------------------------------------------------- actor_loss
 
 
+def _actor_loss_gradients(sub, logits, actions, advantages):
+    """Probe: ``actor_loss`` with float32 variables of logits and advantages, and the
+    gradients with respect to both (None: no gradient)."""
+    import tensorflow as tf
+
+    logits = tf.Variable(logits, dtype=tf.float32)
+    advantages = tf.Variable(advantages, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.actor_loss(logits, actions, advantages)
+    grads = tape.gradient(loss, [logits, advantages])
+    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
+
+
+def _actor_loss_logits_gradient(sub, logits, actions, advantages):
+    """Probe: ``actor_loss`` with a float32 variable of logits and its gradient."""
+    import tensorflow as tf
+
+    logits = tf.Variable(logits, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.actor_loss(logits, actions, advantages)
+    grad = tape.gradient(loss, logits)
+    return loss, None if grad is None else tf.convert_to_tensor(grad).numpy()
+
+
 @points(1, exercise="actor_loss")
 def test_actor_loss_matches_reference_random(sub):
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng()
     logits = rng.normal(size=(16, 3)).astype(np.float32)
     actions = rng.integers(0, 3, size=16)  # int64, as numpy makes them
     adv = rng.normal(size=16).astype(np.float32)
-    expected = lib_a2c.actor_loss(logits, actions, adv, reduction="mean")
-    got = sub.actor_loss(logits, actions, adv)
-    np.testing.assert_allclose(float(got), float(expected), rtol=1e-5, atol=1e-6,
-                               err_msg="actor_loss differs from the reference on a random batch "
-                               "of 16 (int64 actions); reduce with the mean")
+    expected = float(np.mean(-_log_softmax(logits)[np.arange(16), actions] * adv))
+    got = _float(sub.actor_loss(logits, actions, adv), "actor_loss")
+    np.testing.assert_allclose(
+        got,
+        expected,
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg="actor_loss differs from the reference on a random batch of 16 (int64 actions); "
+        "reduce with the mean",
+    )
 
 
 @points(1, exercise="actor_loss")
 def test_actor_loss_gradient_wrt_logits(sub):
     # d/dlogits_b of mean_b(-log softmax(logits_b)[a_b] * A_b) = (softmax(logits_b) - onehot(a_b))
     # * A_b / B
-    rng = np.random.default_rng(9)
-    logits = tf.Variable(rng.normal(size=(5, 2)).astype(np.float32))
-    actions = np.array([0, 1, 1, 0, 1], np.int32)
+    rng = np.random.default_rng()
+    logits = rng.normal(size=(5, 2)).astype(np.float32)
+    actions = rng.integers(0, 2, size=5).astype(np.int32)
     adv = rng.normal(size=5).astype(np.float32)
-    with tf.GradientTape() as tape:
-        loss = sub.actor_loss(logits, actions, adv)
-    grad = tape.gradient(loss, logits)
+    _, grad = sub.run(_actor_loss_logits_gradient, logits, actions, adv)
     assert grad is not None, "no gradient reached the logits: keep the computation in TensorFlow"
-    probs = np.exp(logits.numpy()) / np.exp(logits.numpy()).sum(axis=1, keepdims=True)
+    probs = np.exp(_log_softmax(logits))
     expected = (probs - np.eye(2)[actions]) * adv[:, None] / 5.0
-    np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-4, atol=1e-6,
-                               err_msg="gradient of actor_loss w.r.t. the logits is wrong")
+    np.testing.assert_allclose(
+        _array(grad, "gradient"),
+        expected,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="gradient of actor_loss w.r.t. the logits is wrong",
+    )
 
 
 @points(0.5, exercise="actor_loss")
 def test_actor_loss_advantages_are_constants(sub):
-    logits = tf.Variable([[0.0, 1.0], [1.0, 0.0]])
-    adv = tf.Variable([1.0, -0.5])
-    with tf.GradientTape() as tape:
-        loss = sub.actor_loss(logits, np.array([1, 1]), adv)
-    g_logits, g_adv = tape.gradient(loss, [logits, adv])
+    rng = np.random.default_rng()
+    logits = rng.normal(size=(2, 2)).astype(np.float32)
+    adv = rng.normal(size=2).astype(np.float32)
+    actions = np.array([1, 1])
+    loss, (g_logits, g_adv) = sub.run(_actor_loss_gradients, logits, actions, adv)
     assert g_logits is not None, "no gradient reached the logits"
+    np.testing.assert_allclose(
+        _float(loss, "actor_loss"),
+        float(np.mean(-_log_softmax(logits)[:, 1] * adv)),
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg="actor_loss of variables of logits and advantages should be mean(-log pi(a|s) * A)",
+    )
     assert g_adv is None, (
         "a gradient reached the advantages: wrap them in tf.stop_gradient so the actor's loss "
         "does not train the critic"
@@ -339,25 +593,44 @@ def test_actor_loss_advantages_are_constants(sub):
 def test_entropy_extreme_logits(sub):
     # p = softmax([1000, -1000]) = [1, 0] exactly in float32: entropy 0, not nan.
     # Second row: 4 equal logits -> ln 4 = 1.386294. Mean = 0.693147.
-    logits = np.array([[1000.0, -1000.0, -1000.0, -1000.0], [3.0, 3.0, 3.0, 3.0]], np.float32)
-    out = float(sub.entropy(logits))
-    assert np.isfinite(out), (
-        f"entropy of a certain policy came back {out}: use tf.nn.log_softmax, not "
-        "log(softmax(...))"
-    )
-    np.testing.assert_allclose(out, np.log(4.0) / 2.0, rtol=1e-5,
-                               err_msg="mean of entropy 0 (certain policy) and ln 4 (uniform "
-                               "over 4 actions) is 0.693147")
+    rng = np.random.default_rng()
+    n_actions = int(rng.integers(2, 9))
+    certain = np.full(n_actions, -1000.0)
+    certain[rng.integers(n_actions)] = 1000.0
+    cases = [
+        (np.array([[1000.0, -1000.0, -1000.0, -1000.0], [3.0, 3.0, 3.0, 3.0]]), 4),
+        (np.stack([certain, np.full(n_actions, float(rng.normal()))]), n_actions),
+    ]
+    for logits, n in cases:
+        out = _float(sub.entropy(logits.astype(np.float32)), "entropy")
+        assert np.isfinite(out), (
+            f"entropy of a certain policy came back {out}: use tf.nn.log_softmax, not "
+            "log(softmax(...))"
+        )
+        np.testing.assert_allclose(
+            out,
+            np.log(n) / 2.0,
+            rtol=1e-5,
+            err_msg=f"mean of entropy 0 (certain policy) and ln {n} (uniform over {n} actions) "
+            f"is {np.log(n) / 2.0:.6f}",
+        )
 
 
 @points(0.5, exercise="entropy")
 def test_entropy_matches_reference_random(sub):
-    logits = np.random.default_rng(10).normal(scale=2.0, size=(12, 5)).astype(np.float32)
-    expected = float(tf.reduce_mean(lib_a2c.entropy(logits)))
-    np.testing.assert_allclose(float(sub.entropy(logits)), expected, rtol=1e-5,
-                               err_msg="entropy differs from the reference on 12 random rows "
-                               "of 5 logits")
-    shifted = float(sub.entropy(logits + 10.0))
-    np.testing.assert_allclose(shifted, expected, rtol=1e-4,
-                               err_msg="adding a constant to every logit must not change the "
-                               "policy, so nor its entropy")
+    rng = np.random.default_rng()
+    logits = rng.normal(scale=2.0, size=(12, 5)).astype(np.float32)
+    expected = _mean_entropy(logits)
+    np.testing.assert_allclose(
+        _float(sub.entropy(logits), "entropy"),
+        expected,
+        rtol=1e-5,
+        err_msg="entropy differs from the reference on 12 random rows of 5 logits",
+    )
+    shifted = _float(sub.entropy(logits + 10.0), "entropy")
+    np.testing.assert_allclose(
+        shifted,
+        expected,
+        rtol=1e-4,
+        err_msg="adding a constant to every logit must not change the policy, so nor its entropy",
+    )
