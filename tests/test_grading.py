@@ -66,7 +66,7 @@ def test_exceptions_are_reported_with_the_students_line():
     results = _grade("exceptions.py")
     assert results["score"] == 3  # add 2, scale's public test 1
     assert _output(results, "test_mean_square") == (
-        'ValueError: I gave up on this one (in your code, line 6: '
+        "ValueError: I gave up on this one (in your code, line 6: "
         '`raise ValueError("I gave up on this one")`)'
     )
     assert _output(results, "test_scale_does_not_modify_input") == (
@@ -77,8 +77,11 @@ def test_exceptions_are_reported_with_the_students_line():
 def test_infinite_loop_times_out_and_the_rest_is_graded():
     results = _grade("infinite_loop.py", timeout=2)
     assert _scores(results) == {
-        "test_add_small": 0, "test_add_negative": 0, "test_mean_square": 2,
-        "test_scale": 1, "test_scale_does_not_modify_input": 1,
+        "test_add_small": 0,
+        "test_add_negative": 0,
+        "test_mean_square": 2,
+        "test_scale": 1,
+        "test_scale_does_not_modify_input": 1,
     }
     assert _output(results, "test_add_small").startswith("timed out after 2 s")
 
@@ -132,8 +135,11 @@ def test_submission_cannot_see_the_tests():
 def test_prints_forged_replies_and_input_do_not_fool_the_grader():
     results = _grade("noisy.py")
     assert _scores(results) == {
-        "test_add_small": 0, "test_add_negative": 0, "test_mean_square": 0,
-        "test_scale": 1, "test_scale_does_not_modify_input": 1,
+        "test_add_small": 0,
+        "test_add_negative": 0,
+        "test_mean_square": 0,
+        "test_scale": 1,
+        "test_scale_does_not_modify_input": 1,
     }
     add_output = _output(results, "test_add_small")
     assert add_output.startswith("add(2, 3) should be 5, got 6\nyour code printed:\n...")
@@ -208,14 +214,24 @@ def test_report_lists_failures_and_the_total():
 
 def test_cli_grade_writes_results_and_bad_timeout_exits_2(tmp_path):
     out = tmp_path / "r.json"
-    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(SUBMISSIONS / "exceptions.py"),
-           "--assignment", str(FIXTURES / "toy"), "--results", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "grade",
+        str(SUBMISSIONS / "exceptions.py"),
+        "--assignment",
+        str(FIXTURES / "toy"),
+        "--results",
+        str(out),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr
     assert "Score: 3 / 6" in done.stdout
     assert json.loads(out.read_text())["score"] == 3
-    bad = subprocess.run([*cmd, "--timeout", "0"], capture_output=True, text=True, timeout=240,
-                         check=False)
+    bad = subprocess.run(
+        [*cmd, "--timeout", "0"], capture_output=True, text=True, timeout=240, check=False
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == (
         "tfcourse: error: --timeout must be > 0 seconds, got 0"

@@ -46,10 +46,9 @@ def test_no_module_shadows_the_stdlib_or_a_dependency():
 @pytest.mark.skipif(
     shutil.which("ruff") is None, reason="ruff not installed (pip install -e .[dev])"
 )
-def test_ruff_is_clean():
-    out = subprocess.run(
-        ["ruff", "check", "."], cwd=REPO, capture_output=True, text=True, check=False
-    )
+@pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]])
+def test_ruff_is_clean(command):
+    out = subprocess.run(["ruff", *command], cwd=REPO, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout[-3000:]
 
 

@@ -53,9 +53,8 @@ def device_report() -> dict[str, Any]:
         "gpus": [d.name for d in gpus],
         "logical_devices": [d.name for d in tf.config.list_logical_devices()],
         "default_device": "GPU:0" if gpus else "CPU:0",
-        "memory_growth": [
-            f"{g.name}: {tf.config.experimental.get_memory_growth(g)}" for g in gpus
-        ] or "n/a (no GPU)",
+        "memory_growth": [f"{g.name}: {tf.config.experimental.get_memory_growth(g)}" for g in gpus]
+        or "n/a (no GPU)",
         "tf_config": "set" if os.environ.get("TF_CONFIG") else "not set",
         **strategy_report(),
     }

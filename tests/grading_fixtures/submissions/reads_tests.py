@@ -1,4 +1,5 @@
 """Tries to find the tests on disk (cwd, its parents, env vars) and cheat with them."""
+
 import os
 from pathlib import Path
 
