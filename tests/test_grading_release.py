@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -212,3 +213,14 @@ def test_autograder_rejects_a_non_zip_name(tmp_path):
     with pytest.raises(GradingError, match=r"must be a \.zip file"):
         build("toy", tmp_path / "out.tar", source=FIXTURES)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_handout_readme_links_point_inside_the_handout(tmp_path):
+    assignments = Path(__file__).resolve().parents[1] / "assignments"
+    out = release("tutorial1_mlp", tmp_path / "handout", source=assignments)
+    text = (out / "README.md").read_text()
+    assert "../../" not in text
+    links = re.findall(r"\]\((notebooks/[\w.-]+)\)", text)
+    assert links == ["notebooks/01_tensorflow_basics.ipynb", "notebooks/02_mnist_mlp.ipynb"]
+    for link in links:
+        assert (out / link).read_bytes() == (assignments.parent / link).read_bytes()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -176,6 +177,27 @@ def notebook_cells(source: str, assignment: Assignment) -> list[nbformat.Noteboo
     return cells
 
 
+_LINK = re.compile(r"\]\((\.\./\.\./notebooks/[\w.-]+)\)")
+
+
+def handout_links(text: str, assignment: Assignment, staging: Path) -> str:
+    """Point README links at copies inside the handout: ``../../notebooks/X`` -> ``notebooks/X``.
+
+    A handout is used away from the repository, so each tutorial notebook the README links to
+    is copied into ``notebooks/`` beside it (a link to a file that does not exist is dropped).
+    """
+
+    def local(match: re.Match[str]) -> str:
+        target = (assignment.path / match.group(1)).resolve()
+        if not target.is_file():
+            return f"]({Path(match.group(1)).name})"
+        (staging / "notebooks").mkdir(exist_ok=True)
+        shutil.copyfile(target, staging / "notebooks" / target.name)
+        return f"](notebooks/{target.name})"
+
+    return _LINK.sub(local, text)
+
+
 def release(
     name: str, out_dir: str | Path, source: str | Path | None = None, force: bool = False
 ) -> Path:
@@ -222,7 +244,8 @@ def release(
         (staging / METADATA_FILE).write_text(assignment.metadata_json(), encoding="utf-8")
         readme = assignment.path / "README.md"
         if readme.is_file():
-            shutil.copyfile(readme, staging / "README.md")
+            text = handout_links(readme.read_text(encoding="utf-8"), assignment, staging)
+            (staging / "README.md").write_text(text, encoding="utf-8")
         names = "".join(f"- {p.name}\n" for p in sorted(staging.iterdir()))
         (staging / MARKER).write_text(
             f"Written by 'tfcourse release {assignment.name}'; --force may replace this folder"
