@@ -296,8 +296,8 @@ def _actor_critic_sizes(sub, kwargs, obs):
 
 
 def _actor_critic_gradients_used(sub, obs, weights):
-    """Probe: which trainable variables (by index) get a gradient from the values, and which
-    from ``sum(logits @ weights)``; and how many trainable variables there are."""
+    """Probe: for each trainable variable, the summed absolute gradient (None: no gradient) of
+    the values and of ``sum(logits @ weights)``."""
     import tensorflow as tf
 
     model = sub.ActorCritic(n_actions=len(weights))
@@ -306,9 +306,11 @@ def _actor_critic_gradients_used(sub, obs, weights):
         v_sum = tf.reduce_sum(values)
         l_sum = tf.reduce_sum(tf.cast(logits, tf.float32) * tf.constant(weights, tf.float32))
     variables = model.trainable_variables
-    v_used = [i for i, g in enumerate(tape.gradient(v_sum, variables)) if g is not None]
-    l_used = [i for i, g in enumerate(tape.gradient(l_sum, variables)) if g is not None]
-    return len(variables), v_used, l_used
+
+    def sizes(grads):
+        return [None if g is None else float(tf.reduce_sum(tf.abs(g))) for g in grads]
+
+    return sizes(tape.gradient(v_sum, variables)), sizes(tape.gradient(l_sum, variables))
 
 
 def _actor_critic_batch_and_row(sub, obs, row):
@@ -346,6 +348,10 @@ def test_actor_critic_other_sizes(sub):
         assert v_dtype == np.float32 and l_dtype == np.float32, (
             f"float64 observations should still give float32 outputs, got {v_dtype}, {l_dtype}"
         )
+        assert np.ptp(np.asarray(values)) > 0 and np.ptp(np.asarray(logits)) > 0, (
+            f"{batch} different random observations all got the same values or logits: the "
+            "outputs should come from the network"
+        )
         count = sum(int(np.prod(shape)) for shape in shapes)
         assert count == expected, (
             f"expected {expected} trainable parameters for hidden={width}, n_actions={actions} "
@@ -360,13 +366,18 @@ def test_actor_critic_shared_trunk(sub):
     rng = np.random.default_rng()
     obs = rng.normal(size=(8, 4)).astype(np.float32)
     weights = rng.normal(size=int(rng.integers(2, 5))).astype(np.float32)
-    n_variables, v_used, l_used = sub.run(_actor_critic_gradients_used, obs, weights)
-    v_used, l_used = set(v_used), set(l_used)
-    assert n_variables == 8, f"expected 8 trainable variables, got {n_variables}"
+    v_grads, l_grads = sub.run(_actor_critic_gradients_used, obs, weights)
+    assert len(v_grads) == 8, f"expected 8 trainable variables, got {len(v_grads)}"
+    v_used = {i for i, g in enumerate(v_grads) if g is not None}
+    l_used = {i for i, g in enumerate(l_grads) if g is not None}
     assert len(v_used) == 6 and len(l_used) == 6 and len(v_used & l_used) == 4, (
         "the value should depend on 6 variables (trunk + value head) and the logits on 6 "
         "(trunk + policy head), sharing the 4 trunk variables; got "
         f"{len(v_used)} and {len(l_used)}, sharing {len(v_used & l_used)}"
+    )
+    assert all(v_grads[i] > 0 for i in v_used) and all(l_grads[i] > 0 for i in l_used), (
+        "the gradients of the values and logits are all zero for some variables: the outputs "
+        "should come from the network's layers"
     )
 
 
