@@ -78,7 +78,7 @@ def test_returns_without_dones(sub):
     )
     assert out.shape == (3,), f"expected returns of shape (3,), got {out.shape}"
     np.testing.assert_allclose(
-        out,
+        np.asarray(out),
         [1.75, 1.5, 1.0],
         atol=1e-6,
         err_msg="rewards [1, 1, 1], gamma 0.5, no dones, bootstrap 0 should give [1.75, 1.5, 1.0]",
