@@ -51,6 +51,23 @@ class RemoteArray(np.ndarray):
         """A plain ``np.ndarray`` copy."""
         return np.array(self)
 
+    def __repr__(self) -> str:
+        return repr(np.asarray(self))  # messages show `array([...])`, as students know it
+
+
+def as_tensor(value: Any, dtype: str | None = None) -> RemoteArray:
+    """``value`` to send as a ``tf.constant`` (no TensorFlow needed in the test)."""
+    out = np.asarray(value, dtype=dtype).view(RemoteArray)
+    out.kind = "tensor"
+    return out
+
+
+def as_variable(value: Any, dtype: str | None = None) -> RemoteArray:
+    """``value`` to send as a ``tf.Variable`` (no TensorFlow needed in the test)."""
+    out = np.asarray(value, dtype=dtype).view(RemoteArray)
+    out.kind = "variable"
+    return out
+
 
 @dataclass(frozen=True)
 class Handle:

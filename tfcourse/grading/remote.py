@@ -62,6 +62,7 @@ class Submission:
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
             return self._request({"op": "call", "name": name}, name, args, kwargs)
 
         call.__name__ = name
@@ -77,6 +78,7 @@ class Submission:
         The probe travels as source text: keep it self-contained (imports inside), and never
         put expected values in it. Compare what it returns here.
         """
+        __tracebackhide__ = True
         source = textwrap.dedent(inspect.getsource(probe))
         message = {"op": "probe", "name": probe.__name__, "source": source}
         return self._request(message, probe.__name__, args, kwargs)
