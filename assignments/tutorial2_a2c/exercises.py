@@ -29,8 +29,8 @@ EXERCISES = [
     "ActorCritic",
     "sample_actions",
     "critic_loss",
-    "actor_loss",
-    "entropy",
+    "mean_actor_loss",
+    "mean_entropy",
 ]
 
 
@@ -249,7 +249,7 @@ def critic_loss(returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray)
 
 
 # Exercise 7 (4 points)
-def actor_loss(
+def mean_actor_loss(
     logits: tf.Tensor | np.ndarray,
     actions: tf.Tensor | np.ndarray,
     advantages: tf.Tensor | np.ndarray,
@@ -283,7 +283,7 @@ def actor_loss(
 
 
 # Exercise 8 (3 points)
-def entropy(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+def mean_entropy(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
     """Mean entropy of the softmax policies of a batch: ``mean_b( -sum_a p_a log p_a )``.
 
     Concept: entropy measures how random the policy is (``ln 2 ≈ 0.693`` for a 50/50 choice

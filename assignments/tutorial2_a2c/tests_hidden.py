@@ -514,48 +514,48 @@ def test_critic_loss_returns_are_targets(sub):
 
 
 def _actor_loss_gradients(sub, logits, actions, advantages):
-    """Probe: ``actor_loss`` with float32 variables of logits and advantages, and the
+    """Probe: ``mean_actor_loss`` with float32 variables of logits and advantages, and the
     gradients with respect to both (None: no gradient)."""
     import tensorflow as tf
 
     logits = tf.Variable(logits, dtype=tf.float32)
     advantages = tf.Variable(advantages, dtype=tf.float32)
     with tf.GradientTape() as tape:
-        loss = sub.actor_loss(logits, actions, advantages)
+        loss = sub.mean_actor_loss(logits, actions, advantages)
     grads = tape.gradient(loss, [logits, advantages])
     return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 def _actor_loss_logits_gradient(sub, logits, actions, advantages):
-    """Probe: ``actor_loss`` with a float32 variable of logits and its gradient."""
+    """Probe: ``mean_actor_loss`` with a float32 variable of logits and its gradient."""
     import tensorflow as tf
 
     logits = tf.Variable(logits, dtype=tf.float32)
     with tf.GradientTape() as tape:
-        loss = sub.actor_loss(logits, actions, advantages)
+        loss = sub.mean_actor_loss(logits, actions, advantages)
     grad = tape.gradient(loss, logits)
     return loss, None if grad is None else tf.convert_to_tensor(grad).numpy()
 
 
-@points(1, exercise="actor_loss")
+@points(1, exercise="mean_actor_loss")
 def test_actor_loss_matches_reference_random(sub):
     rng = np.random.default_rng()
     logits = rng.normal(size=(16, 3)).astype(np.float32)
     actions = rng.integers(0, 3, size=16)  # int64, as numpy makes them
     adv = rng.normal(size=16).astype(np.float32)
     expected = float(np.mean(-_log_softmax(logits)[np.arange(16), actions] * adv))
-    got = _float(sub.actor_loss(logits, actions, adv), "actor_loss")
+    got = _float(sub.mean_actor_loss(logits, actions, adv), "mean_actor_loss")
     np.testing.assert_allclose(
         got,
         expected,
         rtol=1e-5,
         atol=1e-6,
-        err_msg="actor_loss differs from the reference on a random batch of 16 (int64 actions); "
-        "reduce with the mean",
+        err_msg="mean_actor_loss differs from the reference on a random batch of 16 "
+        "(int64 actions); reduce with the mean",
     )
 
 
-@points(1, exercise="actor_loss")
+@points(1, exercise="mean_actor_loss")
 def test_actor_loss_gradient_wrt_logits(sub):
     # d/dlogits_b of mean_b(-log softmax(logits_b)[a_b] * A_b) = (softmax(logits_b) - onehot(a_b))
     # * A_b / B
@@ -572,11 +572,11 @@ def test_actor_loss_gradient_wrt_logits(sub):
         expected,
         rtol=1e-4,
         atol=1e-6,
-        err_msg="gradient of actor_loss w.r.t. the logits is wrong",
+        err_msg="gradient of mean_actor_loss w.r.t. the logits is wrong",
     )
 
 
-@points(0.5, exercise="actor_loss")
+@points(0.5, exercise="mean_actor_loss")
 def test_actor_loss_advantages_are_constants(sub):
     rng = np.random.default_rng()
     logits = rng.normal(size=(2, 2)).astype(np.float32)
@@ -585,11 +585,12 @@ def test_actor_loss_advantages_are_constants(sub):
     loss, (g_logits, g_adv) = sub.run(_actor_loss_gradients, logits, actions, adv)
     assert g_logits is not None, "no gradient reached the logits"
     np.testing.assert_allclose(
-        _float(loss, "actor_loss"),
+        _float(loss, "mean_actor_loss"),
         float(np.mean(-_log_softmax(logits)[:, 1] * adv)),
         rtol=1e-5,
         atol=1e-6,
-        err_msg="actor_loss of variables of logits and advantages should be mean(-log pi(a|s) * A)",
+        err_msg="mean_actor_loss of variables of logits and advantages should be "
+        "mean(-log pi(a|s) * A)",
     )
     assert g_adv is None, (
         "a gradient reached the advantages: wrap them in tf.stop_gradient so the actor's loss "
@@ -600,7 +601,7 @@ def test_actor_loss_advantages_are_constants(sub):
 # ---------------------------------------------------------------- entropy
 
 
-@points(1, exercise="entropy")
+@points(1, exercise="mean_entropy")
 def test_entropy_extreme_logits(sub):
     # p = softmax([1000, -1000]) = [1, 0] exactly in float32: entropy 0, not nan.
     # Second row: 4 equal logits -> ln 4 = 1.386294. Mean = 0.693147.
@@ -613,9 +614,9 @@ def test_entropy_extreme_logits(sub):
         (np.stack([certain, np.full(n_actions, float(rng.normal()))]), n_actions),
     ]
     for logits, n in cases:
-        out = _float(sub.entropy(logits.astype(np.float32)), "entropy")
+        out = _float(sub.mean_entropy(logits.astype(np.float32)), "mean_entropy")
         assert np.isfinite(out), (
-            f"entropy of a certain policy came back {out}: use tf.nn.log_softmax, not "
+            f"mean_entropy of a certain policy came back {out}: use tf.nn.log_softmax, not "
             "log(softmax(...))"
         )
         np.testing.assert_allclose(
@@ -627,18 +628,18 @@ def test_entropy_extreme_logits(sub):
         )
 
 
-@points(0.5, exercise="entropy")
+@points(0.5, exercise="mean_entropy")
 def test_entropy_matches_reference_random(sub):
     rng = np.random.default_rng()
     logits = rng.normal(scale=2.0, size=(12, 5)).astype(np.float32)
     expected = _mean_entropy(logits)
     np.testing.assert_allclose(
-        _float(sub.entropy(logits), "entropy"),
+        _float(sub.mean_entropy(logits), "mean_entropy"),
         expected,
         rtol=1e-5,
-        err_msg="entropy differs from the reference on 12 random rows of 5 logits",
+        err_msg="mean_entropy differs from the reference on 12 random rows of 5 logits",
     )
-    shifted = _float(sub.entropy(logits + 10.0), "entropy")
+    shifted = _float(sub.mean_entropy(logits + 10.0), "mean_entropy")
     np.testing.assert_allclose(
         shifted,
         expected,

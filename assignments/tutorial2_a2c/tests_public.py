@@ -402,7 +402,7 @@ def test_critic_loss_value(sub):
 # ---------------------------------------------------------------- actor_loss
 
 
-@points(1.5, exercise="actor_loss")
+@points(1.5, exercise="mean_actor_loss")
 def test_actor_loss_value(sub):
     # Row 0: logits [0, 0] -> p = [0.5, 0.5], action 0: -log 0.5 = 0.693147, times A = 2
     #        -> 1.386294
@@ -425,9 +425,9 @@ def test_actor_loss_value(sub):
         (logits, actions, adv, float(np.mean(-log_pi * adv))),
     ]
     for logits, actions, adv, expected in cases:
-        shape, dtype, loss = _scalar(sub.actor_loss(logits, actions, adv), "actor_loss")
-        assert shape == (), f"actor_loss should return a scalar, got shape {shape}"
-        assert dtype == np.float32, f"actor_loss should be float32, got {dtype}"
+        shape, dtype, loss = _scalar(sub.mean_actor_loss(logits, actions, adv), "mean_actor_loss")
+        assert shape == (), f"mean_actor_loss should return a scalar, got shape {shape}"
+        assert dtype == np.float32, f"mean_actor_loss should be float32, got {dtype}"
         np.testing.assert_allclose(
             loss,
             expected,
@@ -441,18 +441,22 @@ def test_actor_loss_value(sub):
 # ---------------------------------------------------------------- entropy
 
 
-@points(1.5, exercise="entropy")
+@points(1.5, exercise="mean_entropy")
 def test_entropy_values(sub):
     # p = [0.1, 0.9]: -(0.1 ln 0.1 + 0.9 ln 0.9) = 0.230259 + 0.094825 = 0.325083
     # p = [0.5, 0.5]: ln 2 = 0.693147
     # batch mean: (0.325083 + 0.693147) / 2 = 0.509115
-    shape, dtype, one = _scalar(sub.entropy(np.log([[0.1, 0.9]]).astype(np.float32)), "entropy")
-    assert shape == (), f"entropy should return a scalar (the batch mean), got {shape}"
-    assert dtype == np.float32, f"entropy should be float32, got {dtype}"
-    np.testing.assert_allclose(
-        one, 0.325083, rtol=1e-5, err_msg="entropy of the policy [0.1, 0.9] is 0.325083"
+    shape, dtype, one = _scalar(
+        sub.mean_entropy(np.log([[0.1, 0.9]]).astype(np.float32)), "mean_entropy"
     )
-    two = _scalar(sub.entropy(np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32)), "entropy")
+    assert shape == (), f"mean_entropy should return a scalar (the batch mean), got {shape}"
+    assert dtype == np.float32, f"mean_entropy should be float32, got {dtype}"
+    np.testing.assert_allclose(
+        one, 0.325083, rtol=1e-5, err_msg="mean_entropy of the policy [0.1, 0.9] is 0.325083"
+    )
+    two = _scalar(
+        sub.mean_entropy(np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32)), "mean_entropy"
+    )
     np.testing.assert_allclose(
         two[2], 0.509115, rtol=1e-5, err_msg="mean entropy of [0.1, 0.9] and [0.5, 0.5] is 0.509115"
     )
@@ -460,7 +464,7 @@ def test_entropy_values(sub):
     logits = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 6)))).astype(np.float32)
     log_p = _log_softmax(logits)
     expected = float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
-    got = _scalar(sub.entropy(logits), "entropy")[2]
+    got = _scalar(sub.mean_entropy(logits), "mean_entropy")[2]
     np.testing.assert_allclose(
         got,
         expected,
