@@ -109,7 +109,7 @@ def test_tutorial_preset_runs_one_env_with_64_step_batches(tmp_path):
     [
         (dict(env="CartPole-v7"), "unknown environment 'CartPole-v7'"),
         (dict(n_envs=0), "n-envs must be >= 1"),
-        (dict(gamma=1.5), r"gamma must be in \[0, 1\]"),
+        (dict(gamma=1.5), r"--gamma must be a number in \[0, 1\], got 1.5"),
         (dict(total_steps=10), "total-steps must be >= n-envs \\* n-steps = 256"),
         (dict(preset="slow"), "unknown preset 'slow'"),
     ],

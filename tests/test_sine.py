@@ -203,4 +203,4 @@ def test_cli_train_sine_and_one_line_errors(tmp_path, capsys):
     assert metrics["steps_completed"] == 200 and metrics["final_mse"] > 0
     assert cli.main(["train", "sine", "--steps", "-5", "--logdir", logdir]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "tfcourse: error: steps must be >= 1, got -5"
+    assert err == "tfcourse: error: --steps must be >= 1, got -5"

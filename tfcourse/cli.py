@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import importlib
 import json
 import sys
@@ -31,6 +32,10 @@ from tfcourse.grading.commands import add_grading_commands
 from tfcourse.presets import preset_defaults
 from tfcourse.settings import import_tensorflow_quietly
 
+STORAGE_ERRNOS = {
+    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EISDIR,
+    errno.ENOTDIR, errno.ENOENT,
+}  # fmt: skip
 # "train <what>" -> (config module, config class, trainer module, function(config) -> metrics)
 TRAINERS: dict[str, tuple[str, str, str, str]] = {
     "mlp": ("tfcourse.mlp_config", "MLPConfig", "tfcourse.train_mlp", "train_mlp"),
@@ -143,20 +148,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``tfcourse`` console script; returns the exit code."""
+    """Entry point of the ``tfcourse`` console script; returns the exit code.
+
+    Every failure the user can act on ends with one ``tfcourse: error: ...`` line on stderr
+    and exit code 2: a :class:`~tfcourse.errors.TfcourseError`, running out of memory, and a
+    file that cannot be written (full disk, read-only folder, a folder where a file goes).
+    """
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     if args.command in ("info", "train", "eval"):
         import_tensorflow_quietly(verbose=args.verbose)
     try:
         return handler(args)
-    except TfcourseError as exc:
-        one_line = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-        print(f"tfcourse: error: {one_line}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("tfcourse: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = user_error(exc)
+        if message is None:
+            raise  # a bug: keep the traceback
+        print(f"tfcourse: error: {message}", file=sys.stderr)
+        return 2
+
+
+def user_error(exc: BaseException) -> str | None:
+    """The one-line message for an error the user can fix, or None for a bug (traceback).
+
+    Handles :class:`~tfcourse.errors.TfcourseError`, out of memory (``MemoryError`` and
+    TensorFlow's ``ResourceExhaustedError``) and ``OSError`` s of writing (as
+    :func:`tfcourse.safe_write.storage_error`).
+    """
+    if isinstance(exc, TfcourseError):
+        text = str(exc)
+    elif isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        text = (
+            "out of memory: the model or the data does not fit; use a smaller --hidden, "
+            "--batch-size, --n-envs or --train-samples"
+        )
+    elif isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        from tfcourse.safe_write import storage_error
+
+        text = str(storage_error(exc.filename or "a file", exc))
+    else:
+        return None
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover

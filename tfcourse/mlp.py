@@ -20,6 +20,7 @@ import tensorflow as tf
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.precision import as_compute_dtype
 from tfcourse.presets import INITS
+from tfcourse.shapes import check_finite, check_labels
 
 
 def _initial_values(
@@ -101,6 +102,8 @@ class MLP(tf.Module):
                 "flatten images with tfcourse.data.flatten_images or build MLP(sizes=...) "
                 "to match your data"
             )
+        if tf.executing_eagerly():  # at the boundary only: compiled steps stay check-free
+            check_finite(x, "MLP inputs")
         dtype = self.compute_dtype
         h = tf.cast(x, dtype)
         for i in range(1, self.num_layers + 1):
@@ -125,6 +128,10 @@ def _labels_like(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
         raise ShapeError(
             f"labels must be class ids [batch] or one-hot [batch, classes], got {labels.shape}"
         )
+    if tf.executing_eagerly():  # dtype and range; in a graph only the (static) dtype
+        labels = check_labels(labels, logits.shape[-1] or 2**31 - 1)
+    elif not labels.dtype.is_integer:
+        check_labels(labels, logits.shape[-1] or 2**31 - 1)  # raises the dtype error
     return tf.cast(labels, tf.int32)
 
 
@@ -150,6 +157,8 @@ def loss_fn(
     """
     logits = tf.convert_to_tensor(logits)
     labels = tf.convert_to_tensor(labels)
+    if tf.executing_eagerly():
+        check_finite(logits, "logits")
     if labels.shape.rank == 2:  # one-hot or soft targets: use them as given
         if labels.shape[-1] not in (None, logits.shape[-1]):
             _labels_like(logits, labels)  # raises the shape error

@@ -10,8 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tfcourse.data import DATASETS  # numpy only
-from tfcourse.presets import INITS, PRECISIONS, STRATEGIES, apply_preset, require
+from tfcourse.presets import (
+    INITS,
+    MAX_SEED,
+    PRECISIONS,
+    STRATEGIES,
+    apply_preset,
+    bounded,
+    in_range,
+    require,
+)
+from tfcourse.rundir import check_run_name  # no TensorFlow
 
+MAX_EPOCHS = 100_000  # far beyond any useful run; larger values overflow the lr schedule
+MAX_HIDDEN = 50_000  # W1 alone is 784 x 50,000 floats (157 MB, x3 with Adam's moments)
+MAX_LR = 1.0  # an Adam step above 1 only diverges
 RESUME_MUST_MATCH = ("dataset", "hidden", "init", "batch_size", "train_samples")
 PRESETS = {
     # the tuned default: He init, a larger Adam step that decays to zero, mild label smoothing
@@ -57,18 +70,28 @@ class MLPConfig:
                 cfg.dataset in DATASETS,
                 f"unknown dataset {cfg.dataset!r}; choose mnist or fashion_mnist",
             ),
-            (cfg.epochs >= 1, f"epochs must be >= 1, got {cfg.epochs}"),
-            (cfg.batch_size >= 1, f"batch-size must be >= 1, got {cfg.batch_size}"),
-            (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
-            (cfg.lr_schedule in ("constant", "cosine"), "lr-schedule must be constant or cosine"),
-            (cfg.init in INITS, f"init must be one of {', '.join(INITS)}, got {cfg.init!r}"),
-            (0 <= cfg.label_smoothing < 1, "label-smoothing must be in [0, 1)"),
-            (cfg.sampling in ("epoch", "replacement"), "sampling must be epoch or replacement"),
-            (cfg.hidden >= 1, f"hidden must be >= 1, got {cfg.hidden}"),
-            (cfg.train_samples >= 0, "train-samples must be >= 0 (0 = all)"),
-            (cfg.steps_per_execution >= 1, "steps-per-execution must be >= 1"),
-            (cfg.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
-            (cfg.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
-        ]
+            (cfg.epochs >= 1, f"--epochs must be >= 1, got {cfg.epochs}"),
+            bounded("--epochs", cfg.epochs, 1, MAX_EPOCHS),
+            (cfg.batch_size >= 1, f"--batch-size must be >= 1, got {cfg.batch_size}"),
+            bounded("--batch-size", cfg.batch_size, 1, 1_000_000),
+            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            bounded("--lr", cfg.lr, 0, MAX_LR, low_open=True),
+            (cfg.lr_schedule in ("constant", "cosine"), "--lr-schedule must be constant or cosine"),
+            (cfg.init in INITS, f"--init must be one of {', '.join(INITS)}, got {cfg.init!r}"),
+            (in_range(cfg.label_smoothing, 0, 1) and cfg.label_smoothing < 1,
+             f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}"),
+            (cfg.sampling in ("epoch", "replacement"), "--sampling must be epoch or replacement"),
+            (cfg.hidden >= 1, f"--hidden must be >= 1, got {cfg.hidden}"),
+            bounded("--hidden", cfg.hidden, 1, MAX_HIDDEN),
+            (cfg.train_samples >= 0, "--train-samples must be >= 0 (0 = all)"),
+            bounded("--train-samples", cfg.train_samples, 0, 10**9),
+            (cfg.steps_per_execution >= 1, "--steps-per-execution must be >= 1"),
+            bounded("--steps-per-execution", cfg.steps_per_execution, 1, 10_000),
+            bounded("--seed", cfg.seed, 0, MAX_SEED),
+            (cfg.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}"),
+            (cfg.precision in PRECISIONS, f"--precision must be one of {PRECISIONS}"),
+            (bool(cfg.name), "--name must not be empty; use e.g. --name my-run"),
+        ]  # fmt: skip
         require(checks)
+        check_run_name(cfg.name)
         return cfg

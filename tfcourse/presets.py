@@ -7,6 +7,7 @@ TensorFlow, so the command line can build its parser and ``--help`` from them in
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -39,6 +40,38 @@ def require(checks: Iterable[tuple[bool, str]]) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+
+
+MAX_SEED = 2**31 - 1  # numpy, Python and TF all accept seeds up to here
+
+
+def in_range(value: Any, low: float, high: float, low_open: bool = False) -> bool:
+    """``low <= value <= high`` (``low < value`` with ``low_open``) for a finite real number.
+
+    NaN, ±inf, bools and non-numbers are never in range, so ``--lr inf`` or ``--gamma nan``
+    fail the check they appear in.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value):
+        return False
+    return (low < value if low_open else low <= value) and value <= high
+
+
+def bounded(flag: str, value: Any, low: float, high: float, low_open: bool = False) -> tuple:
+    """A :func:`require` check that ``--flag`` is a finite number in ``[low, high]``.
+
+    The message names the flag as typed on the command line, e.g.
+    ``"--lr must be a finite number in (0, 1], got inf"``.
+    """
+    bracket = "(" if low_open else "["
+    kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+    ok = in_range(value, low, high, low_open)
+    return ok, f"{flag} must be {kind} in {bracket}{_num(low)}, {_num(high)}], got {value}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,}".replace(",", "_") if isinstance(x, int) and abs(x) >= 10**4 else f"{x:g}"
 
 
 def preset_defaults(presets: Mapping[str, Mapping[str, Any]], name: str) -> str:

@@ -2,20 +2,26 @@
 
 Every trainer opens one :class:`Run` once its model and optimizer exist::
 
-    run = Run(config, chief=scale.chief, model=model, optimizer=optimizer, step=step)
+    run = Run(config, chief=scale.chief, model=model, optimizer=optimizer, step=step,
+              progress=("epochs_completed", config.epochs, "--epochs"))
     ...                                     # training: run.log(step, {...}); run.save(step)
-    return run.finish(metrics)              # metrics.json, written atomically
+    return run.finish(metrics)              # metrics.json, written atomically; lock released
 
-It is built from :mod:`tfcourse.rundir` (folders, ``config.json``, atomic writes) and
-:mod:`tfcourse.checkpoints` (manager, strict restore). In a multi-worker cluster only the chief
-(worker 0) writes the real run folder; every other worker must still save (checkpoints are
-collective operations), so it writes into a scratch folder that :meth:`Run.finish` deletes.
+It is built from :mod:`tfcourse.rundir` (folders, strict ``config.json``, atomic writes, the run
+lock, finished runs) and :mod:`tfcourse.checkpoints` (newest intact checkpoint). Opening a run
+checks everything before it writes anything: the name, the resumed run's settings, the lock
+(one trainer per folder), whether the run is already finished, and the checkpoint; so a
+rejected ``--resume`` leaves the folder byte for byte as it was. In a multi-worker cluster only
+the chief (worker 0) writes the real run folder; every other worker must still save
+(checkpoints are collective operations), so it writes into a scratch folder that
+:meth:`Run.finish` deletes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,13 +30,16 @@ import keras
 
 from tfcourse import checkpoints, rundir, summaries
 
+EARLIER_KEY = "earlier"  # metrics.json: the figures of the part a continued run had finished
+
 
 def prepare(config: Any) -> None:
-    """What every run does first: prove ``--logdir`` is writable, then seed Python, numpy, TF.
+    """What every run does first: check the run name and ``--logdir``, then seed everything.
 
     Raises:
-        ConfigError: naming ``--logdir`` when it cannot be written.
+        ConfigError: a ``--name`` that would leave ``--logdir``, or an unwritable ``--logdir``.
     """
+    rundir.check_run_name(config.name)
     rundir.ensure_writable_dir(config.logdir)
     keras.utils.set_random_seed(config.seed)
 
@@ -42,23 +51,53 @@ class Run:
         config: the trainer's resolved config (``logdir``, ``name``, ``seed``, ``resume``).
         chief: False on a non-chief worker: everything goes to a scratch folder instead.
         must_match: fields that must equal those of the run being resumed.
+        progress: ``(done_key, target, flag)``, e.g. ``("epochs_completed", 10, "--epochs")``:
+            a resumed run whose ``metrics.json`` already has ``target`` units is refused as
+            finished; with a larger target it continues and keeps its earlier figures.
         **trackables: what a checkpoint holds, e.g. ``model=..., optimizer=..., step=...``;
-            restored here from the newest checkpoint when there is one.
+            restored here from the newest intact checkpoint when resuming.
 
     Attributes:
         dir: the run folder. restored_from: the checkpoint restored, or None.
+        restore_messages: why newer checkpoints were skipped (also printed to stderr).
+        earlier: the finished part's ``metrics.json`` when a finished run is continued.
         writer: the TensorBoard summary writer of ``dir``.
+
+    Raises:
+        ConfigError, RunError, CheckpointError, StorageError: see :func:`rundir.open_run_dir`,
+            :func:`rundir.check_not_finished` and :func:`checkpoints.restore`; nothing has
+            been written to an existing run folder when they are raised.
     """
 
     def __init__(
-        self, config: Any, chief: bool = True, must_match: tuple[str, ...] = (), **trackables: Any
+        self,
+        config: Any,
+        chief: bool = True,
+        must_match: tuple[str, ...] = (),
+        progress: tuple[str, int, str] | None = None,
+        **trackables: Any,
     ) -> None:
         self.scratch = None if chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
         where = dataclasses.replace(config, logdir=self.scratch or config.logdir)
-        self.dir: Path = rundir.open_run_dir(where, must_match=must_match)
-        self.ckpt, self.manager = checkpoints.make_manager(self.dir, **trackables)
-        self.restored_from = checkpoints.restore_latest(self.ckpt, self.manager, config.resume)
-        self.writer = summaries.create_writer(self.dir)
+        self.dir: Path = rundir.open_run_dir(where, must_match, lock=True, write_config=False)
+        self._lock: rundir.RunLock | None = rundir.lock_run(self.dir)  # the lock just taken
+        try:
+            self.earlier: dict[str, Any] | None = None
+            if config.resume and progress is not None:
+                if rundir.check_not_finished(self.dir, *progress):
+                    self.earlier = rundir.load_metrics(self.dir)
+            self.ckpt, self.manager = checkpoints.make_manager(self.dir, **trackables)
+            restored = checkpoints.restore(self.ckpt, self.manager, required=config.resume)
+            self.restored_from, self.restore_messages = restored.path, restored.messages
+            for line in self.restore_messages:
+                print(f"tfcourse: note: {line}", file=sys.stderr)
+            rundir.write_config_file(self.dir, where)
+            self.writer = summaries.create_writer(self.dir)
+        except BaseException:
+            self.release()
+            if not config.resume:  # a folder this call created and nothing in it yet
+                shutil.rmtree(self.dir, ignore_errors=True)
+            raise
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         """Write TensorBoard scalars at ``step``."""
@@ -68,15 +107,34 @@ class Run:
         """Save a checkpoint numbered ``step`` (the newest 3 are kept)."""
         self.manager.save(checkpoint_number=step)
 
+    @property
+    def latest_checkpoint(self) -> str | None:
+        """The newest checkpoint saved (or restored) in this run, for error messages."""
+        return self.manager.latest_checkpoint or self.restored_from
+
+    def release(self) -> None:
+        """Let another process train in the folder (idempotent; process exit also releases)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def finish(self, metrics: dict[str, Any]) -> dict[str, Any]:
-        """Write ``metrics.json`` atomically and flush the logs; a worker deletes its scratch.
+        """Write ``metrics.json`` atomically, flush the logs, release the lock.
+
+        A continued finished run keeps the earlier part's figures under ``"earlier"``.
+        A non-chief worker deletes its scratch folder.
 
         Returns:
             ``metrics`` with ``run_dir`` (None on a non-chief worker: the chief has the results).
         """
+        if self.earlier is not None:
+            metrics[EARLIER_KEY] = {k: v for k, v in self.earlier.items() if k != "run_dir"}
         metrics["run_dir"] = str(self.dir)
-        rundir.atomic_write_json(self.dir / rundir.METRICS_FILE, metrics)
-        self.writer.flush()
+        try:
+            rundir.atomic_write_json(self.dir / rundir.METRICS_FILE, metrics)
+            self.writer.flush()
+        finally:
+            self.release()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             metrics["run_dir"] = None

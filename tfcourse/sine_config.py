@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfcourse.presets import PRECISIONS, STRATEGIES, apply_preset, require
+from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
+from tfcourse.rundir import check_run_name  # no TensorFlow
 
 RESUME_MUST_MATCH = ("hidden", "depth", "batch_size", "n_points", "noise", "seed")
 PRESETS = {
@@ -50,28 +51,32 @@ class SineConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
         cfg = apply_preset(self, PRESETS)
         checks = [
-            (cfg.steps >= 1, f"steps must be >= 1, got {cfg.steps}"),
-            (cfg.batch_size >= 1, f"batch-size must be >= 1, got {cfg.batch_size}"),
-            (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
-            (
-                cfg.lr_schedule in ("constant", "cosine"),
-                f"lr-schedule must be constant or cosine, got {cfg.lr_schedule!r}",
-            ),
-            (cfg.hidden >= 1, f"hidden must be >= 1, got {cfg.hidden}"),
-            (cfg.depth >= 0, f"depth must be >= 0, got {cfg.depth}"),
-            (cfg.chunk >= 1, f"chunk must be >= 1, got {cfg.chunk}"),
-            (cfg.n_points >= 1, f"n-points must be >= 1, got {cfg.n_points}"),
-            (cfg.noise >= 0, f"noise must be >= 0, got {cfg.noise}"),
-            (
-                cfg.strategy in STRATEGIES,
-                f"strategy must be one of {', '.join(STRATEGIES)}, got {cfg.strategy!r}",
-            ),
-            (
-                cfg.precision in PRECISIONS,
-                f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}",
-            ),
-        ]
+            (cfg.steps >= 1, f"--steps must be >= 1, got {cfg.steps}"),
+            bounded("--steps", cfg.steps, 1, 10**9),
+            (cfg.batch_size >= 1, f"--batch-size must be >= 1, got {cfg.batch_size}"),
+            bounded("--batch-size", cfg.batch_size, 1, 1_000_000),
+            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            bounded("--lr", cfg.lr, 0, 1.0, low_open=True),
+            (cfg.lr_schedule in ("constant", "cosine"),
+             f"--lr-schedule must be constant or cosine, got {cfg.lr_schedule!r}"),
+            (cfg.hidden >= 1, f"--hidden must be >= 1, got {cfg.hidden}"),
+            bounded("--hidden", cfg.hidden, 1, 10_000),
+            (cfg.depth >= 0, f"--depth must be >= 0, got {cfg.depth}"),
+            bounded("--depth", cfg.depth, 0, 100),
+            (cfg.chunk >= 1, f"--chunk must be >= 1, got {cfg.chunk}"),
+            bounded("--chunk", cfg.chunk, 1, 1_000_000),
+            (cfg.n_points >= 1, f"--n-points must be >= 1, got {cfg.n_points}"),
+            bounded("--n-points", cfg.n_points, 1, 10_000_000),
+            (cfg.noise >= 0, f"--noise must be >= 0, got {cfg.noise}"),
+            bounded("--noise", cfg.noise, 0, 100.0),
+            bounded("--seed", cfg.seed, 0, MAX_SEED),
+            (cfg.strategy in STRATEGIES,
+             f"--strategy must be one of {', '.join(STRATEGIES)}, got {cfg.strategy!r}"),
+            (cfg.precision in PRECISIONS,
+             f"--precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}"),
+        ]  # fmt: skip
         require(checks)
+        check_run_name(cfg.name)
         return cfg
 
     @property

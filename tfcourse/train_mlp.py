@@ -30,6 +30,7 @@ from tfcourse.mlp import MLP, accuracy, loss_fn
 from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
 from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
+from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
 
 FASHION_CLASSES = (
@@ -73,6 +74,7 @@ class MLPTrainer:
         self.generator = tf.random.Generator.from_seed(cfg.seed + 1)
         self.run = Run(
             cfg, self.scale.chief, RESUME_MUST_MATCH,
+            progress=("epochs_completed", cfg.epochs, "--epochs"),
             model=self.model, optimizer=self.optimizer, epoch=self.epoch, generator=self.generator,
         )  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
@@ -143,7 +145,17 @@ class MLPTrainer:
 
         Returns:
             The metrics also written to ``metrics.json``.
+
+        Raises:
+            RunError: the loss became NaN or infinite (no ``metrics.json`` is written; the
+                message names the last good checkpoint).
         """
+        try:
+            return self._fit()
+        finally:
+            self.run.release()  # also when training stops with an error
+
+    def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.epoch.numpy())
         if start == 0:
@@ -170,8 +182,9 @@ class MLPTrainer:
             loss, acc = (float(v) for v in self._train_epoch())
             seconds = time.perf_counter() - t0
             samples_per_s.append(self.steps_per_epoch * cfg.batch_size / seconds)
-            test = self.evaluate()
             epoch = int(self.epoch.numpy())
+            check_loss(loss, epoch, "epoch", self.run.latest_checkpoint, _lr_hint(cfg.lr))
+            test = self.evaluate()
             self.run.log(
                 epoch,
                 {
@@ -219,6 +232,10 @@ class MLPTrainer:
             path=self.run_dir / "misclassified.png",
         )
         return self.run.finish(metrics)
+
+
+def _lr_hint(lr: float) -> str:
+    return f"lower --lr (it is {lr:g}), or check the data for extreme values"
 
 
 def check_classification_data(

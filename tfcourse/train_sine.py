@@ -33,6 +33,7 @@ from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 from tfcourse import plots, sine, summaries
 from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
+from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
 from tfcourse.sine_config import RESUME_MUST_MATCH, SineConfig
@@ -83,6 +84,7 @@ class SineTrainer:
         self.generator = batch_generator(cfg.seed)
         self.run = Run(
             cfg, self.scale.chief, RESUME_MUST_MATCH,
+            progress=("steps_completed", cfg.steps, "--steps"),
             model=self.model, optimizer=self.optimizer, step=self.step, generator=self.generator,
         )  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
@@ -125,7 +127,17 @@ class SineTrainer:
 
         Returns:
             The metrics also written to ``metrics.json``.
+
+        Raises:
+            RunError: the loss became NaN or infinite (no ``metrics.json`` is written; the
+                message names the last good checkpoint).
         """
+        try:
+            return self._fit()
+        finally:
+            self.run.release()  # also when training stops with an error
+
+    def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.step.numpy())
         if start == 0:
@@ -139,8 +151,10 @@ class SineTrainer:
             loss = float(self._run_chunk(tf.constant(n, tf.int32)))
             seconds = time.perf_counter() - t0
             rates.append(n / seconds)
-            full = self.evaluate()
             step = done + n
+            hint = f"lower --lr (it is {cfg.lr:g})"
+            check_loss(loss, step, "step", self.run.latest_checkpoint, hint)
+            full = self.evaluate()
             self.run.log(
                 step,
                 {

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tfcourse.errors import ConfigError
-from tfcourse.presets import PRECISIONS, STRATEGIES, apply_preset, require
+from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
+from tfcourse.rundir import check_run_name  # no TensorFlow
 
 PRESETS = {
     # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic,
@@ -62,27 +63,38 @@ class A2CConfig:
         from tfcourse.rl.rollout import check_env_id  # gymnasium: only when a run starts
 
         cfg = apply_preset(self, PRESETS)
-        check_env_id(cfg.env)
         checks = [
-            (cfg.n_envs >= 1, f"n-envs must be >= 1, got {cfg.n_envs}"),
-            (cfg.n_steps >= 1, f"n-steps must be >= 1, got {cfg.n_steps}"),
+            (cfg.n_envs >= 1, f"--n-envs must be >= 1, got {cfg.n_envs}"),
+            bounded("--n-envs", cfg.n_envs, 1, 1024),
+            (cfg.n_steps >= 1, f"--n-steps must be >= 1, got {cfg.n_steps}"),
+            bounded("--n-steps", cfg.n_steps, 1, 100_000),
+            bounded("--total-steps", cfg.total_steps, 1, 10**10),
             (cfg.total_steps >= cfg.n_envs * cfg.n_steps,
-             f"total-steps must be >= n-envs * n-steps = {cfg.n_envs * cfg.n_steps}"),
-            (0 <= cfg.gamma <= 1, f"gamma must be in [0, 1], got {cfg.gamma}"),
-            (0 <= cfg.lam <= 1, f"lam must be in [0, 1], got {cfg.lam}"),
-            (cfg.optimizer in ("rmsprop", "adam"), "optimizer must be rmsprop or adam"),
-            (cfg.lr > 0, f"lr must be > 0, got {cfg.lr}"),
-            (cfg.max_grad_norm >= 0, "max-grad-norm must be >= 0 (0 = no clipping)"),
-            (cfg.reward_scale > 0, "reward-scale must be > 0"),
-            (cfg.entropy_coef >= 0, "entropy-coef must be >= 0"),
-            (cfg.actor_reduction in ("sum", "mean"), "actor-reduction must be sum or mean"),
-            (cfg.eval_episodes >= 0, "eval-episodes must be >= 0"),
+             f"--total-steps must be >= n-envs * n-steps = {cfg.n_envs * cfg.n_steps}"),
+            bounded("--gamma", cfg.gamma, 0, 1),
+            bounded("--lam", cfg.lam, 0, 1),
+            (cfg.optimizer in ("rmsprop", "adam"), "--optimizer must be rmsprop or adam"),
+            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            bounded("--lr", cfg.lr, 0, 1.0, low_open=True),
+            (cfg.max_grad_norm >= 0, "--max-grad-norm must be >= 0 (0 = no clipping)"),
+            bounded("--max-grad-norm", cfg.max_grad_norm, 0, 1e6),
+            (cfg.reward_scale > 0, "--reward-scale must be > 0"),
+            bounded("--reward-scale", cfg.reward_scale, 0, 1e6, low_open=True),
+            (cfg.entropy_coef >= 0, "--entropy-coef must be >= 0"),
+            bounded("--entropy-coef", cfg.entropy_coef, 0, 1e3),
+            bounded("--target-return", cfg.target_return, -1e12, 1e12),
+            (cfg.actor_reduction in ("sum", "mean"), "--actor-reduction must be sum or mean"),
+            (cfg.eval_episodes >= 0, "--eval-episodes must be >= 0"),
+            bounded("--eval-episodes", cfg.eval_episodes, 0, 10_000),
+            bounded("--seed", cfg.seed, 0, MAX_SEED),
             (cfg.strategy in STRATEGIES,
              f"unknown strategy {cfg.strategy!r}; choose default or mirrored"),
             (cfg.precision in PRECISIONS,
              f"unknown precision {cfg.precision!r}; choose one of {', '.join(PRECISIONS)}"),
         ]  # fmt: skip
         require(checks)
+        check_env_id(cfg.env)
+        check_run_name(cfg.name)
         if cfg.strategy == "multiworker":
             raise ConfigError(
                 "--strategy multiworker is not supported for A2C: every worker process would "

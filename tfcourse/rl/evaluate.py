@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from tfcourse.rl.rollout import make_envs
-from tfcourse.rundir import atomic_write_bytes
+from tfcourse.rundir import atomic_write_bytes, storage_error
 
 
 def evaluate_greedy(model, env_id: str, episodes: int = 100, seed: int = 10_000) -> np.ndarray:
@@ -52,6 +53,7 @@ def record_gif(
     frame_skip: int = 2,
     scale: float = 0.5,
     max_steps: int = 1000,
+    what: str = "",
 ) -> tuple[Path, float]:
     """Play one greedy episode with ``render_mode="rgb_array"`` and save it as a looping GIF.
 
@@ -63,10 +65,15 @@ def record_gif(
         frame_skip: keep every ``frame_skip``-th frame (smaller file).
         scale: resize factor for each frame.
         max_steps: stop after this many steps even if the episode goes on.
+        what: the flag that named ``path``, for the error message (e.g. ``"--gif"``).
 
     Returns:
         ``(path, episode_return)``.
+
+    Raises:
+        StorageError: ``path`` is a folder or cannot be written (checked before playing).
     """
+    check_writable_file(path, what)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
     env = gym.make(env_id, render_mode="rgb_array")
     frames: list[Image.Image] = []
@@ -90,7 +97,28 @@ def record_gif(
     frames[0].save(
         buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0
     )
-    return atomic_write_bytes(path, buf.getvalue()), total
+    return atomic_write_bytes(path, buf.getvalue(), what), total
+
+
+def check_writable_file(path: str | os.PathLike, what: str = "") -> Path:
+    """Check, without writing it, that file ``path`` can be created or replaced.
+
+    Raises:
+        StorageError: ``path`` is a folder, its folder is missing, or it is not writable.
+    """
+    path = Path(path)
+    problem = None
+    if path.is_dir():
+        problem = errno.EISDIR
+    elif not path.parent.is_dir():
+        problem = errno.ENOENT
+    elif not os.access(path.parent, os.W_OK | os.X_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        problem = errno.EACCES
+    if problem is not None:
+        raise storage_error(path, OSError(problem, os.strerror(problem)), what)
+    return path
 
 
 def evaluate_run(
@@ -110,7 +138,7 @@ def evaluate_run(
     import keras
 
     from tfcourse import rundir
-    from tfcourse.errors import ConfigError, TfcourseError
+    from tfcourse.errors import ConfigError, RunError, TfcourseError
     from tfcourse.rl import a2c  # noqa: F401  (registers ActorCritic for loading)
 
     run = Path(run_dir)
@@ -122,8 +150,21 @@ def evaluate_run(
             f"{run} is not a finished A2C run (needs config.json and model.keras); "
             "pass a directory written by 'tfcourse train a2c'"
         )
-    env_id = rundir.load_json(run / rundir.CONFIG_FILE)["env"]
-    model = keras.models.load_model(model_path)
+    env_id = rundir.load_json(run / rundir.CONFIG_FILE).get("env")
+    if not isinstance(env_id, str):
+        raise RunError(
+            f"{run / rundir.CONFIG_FILE} has no 'env' setting (got {env_id!r}); it is not "
+            "an A2C run's config.json: repair it or pass another run directory"
+        )
+    if gif:
+        check_writable_file(gif, "--gif")  # before the episodes, not after them
+    try:
+        model = keras.models.load_model(model_path)
+    except (ValueError, OSError, TypeError, KeyError) as exc:
+        raise RunError(
+            f"{model_path} cannot be loaded ({str(exc).splitlines()[0][:200]}); it is "
+            "corrupt or from another version: train the run again"
+        ) from None
     episode_returns = evaluate_greedy(model, env_id, episodes, seed)
     report: dict[str, float | str] = {
         "env": env_id, "episodes": episodes, "mean_return": float(episode_returns.mean()),
@@ -131,5 +172,5 @@ def evaluate_run(
         "max_return": float(episode_returns.max()),
     }  # fmt: skip
     if gif:
-        report["gif"] = str(record_gif(model, env_id, gif, seed=seed)[0])
+        report["gif"] = str(record_gif(model, env_id, gif, seed=seed, what="--gif")[0])
     return report

@@ -10,7 +10,8 @@ the rollout did not see (the tutorial's "bootstrapping")::
     R_t = r_t + gamma * R_{t+1} * (1 - done_t)
 
 Shapes and the ranges of ``gamma`` / ``lam`` are checked once, from static shapes, when the
-function is called eagerly or traced; nothing is added to each step of a compiled graph.
+function is called eagerly or traced; called eagerly, the values are checked too (``dones``
+only 0/1, no NaN or inf). Nothing is added to each step of a compiled graph.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
+from tfcourse.shapes import check_binary, check_finite
 
 
 def _shape(x) -> list[int | None] | str:
@@ -66,6 +68,19 @@ def _check_time_major(rewards, **others) -> None:
     _check_same("rewards", rewards, **others)
 
 
+def _check_values(rewards, dones, **others) -> None:
+    """Eagerly (at the boundary, never per step of a compiled graph): ``dones`` 0/1, no NaN/inf.
+
+    Raises:
+        ShapeError: ``dones`` holds e.g. 2, or rewards/values/bootstrap_value hold NaN or inf.
+    """
+    if not tf.executing_eagerly():
+        return
+    check_binary(dones, "dones")
+    for name, x in {"rewards": rewards, **others}.items():
+        check_finite(np.asarray(x) if not _is_tf(x) else x, name)
+
+
 def _fit_bootstrap(rewards, value, reshape):
     """Check ``value`` is a scalar or [n_envs]; squeeze the tutorial's length-1 ``V(s_T)``."""
     per_step, got = tf.TensorShape(rewards.shape)[1:], tf.TensorShape(value.shape)
@@ -94,6 +109,7 @@ def discounted_returns_loop(rewards, dones, gamma: float, bootstrap_value) -> np
     rewards, dones = _float(rewards, False), np.asarray(dones)
     _check_time_major(rewards, dones=dones)
     _check_rates(gamma=gamma)
+    _check_values(rewards, dones, bootstrap_value=_float(bootstrap_value, False))
     not_done = 1 - dones.astype(rewards.dtype)
     running = _fit_bootstrap(rewards, np.asarray(bootstrap_value, rewards.dtype), np.reshape)
     running = np.broadcast_to(running, rewards.shape[1:])
@@ -129,6 +145,7 @@ def discounted_returns(rewards, dones, gamma: float, bootstrap_value) -> tf.Tens
     rewards, dones = tf.cast(rewards, tf.float32), tf.convert_to_tensor(dones)
     _check_time_major(rewards, dones=dones)
     _check_rates(gamma=gamma)
+    _check_values(rewards, dones, bootstrap_value=tf.cast(bootstrap_value, tf.float32))
     decays = tf.cast(gamma, tf.float32) * (1.0 - tf.cast(dones, tf.float32))
     return _reverse_scan(rewards, decays, _bootstrap_values(rewards, bootstrap_value))
 
@@ -192,6 +209,9 @@ def gae_advantages(
     dones = tf.convert_to_tensor(dones)
     _check_time_major(rewards, values=values, dones=dones)
     _check_rates(gamma=gamma, lam=lam)
+    _check_values(
+        rewards, dones, values=values, bootstrap_value=tf.cast(bootstrap_value, tf.float32)
+    )
     gamma_not_done = tf.cast(gamma, tf.float32) * (1.0 - tf.cast(dones, tf.float32))
     bootstrap_value = _bootstrap_values(rewards, bootstrap_value)  # [n_envs] (or [])
     next_values = tf.concat([values[1:], bootstrap_value[tf.newaxis]], axis=0)

@@ -26,11 +26,13 @@ import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import plots, summaries
+from tfcourse.errors import RunError
 from tfcourse.rl.a2c import a2c_step, build_model
 from tfcourse.rl.config import A2CConfig
 from tfcourse.rl.evaluate import evaluate_greedy, record_gif
 from tfcourse.rl.rollout import EpisodeStats, Rollout, collect, make_envs
 from tfcourse.run import Run, prepare
+from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
 
 # a rollout's tensors are split over the replicas by env: axis 1 of the [T, n_envs, ...]
@@ -52,7 +54,7 @@ class A2CTrainer:
         obs_dim = self.envs.single_observation_space.shape[0]
         self.n_updates = cfg.total_steps // (cfg.n_envs * cfg.n_steps)
         with self.scale.scope():  # variables mirrored on every replica
-            n_actions = int(self.envs.single_action_space.n)
+            n_actions = self._n = int(self.envs.single_action_space.n)
             self.model = build_model(obs_dim, n_actions, dtype=cfg.precision)
             lr = cfg.lr
             if cfg.anneal_lr:  # linear decay to 0 over the run (optimizer.iterations = updates)
@@ -63,8 +65,10 @@ class A2CTrainer:
                 optimizer = keras.optimizers.Adam(lr)
             self.optimizer = self.scale.optimizer(optimizer, self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        done_at = self.n_updates * cfg.n_envs * cfg.n_steps  # steps_completed of a full run
         self.run = Run(cfg, must_match=("env",), model=self.model, optimizer=self.optimizer,
-                       global_step=self.global_step)  # fmt: skip
+                       global_step=self.global_step,
+                       progress=("steps_completed", done_at, "--total-steps"))  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
         self.stats = EpisodeStats(cfg.n_envs)
         self.history: tuple[list[int], list[float]] = ([], [])  # (end step, return) per episode
@@ -74,6 +78,7 @@ class A2CTrainer:
             mean=("grad_norm",),  # the same on every replica; the losses are shares
         )
         self._values = tf.function(lambda obs: self.model(obs)[0], reduce_retracing=True)
+        self._hint = f"lower --lr (it is {cfg.lr:g}) or set --max-grad-norm 0.5"
 
     def update(self, rollout: Rollout) -> dict[str, tf.Tensor]:
         """One compiled :func:`~tfcourse.rl.a2c.a2c_step` on ``rollout``: ``{"total", "actor",
@@ -84,7 +89,20 @@ class A2CTrainer:
 
     def _act(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actions, values = self.model.action_value(obs.astype(np.float32))
-        return actions.numpy(), values.numpy()
+        actions, values = actions.numpy(), values.numpy()
+        if not np.isfinite(values).all() or not (0 <= actions.min() <= actions.max() < self._n):
+            self._diverged()  # NaN weights: the env would fail on an invalid action
+        return actions, values
+
+    def _diverged(self) -> None:
+        """Stop: the model's outputs are NaN/inf (raises RunError naming the last checkpoint)."""
+        kept = self.run.latest_checkpoint
+        raise RunError(
+            f"the policy and value outputs became NaN or infinite by env step "
+            f"{int(self.global_step.numpy())}, so training stopped"
+            + (f"; the last good checkpoint is {kept}" if kept else "")
+            + f"; {self._hint}"
+        )
 
     def _value(self, obs: np.ndarray) -> np.ndarray:
         return self._values(obs).numpy()
@@ -97,7 +115,17 @@ class A2CTrainer:
         Args:
             on_update: called after every update with the env step count and the losses
                 (e.g. to time steady-state speed or sample memory, as scripts/bench_a2c.py does).
+
+        Raises:
+            RunError: the loss or the policy became NaN or infinite (no ``metrics.json`` is
+                written; the message names the last good checkpoint).
         """
+        try:
+            return self._train(on_update)
+        finally:
+            self.run.release()  # also when training stops with an error
+
+    def _train(self, on_update: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
         cfg = self.config
         obs, _ = self.envs.reset(seed=cfg.seed + int(self.global_step.numpy()))
         obs = obs.astype(np.float32)
@@ -122,6 +150,8 @@ class A2CTrainer:
             obs = rollout.last_obs
             losses = self.update(rollout)
             step = int(self.global_step.numpy())
+            total = float(losses["total"]) + float(losses["grad_norm"])  # NaN/inf if either is
+            check_loss(total, step, "env step", self.run.latest_checkpoint, self._hint)
             if on_update is not None:
                 on_update(step, losses)
             bar.update(batch)
@@ -146,11 +176,15 @@ class A2CTrainer:
                 self.run.log(step, scalars)
                 bar.set_postfix(mean_return=f"{mean100:.1f}", sps=f"{sps:,.0f}")
             if (update + 1) % max(1, self.n_updates // 10) == 0:
+                if not np.isfinite(self._value(obs)).all():  # never checkpoint NaN weights
+                    self._diverged()
                 self.run.save(step)
             if cfg.stop_when_solved and solved_step is not None:
                 break
         bar.close()
         seconds = time.perf_counter() - t0
+        if not np.isfinite(self._value(obs)).all():
+            self._diverged()
         self.run.save(int(self.global_step.numpy()))
         return self._finish(solved_step, solved_seconds, seconds, steps0)
 
@@ -170,6 +204,11 @@ class A2CTrainer:
             "steps_per_s": (step - steps0) / max(seconds, 1e-9),
             "env": cfg.env,
         }
+        earlier = self.run.earlier or {}
+        if isinstance(earlier.get("episodes"), int):  # a continued finished run: all episodes
+            metrics["episodes"] += earlier["episodes"]
+        if not self.stats.finished_episode_returns and "train_mean_return_100" in earlier:
+            metrics["train_mean_return_100"] = earlier["train_mean_return_100"]
         if cfg.eval_episodes:
             eval_episode_returns = evaluate_greedy(
                 self.model, cfg.env, cfg.eval_episodes, seed=cfg.seed + 10**6
