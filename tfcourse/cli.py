@@ -21,6 +21,7 @@ import dataclasses
 import errno
 import importlib
 import json
+import os
 import sys
 import types
 import typing
@@ -171,6 +172,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _tf_disk_errno(exc: BaseException) -> int | None:
+    """ENOSPC & co. for a TensorFlow ``OpError`` about a file (TF reports a full disk as
+    ``ResourceExhaustedError``, which is not an out-of-memory)."""
+    if "tensorflow" not in type(exc).__module__:
+        return None
+    from tfcourse.run import disk_errno
+
+    return disk_errno(str(exc))
+
+
 def user_error(exc: BaseException) -> str | None:
     """The one-line message for an error the user can fix, or None for a bug (traceback).
 
@@ -180,6 +191,11 @@ def user_error(exc: BaseException) -> str | None:
     """
     if isinstance(exc, TfcourseError):
         text = str(exc)
+    elif type(exc).__name__.endswith("Error") and _tf_disk_errno(exc) is not None:
+        from tfcourse.safe_write import storage_error
+
+        code = _tf_disk_errno(exc)
+        text = str(storage_error("a file", OSError(code, os.strerror(code))))
     elif isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         text = (
             "out of memory: the model or the data does not fit; use a smaller --hidden, "

@@ -74,7 +74,7 @@ class MLPConfig:
             bounded("--epochs", cfg.epochs, 1, MAX_EPOCHS),
             (cfg.batch_size >= 1, f"--batch-size must be >= 1, got {cfg.batch_size}"),
             bounded("--batch-size", cfg.batch_size, 1, 1_000_000),
-            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            (not cfg.lr <= 0, f"--lr must be > 0, got {cfg.lr}"),
             bounded("--lr", cfg.lr, 0, MAX_LR, low_open=True),
             (cfg.lr_schedule in ("constant", "cosine"), "--lr-schedule must be constant or cosine"),
             (cfg.init in INITS, f"--init must be one of {', '.join(INITS)}, got {cfg.init!r}"),

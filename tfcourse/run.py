@@ -20,6 +20,8 @@ the chief (worker 0) writes the real run folder; every other worker must still s
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
 import shutil
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from tfcourse import checkpoints, rundir, summaries
 
@@ -42,6 +45,19 @@ def prepare(config: Any) -> None:
     rundir.check_run_name(config.name)
     rundir.ensure_writable_dir(config.logdir)
     keras.utils.set_random_seed(config.seed)
+
+
+_DISK_ERRORS = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+def disk_errno(message: str) -> int | None:
+    """The ``errno`` of a TensorFlow file error's message (e.g. ENOSPC), or None if not one."""
+    return next((code for text, code in _DISK_ERRORS.items() if text in message), None)
 
 
 class Run:
@@ -104,8 +120,23 @@ class Run:
         summaries.log_scalars(self.writer, step, scalars)
 
     def save(self, step: int) -> None:
-        """Save a checkpoint numbered ``step`` (the newest 3 are kept)."""
-        self.manager.save(checkpoint_number=step)
+        """Save a checkpoint numbered ``step`` (the newest 3 are kept).
+
+        Raises:
+            StorageError: the disk is full, read-only or forbidden; the earlier checkpoints
+                are kept and the half-written one is removed.
+        """
+        try:
+            self.manager.save(checkpoint_number=step)
+        except tf.errors.OpError as exc:
+            errno_ = disk_errno(str(exc))
+            if errno_ is None:
+                raise
+            for temp in Path(self.manager.directory).glob("*_temp"):
+                shutil.rmtree(temp, ignore_errors=True)
+            where = Path(self.manager.directory) / f"ckpt-{step}"
+            error = OSError(errno_, os.strerror(errno_))
+            raise rundir.storage_error(where, error, "--logdir") from None
 
     @property
     def latest_checkpoint(self) -> str | None:

@@ -55,7 +55,7 @@ class SineConfig:
             bounded("--steps", cfg.steps, 1, 10**9),
             (cfg.batch_size >= 1, f"--batch-size must be >= 1, got {cfg.batch_size}"),
             bounded("--batch-size", cfg.batch_size, 1, 1_000_000),
-            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            (not cfg.lr <= 0, f"--lr must be > 0, got {cfg.lr}"),
             bounded("--lr", cfg.lr, 0, 1.0, low_open=True),
             (cfg.lr_schedule in ("constant", "cosine"),
              f"--lr-schedule must be constant or cosine, got {cfg.lr_schedule!r}"),

@@ -74,7 +74,7 @@ class A2CConfig:
             bounded("--gamma", cfg.gamma, 0, 1),
             bounded("--lam", cfg.lam, 0, 1),
             (cfg.optimizer in ("rmsprop", "adam"), "--optimizer must be rmsprop or adam"),
-            (cfg.lr > 0, f"--lr must be > 0, got {cfg.lr}"),
+            (not cfg.lr <= 0, f"--lr must be > 0, got {cfg.lr}"),
             bounded("--lr", cfg.lr, 0, 1.0, low_open=True),
             (cfg.max_grad_norm >= 0, "--max-grad-norm must be >= 0 (0 = no clipping)"),
             bounded("--max-grad-norm", cfg.max_grad_norm, 0, 1e6),
