@@ -218,3 +218,72 @@ def test_float_labels_are_refused_even_while_tracing():
     fn = tf.function(lambda t: check_labels(t, 10), input_signature=[tf.TensorSpec([None])])
     with pytest.raises(ShapeError, match="got dtype float32"):
         fn.get_concrete_function()
+
+
+# --- the guards wired into the lesson functions (eager calls; compiled steps stay check-free) --
+
+
+def _library_calls():
+    from tfcourse import mlp
+    from tfcourse.rl import returns
+
+    logits = tf.zeros([2, 10])
+    return [
+        (lambda: mlp.loss_fn(logits, [1.0, 2.0]), r"labels must be integer class ids 0\.\.9"),
+        (lambda: mlp.loss_fn(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
+        (lambda: mlp.accuracy(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
+        (lambda: mlp.accuracy(logits, tf.constant([0.0, 1.0])), "got dtype float32"),
+        (lambda: mlp.loss_fn(tf.fill([2, 10], np.nan), [1, 2]), r"logits has 20 non-finite"),
+        (lambda: mlp.MLP()(np.full([1, 784], np.nan, np.float32)), r"MLP inputs has 784 non-fin"),
+        (
+            lambda: returns.discounted_returns_loop([1.0, 1.0], [0, 2], 0.9, 0.0),
+            r"dones must hold only 0 \(not done\) or 1 \(done\), got 2 at index \[1\]",
+        ),
+        (
+            lambda: returns.discounted_returns([1.0, np.nan], [0, 0], 0.9, 0.0),
+            r"rewards has 1 non-finite value\(s\) .* the first nan at index \[1\]",
+        ),
+        (
+            lambda: returns.gae_advantages([1.0], [np.inf], [0], 0.0, 0.9, 0.95),
+            r"values has 1 non-finite value\(s\) .* the first inf at index \[0\]",
+        ),
+        (
+            lambda: returns.gae_advantages([1.0], [0.0], [0], np.nan, 0.9, 0.95),
+            r"bootstrap_value has 1 non-finite",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_lesson_functions_name_bad_values(index):
+    call, message = _library_calls()[index]
+    with pytest.raises(ShapeError, match=message):
+        call()
+
+
+def test_lesson_functions_still_compute_the_same_values():
+    from tfcourse import mlp
+    from tfcourse.rl import returns
+
+    logits = tf.constant([[2.0, 0.0], [0.0, 1.0]])
+    # hand-computed: -log softmax([2, 0])[0] and -log softmax([0, 1])[1]
+    expected = (np.log1p(np.exp(-2.0)) + np.log1p(np.exp(-1.0))) / 2
+    assert float(mlp.loss_fn(logits, np.array([0, 1], np.uint8))) == pytest.approx(expected)
+    assert float(mlp.accuracy(logits, [0, 0])) == 0.5
+    # 1 + 0.5 * (1 + 0.5 * 4) = 2.5 for an unfinished episode bootstrapped with V = 4
+    np.testing.assert_allclose(returns.discounted_returns_loop([1.0, 1.0], [0, 0], 0.5, 4.0),
+                               [2.5, 3.0])  # fmt: skip
+    np.testing.assert_allclose(returns.discounted_returns([1.0, 1.0], [False, True], 0.5, 4.0),
+                               [1.5, 1.0])  # fmt: skip
+
+
+def test_compiled_steps_carry_no_value_checks():
+    """Inside a graph only the (static) dtype is checked: no Assert ops in the hot loop."""
+    from tfcourse import mlp
+
+    fn = tf.function(lambda lg, y: mlp.loss_fn(lg, y))
+    graph = fn.get_concrete_function(
+        tf.TensorSpec([None, 10]), tf.TensorSpec([None], tf.int32)
+    ).graph
+    kinds = {op.type for op in graph.get_operations()}
+    assert not kinds & {"Assert", "CheckNumerics", "CheckNumericsV2"}, kinds

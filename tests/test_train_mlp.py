@@ -204,3 +204,30 @@ def test_steps_per_execution_does_not_change_the_maths(small_mnist, tmp_path):
     assert int(trainers[1].optimizer.iterations.numpy()) == 20
     for a, b in zip(trainers[0].model.params, trainers[1].model.params, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path, monkeypatch):
+    from tfcourse import run_lock, rundir
+    from tfcourse.errors import RunError
+
+    trainer = MLPTrainer(config(tmp_path, epochs=3, train_samples=500), data=small_mnist)
+    real_epoch, calls = trainer._train_epoch, []
+
+    def epoch_then_nan():
+        loss, acc = real_epoch()
+        calls.append(1)
+        return (loss * float("nan") if len(calls) == 2 else loss), acc
+
+    monkeypatch.setattr(trainer, "_train_epoch", epoch_then_nan)
+    with pytest.raises(RunError) as err:
+        trainer.fit()
+    assert str(err.value) == (
+        f"the loss became nan at epoch 2, so training stopped; the last good checkpoint is "
+        f"{trainer.run_dir / 'checkpoints' / 'ckpt-1'}; lower --lr (it is 0.002), or check the "
+        "data for extreme values"
+    )
+    assert sorted(p.name for p in (trainer.run_dir / "checkpoints").glob("*.index")) == [
+        "ckpt-1.index"
+    ]
+    assert not (trainer.run_dir / rundir.METRICS_FILE).exists()  # no figures of a NaN run
+    assert str(trainer.run_dir.resolve()) not in run_lock._HELD  # the lock is released
