@@ -281,7 +281,8 @@ def test_port_signature_refuses_wrong_shapes(sub):
         raise AssertionError(
             f"f(x of shape (2, 4), w) should be refused by the signature, but it returned {value}"
         )
-    assert np.allclose(result["out"], _numpy_port(x, w), atol=1e-5), (
+    out = result["out"]
+    assert np.shape(out) == (3,) and np.allclose(out, _numpy_port(x, w), atol=1e-5), (
         f"with its signature, f(x, w) for 3 rows should still be {_numpy_port(x, w).tolist()}, "
         f"got {np.asarray(result['out']).tolist()}"
     )
