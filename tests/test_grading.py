@@ -8,6 +8,7 @@ score and the message a student would read.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -236,3 +237,25 @@ def test_cli_grade_writes_results_and_bad_timeout_exits_2(tmp_path):
     assert bad.stderr.strip().splitlines()[-1] == (
         "tfcourse: error: --timeout must be > 0 seconds, got 0"
     )
+
+
+def test_a_test_sees_the_type_of_what_the_submission_raised(tmp_path):
+    """`StudentError.types` names the exception class and its bases, as plain data."""
+    (tmp_path / "tests_public.py").write_text(
+        "import pytest\n"
+        "from tfcourse.grading.points import points\n"
+        "from tfcourse.grading.session import StudentError\n\n"
+        "@points(1, exercise='add')\n"
+        "def test_types(sub):\n"
+        "    with pytest.raises(StudentError) as info:\n"
+        "        sub.add('a', 1)\n"
+        "    assert info.value.types[:2] == ('TypeError', 'Exception')\n"
+        "    assert str(info.value).startswith('TypeError: can only concatenate str')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests_public.py", "-p", "no:cacheprovider",
+         "--submission", str(FIXTURES / "toy" / "exercises.py"), "-c", os.devnull],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "Score: 1 / 1" in done.stdout

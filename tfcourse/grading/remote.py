@@ -93,7 +93,10 @@ class Submission:
         reply = self._session.call(message, self._deadline)
         self.printed = (self.printed + reply["printed"])[-2000:]
         if not reply["ok"]:
-            raise StudentError(_explain(reply.get("error"), name))
+            error = reply.get("error")
+            types = error.get("types") if isinstance(error, dict) else None
+            names = tuple(str(t)[:100] for t in types[:20]) if isinstance(types, list) else ()
+            raise StudentError(_explain(error, name), names)
         try:
             return decode(reply.get("value"))
         except CodecError as exc:

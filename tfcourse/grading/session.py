@@ -29,7 +29,15 @@ MAX_REPLY_BYTES = 96 * 2**20
 
 
 class StudentError(Exception):
-    """A test failed because of the submission; ``str()`` is the sentence the student reads."""
+    """A test failed because of the submission; ``str()`` is the sentence the student reads.
+
+    ``types`` names the class of what the submission raised and its bases (plain text from the
+    worker), so a test can check ``"FileNotFoundError" in exc.types``.
+    """
+
+    def __init__(self, message: str, types: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.types = types
 
 
 class WorkerLost(StudentError):

@@ -137,7 +137,8 @@ class Worker:
             return {"ok": False, "error": {"kind": "missing", "message": exc.name}}
         except BaseException as exc:
             message = describe(exc) + where_in(exc, self.filename)
-            return {"ok": False, "error": {"kind": "raised", "message": message}}
+            types_ = [t.__name__ for t in type(exc).__mro__]
+            return {"ok": False, "error": {"kind": "raised", "message": message, "types": types_}}
         try:
             return {"ok": True, "value": encode(value, tf_to_array, self._handle)}
         except Exception as exc:
