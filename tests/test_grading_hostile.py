@@ -123,9 +123,10 @@ def test_output_flood_is_capped(mode):
         ("bwrap", "reads_disk.py"),
         ("bwrap", "network.py"),
         pytest.param("uid", "reads_disk.py", marks=MODES[1].marks),
+        pytest.param("uid", "network.py", marks=MODES[1].marks),  # root: a new netns
     ],
     indirect=["mode"],
-)  # uid mode has the host's network (no network namespace): documented, not tested
+)
 def test_tests_solution_and_network_are_out_of_reach(mode, name):
     results = _grade(name, mode)
     expected = dict(HONEST_ADD) if name == "network.py" else dict.fromkeys(HONEST_ADD, 0)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcourse.grading import sandbox
+from tfcourse.grading.codec import MAX_ITEMS
 from tfcourse.grading.sandbox import Limits
 
 MAX_REPLY_BYTES = 96 * 2**20
@@ -190,6 +191,8 @@ class WorkerSession:
             if len(self.buffer) > MAX_REPLY_BYTES:
                 raise self._lost("your code returned more data than the grader accepts")
         line, _, self.buffer = self.buffer.partition(b"\n")
+        if line.count(b"[") + line.count(b"{") > 2 * MAX_ITEMS:  # before json builds it all
+            raise self._lost("your code returned more values than the grader accepts")
         try:
             reply = json.loads(line, parse_constant=_no_constants)
         except (ValueError, RecursionError):
@@ -202,13 +205,15 @@ class WorkerSession:
 
     def _death(self) -> str:
         try:
-            code = self.proc.wait(timeout=5)
+            code = self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             code = None
         if self.too_many:
             return f"your code started more than {self.limits.max_procs} processes and was stopped"
         if self.memory_exceeded:
             return f"your code used more than {self.limits.memory_mb} MB of memory and was stopped"
+        if code is None:
+            return "your code closed the grader's channel to the worker"
         if code is not None and code < 0:
             return f"your code crashed the Python process (signal {-code})"
         return f"your code ended the Python process (exit code {code}, e.g. os._exit or exit)"

@@ -35,6 +35,20 @@ from tfcourse.grading.codec import Handle, decode, encode
 MAX_PRINTED = 2000  # last characters of what the submission printed during one request
 
 
+class Tail(io.TextIOBase):
+    """A text stream that keeps only its last ``limit`` characters (a flood costs nothing)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.text = limit, ""
+
+    def write(self, text: str) -> int:
+        self.text = (self.text + str(text)[-self.limit :])[-self.limit :]
+        return len(text)
+
+    def getvalue(self) -> str:
+        return self.text
+
+
 def reseed() -> None:
     """Same seeds before every test, so a test's result never depends on the ones before it."""
     random.seed(0)
@@ -168,7 +182,7 @@ def main() -> None:
     worker = Worker()
     for line in requests:
         request = json.loads(line)
-        printed = io.StringIO()
+        printed = Tail(MAX_PRINTED)
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             reply = worker.handle(request)
         reply["id"] = request.get("id")
