@@ -88,8 +88,8 @@ class MLPConfig:
             (cfg.steps_per_execution >= 1, "--steps-per-execution must be >= 1"),
             bounded("--steps-per-execution", cfg.steps_per_execution, 1, 10_000),
             bounded("--seed", cfg.seed, 0, MAX_SEED),
-            (cfg.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}"),
-            (cfg.precision in PRECISIONS, f"--precision must be one of {PRECISIONS}"),
+            (cfg.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
+            (cfg.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
             (bool(cfg.name), "--name must not be empty; use e.g. --name my-run"),
         ]  # fmt: skip
         require(checks)

@@ -71,9 +71,9 @@ class SineConfig:
             bounded("--noise", cfg.noise, 0, 100.0),
             bounded("--seed", cfg.seed, 0, MAX_SEED),
             (cfg.strategy in STRATEGIES,
-             f"--strategy must be one of {', '.join(STRATEGIES)}, got {cfg.strategy!r}"),
+             f"strategy must be one of {', '.join(STRATEGIES)}, got {cfg.strategy!r}"),
             (cfg.precision in PRECISIONS,
-             f"--precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}"),
+             f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}"),
         ]  # fmt: skip
         require(checks)
         check_run_name(cfg.name)
