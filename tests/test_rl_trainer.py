@@ -131,3 +131,29 @@ def test_cli_errors_are_one_line_exit_2(argv, message, tmp_path, capsys):
     assert main(["train", "a2c", "--logdir", str(tmp_path), *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_nan_weights_stop_with_a_message_not_a_gymnasium_assertion(tmp_path):
+    """What ``--lr`` far too high does: the policy turns NaN; the env never sees its action."""
+    from tfcourse.errors import RunError
+
+    trainer = A2CTrainer(
+        config(tmp_path, total_steps=2560, n_envs=2, n_steps=16, eval_episodes=0, gif=False)
+    )
+    updates = []
+
+    def poison(step, losses):
+        updates.append(step)
+        if len(updates) == 12:  # after the first checkpoint (every 8 updates here)
+            for variable in trainer.model.trainable_variables:
+                variable.assign(np.full(variable.shape, np.nan, np.float32))
+
+    with pytest.raises(RunError) as err:
+        trainer.train(on_update=poison)
+    kept = trainer.run_dir / "checkpoints" / "ckpt-256"
+    assert str(err.value) == (
+        "the policy and value outputs became NaN or infinite by env step 384, so training "
+        f"stopped; the last good checkpoint is {kept}; lower --lr (it is 0.005) or set "
+        "--max-grad-norm 0.5"
+    )
+    assert not (trainer.run_dir / "metrics.json").exists()

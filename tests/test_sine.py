@@ -204,3 +204,21 @@ def test_cli_train_sine_and_one_line_errors(tmp_path, capsys):
     assert cli.main(["train", "sine", "--steps", "-5", "--logdir", logdir]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "tfcourse: error: --steps must be >= 1, got -5"
+
+
+def test_an_infinite_loss_stops_naming_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from tfcourse.errors import RunError
+
+    trainer = SineTrainer(config(tmp_path, steps=300, chunk=100, n_points=200))
+    real_chunk = trainer._run_chunk
+    monkeypatch.setattr(
+        trainer, "_run_chunk", lambda n: real_chunk(n) * (np.inf if trainer.step > 150 else 1)
+    )
+    with pytest.raises(RunError) as err:
+        trainer.fit()
+    kept = trainer.run_dir / "checkpoints" / "ckpt-100"
+    assert str(err.value) == (
+        f"the loss became inf at step 200, so training stopped; the last good checkpoint is "
+        f"{kept}; lower --lr (it is 0.02)"
+    )
+    assert not (trainer.run_dir / "metrics.json").exists()
