@@ -157,3 +157,16 @@ def test_nan_weights_stop_with_a_message_not_a_gymnasium_assertion(tmp_path):
         "--max-grad-norm 0.5"
     )
     assert not (trainer.run_dir / "metrics.json").exists()
+
+
+def test_a_finished_run_resumed_with_more_steps_keeps_its_earlier_figures(tmp_path):
+    small = dict(n_envs=2, n_steps=16, eval_episodes=0, gif=False)
+    first = train_a2c(config(tmp_path, total_steps=512, **small))
+    more = A2CTrainer(config(tmp_path, total_steps=1024, resume=True, **small))
+    second = more.train()
+    assert second["run_dir"] == first["run_dir"]
+    assert second["steps_completed"] == 1024
+    assert second["earlier"]["steps_completed"] == 512
+    assert second["earlier"]["episodes"] == first["episodes"] > 0
+    assert second["episodes"] == first["episodes"] + more.stats.episodes  # both parts counted
+    assert more.stats.episodes > 0
