@@ -32,6 +32,10 @@
 # to see how a helper is written: each one is only a few lines long.
 
 # %%
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
+
 import tempfile
 from pathlib import Path
 

@@ -38,6 +38,10 @@
 # few seconds with fewer epochs (that is what the test-suite does).
 
 # %%
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
+
 import dataclasses
 import inspect
 import time

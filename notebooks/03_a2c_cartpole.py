@@ -42,6 +42,10 @@
 # finishes in well under a minute (that is what the test-suite does).
 
 # %%
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
+
 import dataclasses
 import inspect
 

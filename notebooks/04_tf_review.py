@@ -60,6 +60,10 @@
 # placement later without owning two GPUs.
 
 # %%
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
+
 from tfcourse import devices
 
 print(devices.split_cpu(2))

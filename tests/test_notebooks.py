@@ -49,7 +49,7 @@ def test_notebook_executes_in_fast_mode(source, tmp_path, monkeypatch):
 
     # the kernel inherits this environment when it starts
     monkeypatch.setenv("TFCOURSE_FAST", "1")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # as a student's kernel starts
     monkeypatch.setenv("MPLBACKEND", "Agg")
     if SHARED_DATA.is_dir():
         monkeypatch.setenv("TFCOURSE_DATA", str(SHARED_DATA))
@@ -65,3 +65,13 @@ def test_notebook_executes_in_fast_mode(source, tmp_path, monkeypatch):
         client.execute()
     except CellExecutionError as exc:
         pytest.fail(f"{source.name} failed:\n{ANSI.sub('', str(exc))}", pytrace=False)
+    from tfcourse.settings import STARTUP_NOISE
+
+    noise = [
+        line
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        for line in out.get("text", "").splitlines()
+        if STARTUP_NOISE.search(line)
+    ]
+    assert not noise, f"TensorFlow start-up lines in {source.name}: {noise[:3]}"
