@@ -57,3 +57,10 @@ def test_every_lazy_public_name_resolves():
 
     for name in tfcourse.__all__:
         assert getattr(tfcourse, name) is not None, name
+
+
+def test_every_package_folder_is_a_regular_package():
+    """A folder of modules without __init__.py is left out of wheels (find_packages)."""
+    folders = {p.parent for p in (REPO / "tfcourse").rglob("*.py") if "__pycache__" not in str(p)}
+    missing = sorted(str(f.relative_to(REPO)) for f in folders if not (f / "__init__.py").is_file())
+    assert not missing
