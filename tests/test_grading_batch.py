@@ -203,3 +203,20 @@ def test_without_csv_the_grades_are_printed_and_uid_mode_grades_one_at_a_time(
         f"a.py,{files[0]},2,0,0,2,\n"
         f"b.ipynb,{files[1]},2,0,0,2,\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        ("{tmp}", "--results {tmp}: is a folder; give a file name such as results.json"),
+        ("{tmp}/no/r.json", "--results {tmp}/no/r.json: folder '{tmp}/no' does not exist"),
+    ],
+)
+def test_a_bad_results_path_is_refused_before_grading(tmp_path, results, message):
+    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(FIXTURES / "toy" / "exercises.py"),
+           "--assignment", "toy", "--source", str(FIXTURES),
+           "--results", results.format(tmp=tmp_path)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "tfcourse: error: " + message.format(tmp=tmp_path)
+    assert "Score" not in done.stdout  # nothing was graded

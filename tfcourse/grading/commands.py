@@ -107,7 +107,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     check_timeout(args.timeout)
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be >= 1 submissions at once, got {args.jobs}")
-    csv_path = _check_csv(args.csv)
+    csv_path = _check_file_flag("--csv", args.csv, "grades.csv")
+    _check_file_flag("--results", args.results, "results.json")
     paths = [Path(p) for p in args.submissions]
     assignment = load(args.assignment, args.source)
     if len(paths) == 1 and not paths[0].is_dir() and csv_path is None:
@@ -115,15 +116,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return _grade_batch(paths, assignment, csv_path, args)
 
 
-def _check_csv(given: str | None) -> Path | None:
-    """The ``--csv`` path, checked before hours of grading are spent."""
+def _check_file_flag(flag: str, given: str | None, example: str) -> Path | None:
+    """An output file flag's path, checked before minutes of grading are spent."""
     if given is None:
         return None
     path = Path(given)
     if path.is_dir():
-        raise ConfigError(f"--csv {given}: is a folder; give a file name such as grades.csv")
+        raise ConfigError(f"{flag} {given}: is a folder; give a file name such as {example}")
     if not path.resolve().parent.is_dir():
-        raise ConfigError(f"--csv {given}: folder {str(path.parent)!r} does not exist")
+        raise ConfigError(f"{flag} {given}: folder {str(path.parent)!r} does not exist")
     return path
 
 
