@@ -157,11 +157,4 @@ class Inline:
         return float("inf")
 
     def call(self, message: dict[str, Any], deadline: float) -> dict[str, Any]:
-        import contextlib
-        import io
-
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            reply = self.worker.handle(message)
-        reply["printed"] = printed.getvalue()[-2000:]
-        return reply
+        return self.worker.serve(message)

@@ -8,7 +8,6 @@ what the submission raised, or why the worker was stopped); :func:`gradescope` a
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 from tfcourse.grading.loader import describe
@@ -65,9 +64,7 @@ def failure_message(exc: BaseException, statement: str | None, printed: str = ""
     return _clip(message)
 
 
-def gradescope(
-    outcomes: list[Outcome], notes: list[str], seconds: float, leaderboard: Any = None
-) -> dict[str, Any]:
+def gradescope(outcomes: list[Outcome], notes: list[str], seconds: float) -> dict[str, Any]:
     """``results.json`` content (Gradescope's format)."""
     tests = [
         {
@@ -103,7 +100,3 @@ def format_report(results: dict[str, Any], show_hidden: bool = True) -> str:
             lines += [f"       {ln}" for ln in test["output"].splitlines()]
     lines += ["", f"Score: {results['score']:g} / {results['max_score']:g}"]
     return "\n".join(lines)
-
-
-def test_file_stem(path: str | Path) -> str:
-    return Path(path).stem

@@ -158,6 +158,14 @@ class Worker:
         except Exception as exc:
             return {"ok": False, "error": {"kind": "unsupported", "message": str(exc)}}
 
+    def serve(self, request: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`handle` with what the submission prints kept as the reply's ``printed``."""
+        printed = Tail(MAX_PRINTED)
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            reply = self.handle(request)
+        reply["printed"] = printed.getvalue()
+        return reply
+
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "load":
@@ -182,11 +190,8 @@ def main() -> None:
     worker = Worker()
     for line in requests:
         request = json.loads(line)
-        printed = Tail(MAX_PRINTED)
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            reply = worker.handle(request)
+        reply = worker.serve(request)
         reply["id"] = request.get("id")
-        reply["printed"] = printed.getvalue()[-MAX_PRINTED:]
         channel.write(json.dumps(reply) + "\n")
         channel.flush()
 
