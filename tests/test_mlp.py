@@ -142,3 +142,55 @@ def test_check_classification_data_names_each_problem():
         check_classification_data(x_nan, y, 784, 10)
     with pytest.raises(ShapeError, match=r"y must have shape \[4\]"):
         check_classification_data(x, y[:3], 784, 10)
+
+
+def _numpy_cross_entropy(logits, targets):
+    """Mean over rows of -sum_c target_c * log softmax(logits)_c, in float64."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-(targets * log_p).sum(axis=1).mean())
+
+
+def test_train_step_returns_objective_and_plain_cross_entropy():
+    import keras
+
+    from tfcourse.mlp import train_step
+
+    m = MLP((6, 5, 3), init="he", seed=4)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 6)).astype(np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    logits = m(x).numpy().astype(np.float64)  # before the update
+    eps, onehot = 0.1, np.eye(3)[y]
+    plain = _numpy_cross_entropy(logits, onehot)
+    smoothed = _numpy_cross_entropy(logits, onehot * (1 - eps) + eps / 3)
+    out = train_step(m, keras.optimizers.Adam(1e-2), x, y, label_smoothing=eps)
+    assert float(out["cross_entropy"]) == pytest.approx(plain, rel=1e-5)
+    assert float(out["loss"]) == pytest.approx(smoothed, rel=1e-5)
+    assert float(out["correct"]) == float((logits.argmax(1) == y).sum())
+    # without smoothing the two are the same number
+    out = train_step(m, keras.optimizers.Adam(1e-2), x, y)
+    assert float(out["cross_entropy"]) == float(out["loss"])
+
+
+def test_smoothed_objective_exceeds_plain_cross_entropy_for_confident_logits():
+    logits = tf.constant([[8.0, 0.0, 0.0], [0.0, 9.0, 0.0]])  # confident and right
+    labels = tf.constant([0, 1])
+    plain, smoothed = float(loss_fn(logits, labels)), float(loss_fn(logits, labels, 0.1))
+    targets = np.eye(3)[[0, 1]] * 0.9 + 0.1 / 3
+    assert plain == pytest.approx(_numpy_cross_entropy(logits.numpy(), np.eye(3)[[0, 1]]))
+    assert smoothed == pytest.approx(_numpy_cross_entropy(logits.numpy(), targets), rel=1e-6)
+    assert smoothed > 10 * plain  # ~0.55 vs ~0.0004: the two must not share one name
+
+
+def test_traced_forward_pass_groups_ops_by_layer(tmp_path):
+    from tfcourse import summaries
+
+    m = MLP((6, 5, 3), seed=0)
+    writer = summaries.create_writer(tmp_path)
+    summaries.trace_graph(writer, tf.function(m.__call__), tf.zeros([1, 6]))
+    writer.close()
+    names = summaries.graph_op_names(tmp_path)
+    for op in ("layer1/MatMul", "layer1/add", "layer1/Relu", "layer2/MatMul", "layer2/add"):
+        assert op in names
+    assert "MatMul_1" not in names and "add_1" not in names

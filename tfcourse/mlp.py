@@ -107,10 +107,11 @@ class MLP(tf.Module):
         dtype = self.compute_dtype
         h = tf.cast(x, dtype)
         for i in range(1, self.num_layers + 1):
-            w, b = getattr(self, f"W{i}"), getattr(self, f"b{i}")
-            h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
-            if i < self.num_layers:
-                h = tf.nn.relu(h)
+            with tf.name_scope(f"layer{i}"):  # TensorBoard's graph: boxes layer1, layer2, ...
+                w, b = getattr(self, f"W{i}"), getattr(self, f"b{i}")
+                h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
+                if i < self.num_layers:
+                    h = tf.nn.relu(h)
         return tf.cast(h, tf.float32)
 
 
@@ -198,8 +199,10 @@ def train_step(
         label_smoothing, batch_size: as for :func:`loss_fn`.
 
     Returns:
-        ``{"loss": scalar, "correct": scalar}``: the loss before the update and how many rows
-        of ``x`` the model classified correctly before it.
+        ``{"loss", "cross_entropy", "correct"}``, scalars from the logits before the update:
+        ``loss`` is the objective minimised (smoothed targets if ``label_smoothing``),
+        ``cross_entropy`` the plain cross-entropy (the number comparable to a test loss; equal
+        to ``loss`` without smoothing), ``correct`` how many rows of ``x`` were classified right.
     """
     with tf.GradientTape() as tape:
         logits = model(x)
@@ -207,8 +210,10 @@ def train_step(
         scaled = optimizer.scale_loss(loss)  # x the loss scale under mixed precision
     grads = tape.gradient(scaled, model.params)
     optimizer.apply_gradients(zip(grads, model.params, strict=True))
-    hits = tf.argmax(logits, -1, output_type=tf.int32) == tf.cast(y, tf.int32)
-    return {"loss": loss, "correct": tf.reduce_sum(tf.cast(hits, tf.float32))}
+    cross_entropy = loss_fn(logits, y, batch_size=batch_size) if label_smoothing else loss
+    hits = tf.argmax(logits, -1, output_type=tf.int32) == _labels_like(logits, y)
+    correct = tf.reduce_sum(tf.cast(hits, tf.float32))
+    return {"loss": loss, "cross_entropy": cross_entropy, "correct": correct}
 
 
 def accuracy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:

@@ -117,9 +117,10 @@ class SineMLP(tf.Module):
         h = assert_shape(tf.cast(x, dtype), [None, self.sizes[0]], name="SineMLP input")
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
-            if i < last:
-                h = tf.nn.relu(h)
+            with tf.name_scope(f"layer_{i}"):  # as the variables: TensorBoard's graph boxes
+                h = tf.matmul(h, tf.cast(w, dtype)) + tf.cast(b, dtype)
+                if i < last:
+                    h = tf.nn.relu(h)
         return tf.cast(h, tf.float32)
 
 
