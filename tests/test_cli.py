@@ -51,7 +51,23 @@ def test_missing_data_exits_2_with_instructions(tmp_path, monkeypatch, capsys):
     )
     assert main(["train", "mlp", "--logdir", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
-    assert "TFCOURSE_DATA" in err and err.count("\n") == 1
+    assert err.startswith("tfcourse: error: Could not load mnist. Tried: - $TFCOURSE_DATA ")
+    assert "Keras download: download failed: OSError: offline" in err
+    assert err.endswith(
+        " Fix: pass --data-path FILE (an .npz file or a folder of IDX files) or set "
+        "TFCOURSE_DATA=DIR holding mnist.npz (offline; the course ships it in ../shared/data), "
+        "or connect to the internet so Keras can download it.\n"
+    )  # in the CLI's words: no path=... or download=True
+    assert "path=" not in err and "=True" not in err and err.count("\n") == 1
+    missing = tmp_path / "nowhere.npz"
+    assert (
+        main(["train", "mlp", "--logdir", str(tmp_path / "runs"), "--data-path", str(missing)]) == 2
+    )
+    assert capsys.readouterr().err == (
+        f"tfcourse: error: --data-path {str(missing)!r} does not exist. Pass an existing .npz "
+        "file or folder (with the IDX files or mnist.npz), or leave out --data-path to search "
+        "$TFCOURSE_DATA and Keras's cache.\n"
+    )
 
 
 def test_info_reports_versions_and_devices(capsys):

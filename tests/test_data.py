@@ -209,7 +209,13 @@ def test_missing_everywhere_without_download(tmp_path, monkeypatch):
     assert "TFCOURSE_DATA" in msg and str(tmp_path / "empty" / "mnist.npz") in msg
     assert str(tmp_path / "keras_home" / "datasets" / "mnist.npz") in msg
     assert "not found" in msg and "download disabled" in msg
-    assert "mnist.npz" in msg and "path=" in msg and "internet" in msg
+    assert "pass path=FILE_OR_FOLDER" in msg
+    assert msg.endswith("connect to the internet and pass download=True so Keras can download it.")
+    assert "--data-path" not in msg  # Python words for the Python API ...
+    cli = err.value.cli_message  # ... and the same error in the CLI's words
+    assert cli.startswith(msg.split("\nFix:")[0] + "\nFix: pass --data-path FILE")
+    assert "set TFCOURSE_DATA=DIR holding mnist.npz (offline" in cli
+    assert "path=" not in cli and "download=" not in cli.split("Fix:")[1]
 
 
 def test_env_not_set_is_reported():
@@ -226,6 +232,7 @@ def test_offline_download_failure_is_reported(monkeypatch):
         load_mnist(download=True)
     msg = str(err.value)
     assert "download failed" in msg and "no internet" in msg and "not found" in msg
+    assert msg.endswith("or connect to the internet so Keras can download it.")  # it tried
 
 
 def test_real_keras_loader_is_wrapped(monkeypatch):
@@ -363,8 +370,13 @@ def test_npy_is_not_npz(tmp_path):
 
 
 def test_explicit_path_missing_or_empty(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(DataError, match="does not exist") as err:
         load_mnist(path=tmp_path / "nowhere.npz")
+    where = repr(str(tmp_path / "nowhere.npz"))
+    assert str(err.value).startswith(f"path={where} does not exist. Pass an existing .npz")
+    assert "leave path=None to search" in str(err.value)
+    assert err.value.cli_message.startswith(f"--data-path {where} does not exist. Pass an ")
+    assert "leave out --data-path to search" in err.value.cli_message
     with pytest.raises(DataError, match="holds neither"):
         load_mnist(path=tmp_path)
 

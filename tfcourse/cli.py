@@ -190,7 +190,7 @@ def user_error(exc: BaseException) -> str | None:
     :func:`tfcourse.safe_write.storage_error`).
     """
     if isinstance(exc, TfcourseError):
-        text = str(exc)
+        text = exc.cli_message or str(exc)  # the fix in flags where it differs from Python
     elif type(exc).__name__.endswith("Error") and _tf_disk_errno(exc) is not None:
         from tfcourse.safe_write import storage_error
 

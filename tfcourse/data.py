@@ -163,9 +163,13 @@ def _load_path(path: str | os.PathLike, name: str) -> Data:
     """Step 1: an explicit ``path=``; every failure is an immediate DataError."""
     p = Path(path).expanduser()
     if not p.exists():
+        what = "an existing .npz file or folder (with the IDX files or mnist.npz)"
         raise DataError(
-            f"path={str(path)!r} does not exist. Pass an existing .npz file or "
-            "folder, or leave path=None to search $TFCOURSE_DATA and Keras's cache."
+            f"path={str(path)!r} does not exist. Pass {what}, or leave path=None to search "
+            "$TFCOURSE_DATA and Keras's cache."
+        ).for_cli(
+            f"--data-path {str(path)!r} does not exist. Pass {what}, or leave out --data-path "
+            "to search $TFCOURSE_DATA and Keras's cache."
         )
     try:
         found = _read_any(p) or _read_any(_layout(p, name))
@@ -219,12 +223,16 @@ def _load(name: str, path: PathLike, download: bool) -> Data:
             warnings.warn(f"Ignored a corrupt file: {msg}", stacklevel=3)
         return result
     holding = "mnist.npz" if name == "mnist" else "fashion-mnist/*-ubyte.gz"
+    problem = f"Could not load {name}. Tried:\n  - " + "\n  - ".join(tried)
+    online = "connect to the internet " + ("" if download else "and pass download=True ")
     raise DataError(
-        f"Could not load {name}. Tried:\n  - "
-        + "\n  - ".join(tried)
-        + f"\nFix: set TFCOURSE_DATA to a directory holding {holding} (the course "
-        "ships it in ../shared/data), pass path=..., or connect to the internet "
-        "and use download=True so Keras can download it."
+        f"{problem}\nFix: set TFCOURSE_DATA to a directory holding {holding} (offline; the "
+        "course ships it in ../shared/data), pass path=FILE_OR_FOLDER, or "
+        f"{online}so Keras can download it."
+    ).for_cli(  # the CLI always lets Keras download (there is no flag to stop it)
+        f"{problem}\nFix: pass --data-path FILE (an .npz file or a folder of IDX files) or set "
+        f"TFCOURSE_DATA=DIR holding {holding} (offline; the course ships it in "
+        "../shared/data), or connect to the internet so Keras can download it."
     )
 
 
