@@ -12,7 +12,9 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from tfcourse.rundir import atomic_write_bytes
 
@@ -24,31 +26,54 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def legend_outside(ax: Axes, ncol: int = 2) -> None:
+    """Put ``ax``'s legend just above the axes, where it cannot hide any data."""
+    ax.legend(
+        loc="lower left", bbox_to_anchor=(0.0, 1.01, 1.0, 0.1), ncol=ncol,
+        borderaxespad=0.0, frameon=False, fontsize="small",
+    )  # fmt: skip
+
+
+def integer_ticks(ax: Axes, x: Sequence[float]) -> None:
+    """Integer-only x ticks (epochs, steps); a single x value gets a window around it."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    if len(x) and max(x) - min(x) < 1:  # one point: MaxNLocator alone would give 0.945, ...
+        pad = max(0.5, 0.05 * abs(float(max(x))))
+        ax.set_xlim(min(x) - pad, max(x) + pad)
+
+
 def plot_curves(
     history: Mapping[str, Sequence[float]],
     xlabel: str = "epoch",
     title: str = "",
     path: str | os.PathLike | None = None,
+    x: Sequence[int] | None = None,
 ) -> Figure:
-    """Plot one line per series; series whose name contains "loss" go on the left panel.
+    """Plot one line per series; series whose name contains "loss" or "objective" go left.
+
+    The x axis has integer ticks only and each panel's legend sits above it, off the data.
 
     Args:
-        history: e.g. ``{"train_loss": [...], "test_accuracy": [...]}``, one value per epoch.
+        history: e.g. ``{"train_loss": [...], "test_loss": [...], "test_accuracy": [...]}``,
+            one value per point of ``x``.
         xlabel: x-axis label.
         title: figure title.
         path: if given, also save the figure there as PNG.
+        x: [points] integer positions, e.g. step numbers; default ``1, 2, ...`` (epochs).
     """
-    fig = Figure(figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.8), layout="constrained")
     ax_loss, ax_other = fig.subplots(1, 2)
     for key, values in history.items():
-        ax = ax_loss if "loss" in key else ax_other
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=3, label=key)
+        ax = ax_loss if "loss" in key or "objective" in key else ax_other
+        xs = np.arange(1, len(values) + 1) if x is None else np.asarray(x)[: len(values)]
+        ax.plot(xs, values, marker="o", ms=3, label=key)
     for ax, ylabel in ((ax_loss, "loss"), (ax_other, "value")):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.legend()
+            integer_ticks(ax, np.concatenate([line.get_xdata() for line in ax.lines]))
+            legend_outside(ax)
     fig.suptitle(title)
     if path is not None:
         save_figure(fig, path)
@@ -108,7 +133,7 @@ def plot_episode_returns(
         path: if given, also save the figure there as PNG.
     """
     steps, returns = np.asarray(steps), np.asarray(returns, dtype=np.float64)
-    fig = Figure(figsize=(7, 3.5))
+    fig = Figure(figsize=(7, 3.8), layout="constrained")
     ax = fig.subplots()
     ax.plot(steps, returns, ".", ms=2, alpha=0.3, label="episode return")
     if len(returns):
@@ -121,8 +146,9 @@ def plot_episode_returns(
         ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("return")
+    integer_ticks(ax, steps)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    legend_outside(ax, ncol=3)
     if path is not None:
         save_figure(fig, path)
     return fig
