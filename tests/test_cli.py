@@ -70,11 +70,31 @@ def test_missing_data_exits_2_with_instructions(tmp_path, monkeypatch, capsys):
     )
 
 
-def test_info_reports_versions_and_devices(capsys):
+def test_info_reports_versions_data_threads_and_devices(tmp_path, monkeypatch, capsys):
+    import importlib.metadata
+
     import tensorflow as tf
 
+    import tfcourse
+
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "mnist.npz").write_bytes(b"")  # info only looks, it does not read
+    cached = tmp_path / "keras" / "datasets" / "fashion-mnist"
+    cached.mkdir(parents=True)
+    (cached / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    monkeypatch.setenv("TFCOURSE_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     assert main(["info", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert report["tfcourse"] == tfcourse.__version__
+    assert report["gymnasium"] == importlib.metadata.version("gymnasium")
+    assert report["data_mnist"] == f"$TFCOURSE_DATA {tmp_path / 'env' / 'mnist.npz'}"
+    assert report["data_fashion_mnist"] == f"Keras cache {cached}"
+    assert report["cpu_count"] == os.cpu_count()
+    assert report["cpu_usable"] == len(os.sched_getaffinity(0))
+    threading = tf.config.threading
+    assert report["tf_intra_op_threads"] == threading.get_intra_op_parallelism_threads()
+    assert report["tf_inter_op_threads"] == threading.get_inter_op_parallelism_threads()
     assert report["tensorflow"] == tf.__version__
     assert report["keras_backend"] == "tensorflow"
     assert any(d.startswith("CPU") for d in report["physical_devices"])
@@ -163,3 +183,19 @@ def test_console_script_start_up_is_quiet_unless_verbose(tmp_path):
     assert "oneDNN" not in quiet.stderr and "cpu_feature_guard" not in quiet.stderr
     assert "oneDNN" in verbose.stderr  # the lines exist; quiet mode filters them
     assert quiet.stdout.splitlines()[0] == verbose.stdout.splitlines()[0]
+
+
+def test_info_table_names_data_sources_and_thread_defaults(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TFCOURSE_DATA", str(tmp_path))  # empty: nothing found
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert main(["info"]) == 0
+    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    missing = "not found (Keras downloads it on first use; needs the internet)"
+    assert rows["data_mnist"] == rows["data_fashion_mnist"] == missing
+    assert rows["cpu_count"] == str(os.cpu_count())
+    import tensorflow as tf
+
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    default = "0 (TensorFlow's default: sized from cpu_usable)"
+    assert rows["tf_intra_op_threads"] == (default if intra == 0 else str(intra))
+    assert rows["tfcourse"].count(".") >= 2 and rows["keras_backend"] == "tensorflow"

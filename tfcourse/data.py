@@ -183,19 +183,39 @@ def _load_path(path: str | os.PathLike, name: str) -> Data:
     return found
 
 
+def _places() -> list[tuple[str, Path | None]]:
+    """Steps 2-3 of the search: (label, folder or None if unset), in order."""
+    env = os.environ.get("TFCOURSE_DATA")
+    keras_home = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()
+    return [
+        ("$TFCOURSE_DATA", Path(env).expanduser() if env else None),
+        ("Keras cache", keras_home / "datasets"),
+    ]
+
+
+def data_source(name: str) -> str:
+    """Where a search (no ``path``) would look first for data set ``name``, without reading it.
+
+    Returns:
+        e.g. ``"$TFCOURSE_DATA /data/mnist.npz"``, ``"Keras cache ~/.keras/datasets/..."`` or
+        ``"not found (download on first use)"``; printed by ``tfcourse info``.
+    """
+    for label, folder in _places():
+        if folder is None:
+            continue
+        target = _layout(folder, name)
+        if target.is_file() or (target.is_dir() and any(target.glob("*-ubyte*"))):
+            return f"{label} {target}"
+    return "not found (Keras downloads it on first use; needs the internet)"
+
+
 def _load(name: str, path: PathLike, download: bool) -> Data:
     if path is not None:
         return _load_path(path, name)
     tried: list[str] = []  # one line per place searched, for the final error
     corrupt: list[str] = []
-    env = os.environ.get("TFCOURSE_DATA")
-    keras_home = Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser()
-    places = [
-        ("$TFCOURSE_DATA", Path(env).expanduser() if env else None),
-        ("Keras cache", keras_home / "datasets"),
-    ]
     result = None
-    for label, folder in places:
+    for label, folder in _places():
         if folder is None:
             tried.append(f"{label}: not set")
             continue

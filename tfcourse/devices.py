@@ -13,6 +13,7 @@ per_process_gpu_memory_fraction=0.5))``; TF2 has no sessions, so they are proces
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 from collections.abc import Callable
@@ -30,20 +31,59 @@ class DeviceConfigError(TfcourseError, RuntimeError):
     """Devices were configured after TensorFlow had initialised them."""
 
 
+def _version(package: str) -> str:
+    """An installed distribution's version without importing it, or ``"not installed"``."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_report() -> dict[str, Any]:
+    """CPU threads: the machine's CPUs, those this process may use, TensorFlow's thread pools.
+
+    TensorFlow's intra-op pool (threads inside one op, e.g. a matmul) and inter-op pool (ops
+    run side by side) are 0 unless set with ``tf.config.threading``: TensorFlow then sizes
+    them from the usable CPUs.
+    """
+    import tensorflow as tf
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu_count": os.cpu_count(),  # CPUs of the machine
+        "cpu_usable": usable,  # CPUs this process may run on (taskset, cgroups cpusets)
+        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+
+
+def data_report() -> dict[str, str]:
+    """Per data set, where ``load_dataset`` finds it: ``$TFCOURSE_DATA``, Keras cache or not."""
+    from tfcourse.data import DATASETS, data_source
+
+    return {f"data_{name}": data_source(name) for name in DATASETS}
+
+
 def device_report() -> dict[str, Any]:
-    """Versions and devices as a plain dict (printed by ``tfcourse info``)."""
+    """Versions, data, CPU threads and devices as a plain dict (printed by ``tfcourse info``)."""
     import keras
     import numpy as np
     import tensorflow as tf
 
+    import tfcourse
+
     build = dict(tf.sysconfig.get_build_info())
     gpus = tf.config.list_physical_devices("GPU")
     return {
+        "tfcourse": tfcourse.__version__,
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "keras_backend": keras.backend.backend(),
         "numpy": np.__version__,
+        "gymnasium": _version("gymnasium"),
+        **data_report(),
+        **cpu_report(),
         "built_with_cuda": bool(build.get("is_cuda_build", False)),
         "cuda_version": build.get("cuda_version", "n/a"),
         "cudnn_version": build.get("cudnn_version", "n/a"),
@@ -86,6 +126,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = []
     for key, value in report.items():
         shown = ", ".join(value) if isinstance(value, list) else value
+        if key.endswith("_op_threads") and value == 0:
+            shown = "0 (TensorFlow's default: sized from cpu_usable)"
         lines.append(f"{key:<{width}}  {shown if shown != '' else '(none)'}")
     return "\n".join(lines)
 
