@@ -31,9 +31,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchkit import Target, check_targets, target_lines
 
 from tfcourse.sine_v1 import Tf1SineRegression, train_v1
 from tfcourse.train_sine import MSE_TARGET, SineConfig, SineTrainer, replay_batch_indices
+
+FULL = (("steps", ">=", 10000),)  # the budget both targets were set for
+TARGETS = (  # tfcourse's time includes tracing and compiling, which a short run cannot amortise
+    Target("final_mse_max", "final_mse", MSE_TARGET, at_most=True, needs=FULL),
+    Target("speedup_min", "speedup", 1.0, needs=FULL),
+)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -79,7 +86,6 @@ def main(argv: list[str] | None = None) -> dict:
 
     seconds = metrics["train_seconds"]
     speedup = seconds_tf1 / seconds
-    targets = {"final_mse_max": MSE_TARGET, "speedup_min": 1.0}
     report = {
         "seconds_tfcourse": round(seconds, 3),
         "seconds_tf1_session": round(seconds_tf1, 3),
@@ -96,18 +102,15 @@ def main(argv: list[str] | None = None) -> dict:
         "lr_schedule": cfg.lr_schedule,
         "same_init": same_init,
         "same_batches": True,  # by construction: replay_indices
-        "targets": targets,
-        "targets_met": {
-            "final_mse_max": metrics["final_mse"] <= MSE_TARGET,
-            "speedup_min": speedup >= 1.0,
-        },
     }
+    report.update(check_targets(args, report, TARGETS))
     print(
         f"\n{'':12s}{'seconds':>9s}{'final MSE':>11s}\n"
         f"{'tfcourse':12s}{seconds:9.2f}{metrics['final_mse']:11.5f}\n"
         f"{'tf1 session':12s}{seconds_tf1:9.2f}{final_mse_tf1:11.5f}\n"
         f"speed-up {speedup:.1f}x"
     )
+    print("\n".join(target_lines(report)))
     print(json.dumps(report))
     tmp.cleanup()
     return report

@@ -53,3 +53,52 @@ def test_bench_mlp_smoke(tmp_path: Path) -> None:
     assert report["train_samples"] == 5000
     assert set(report["targets_met"]) == set(report["targets"])
     assert 0 < report["test_accuracy"] <= 1
+    # every target was set for a longer run: none is checked, none is reported MISSED
+    assert report["targets_met"] == dict.fromkeys(report["targets"])
+    assert report["targets_not_checked"] == {
+        "speedup_vs_tutorial": "not checked at --epochs 1",
+        "speedup_vs_keras_fit": "not checked at --epochs 1, --keras-epochs 1",
+        "test_accuracy": "not checked at --epochs 1, --train-samples 5000",
+    }
+    assert (
+        "target test_accuracy >= 0.98 (for --epochs >= 10, --train-samples 0): "
+        "not checked at --epochs 1, --train-samples 5000\n" in proc.stdout
+    )
+    assert "MISSED" not in proc.stdout and "missed targets: none\n" in proc.stdout
+
+
+def test_benchkit_checks_targets_only_at_their_budget() -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from benchkit import Target, check_targets, target_lines
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    targets = [
+        Target("acc", "accuracy", 0.9, needs=(("epochs", ">=", 10), ("samples", "==", 0))),
+        Target("mse_max", "mse", 0.01, at_most=True),
+        Target("speed", "speedup", 2.0, needs=(("epochs", ">=", 2),)),
+    ]
+    result = {"accuracy": 0.5, "mse": 0.02, "speedup": 3.0}
+    short = type("Args", (), {"epochs": 1, "samples": 0})()
+    checked = check_targets(short, result, targets)
+    assert checked["targets"] == {"acc": 0.9, "mse_max": 0.01, "speed": 2.0}
+    assert checked["targets_met"] == {"acc": None, "mse_max": False, "speed": None}
+    assert checked["targets_not_checked"] == {
+        "acc": "not checked at --epochs 1",
+        "speed": "not checked at --epochs 1",
+    }
+    assert target_lines({**result, **checked}) == [
+        "target accuracy >= 0.9 (for --epochs >= 10, --samples 0): not checked at --epochs 1",
+        "target mse <= 0.01: 0.02 (MISSED)",
+        "target speedup >= 2.0 (for --epochs >= 2): not checked at --epochs 1",
+        "missed targets: mse_max",
+        "targets not checked (shortened run): acc, speed",
+    ]
+    full = type("Args", (), {"epochs": 10, "samples": 0})()
+    checked = check_targets(full, result, targets)
+    assert checked["targets_met"] == {"acc": False, "mse_max": False, "speed": True}
+    assert checked["targets_not_checked"] == {}
+    assert target_lines({**result, **checked})[-1] == "missed targets: acc, mse_max"
+    sampled = type("Args", (), {"epochs": 10, "samples": 5000})()
+    checked = check_targets(sampled, result, targets)
+    assert checked["targets_not_checked"] == {"acc": "not checked at --samples 5000"}

@@ -38,3 +38,11 @@ def test_bench_sine_smoke(tmp_path):
     # same init, same batches, same Adam: the two final errors agree closely
     assert abs(report["final_mse"] - report["final_mse_tf1_session"]) < 1e-3
     assert "0200 mse:" in proc.stdout  # the TF1 loop logs like the review
+    # both targets were set for 10,000 steps: a 400-step run checks neither
+    assert report["targets_met"] == {"final_mse_max": None, "speedup_min": None}
+    assert report["targets_not_checked"]["final_mse_max"] == "not checked at --steps 400"
+    assert (
+        "target final_mse <= 0.003 (for --steps >= 10000): not checked at --steps 400\n"
+        in proc.stdout
+    )
+    assert "MISSED" not in proc.stdout and "missed targets: none\n" in proc.stdout
