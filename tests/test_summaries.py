@@ -132,3 +132,32 @@ def test_trace_is_switched_off_when_fn_fails(tmp_path):
 def test_empty_run_dir_has_no_graph(tmp_path):
     assert not summaries.has_graph(tmp_path)
     assert summaries.read_scalars(tmp_path) == {}
+
+
+def test_hparams_of_a_config_leave_out_fields_marked_not_hparams(tmp_path):
+    from tfcourse.mlp_config import MLPConfig
+    from tfcourse.sine_config import SineConfig
+
+    cfg = MLPConfig(logdir=str(tmp_path), data_path=str(tmp_path / "x.npz")).resolved()
+    writer = summaries.create_writer(tmp_path)
+    written = summaries.log_hparams(writer, cfg)
+    writer.close()
+    not_hparams = {"logdir", "name", "resume", "data_path", "progress"}
+    assert set(written) == {f for f in cfg.__dataclass_fields__} - not_hparams
+    read = summaries.read_hparams(tmp_path)
+    assert read == {k: float(v) if type(v) is int else v for k, v in written.items()}
+    assert read["label_smoothing"] == pytest.approx(0.1) and read["jit"] is True
+    assert not any(str(tmp_path) in str(v) for v in read.values())  # no paths
+    assert set(summaries.hparams_of(SineConfig())) == set(SineConfig.__dataclass_fields__) - {
+        "logdir",
+        "name",
+        "resume",
+        "progress",
+    }
+
+
+def test_read_hparams_of_a_dir_without_any_is_empty(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    summaries.log_scalars(writer, 1, {"losses/train": 1.0})
+    writer.close()
+    assert summaries.read_hparams(tmp_path) == {}

@@ -68,9 +68,92 @@ def test_tensorboard_events_have_tags_values_hparams_and_graph(finished_run):
     assert scalars["charts/test_accuracy"][-1][1] == pytest.approx(finished_run["test_accuracy"])
     train_losses = [v for _, v in scalars["losses/train"]]
     assert train_losses[-1] < train_losses[0]
+    assert [step for step, _ in scalars["objective/train"]] == [1, 2, 3]
+    pairs = zip(scalars["losses/train"], scalars["objective/train"], strict=True)
+    for (_, plain), (_, smoothed) in pairs:
+        assert smoothed > plain  # label smoothing 0.1 (fast preset): a different number
     assert summaries.HPARAMS_TAG in summaries.read_tags(run)["tensors"]
     assert summaries.has_graph(run)
-    assert any("MatMul" in name for name in summaries.graph_op_names(run))
+    names = summaries.graph_op_names(run)
+    assert {"layer1/MatMul", "layer1/Relu", "layer2/MatMul"} <= set(names)
+    assert not {"MatMul_1", "add_1"} & set(names)
+
+
+def test_hparams_leave_out_paths_names_and_switches(finished_run):
+    logged = summaries.read_hparams(finished_run["run_dir"])
+    assert not {"logdir", "data_path", "name", "resume", "progress"} & set(logged)
+    assert logged["label_smoothing"] == pytest.approx(0.1)
+    assert logged["init"] == "he" and logged["lr"] == pytest.approx(2e-3)
+    assert logged["epochs"] == 3 and logged["batch_size"] == 100
+    assert "None" not in logged.values()
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray, smoothing: float = 0.0) -> float:
+    """Mean cross-entropy over rows against (smoothed) one-hot targets, numpy float64."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    targets = np.eye(logits.shape[1])[labels] * (1 - smoothing) + smoothing / logits.shape[1]
+    return float(-(targets * log_p).sum(axis=1).mean())
+
+
+def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monkeypatch):
+    """With a negligible step size the weights stay put, so each epoch's means over its batches
+    are the initial model's losses over the whole training set, checkable in numpy."""
+    from tfcourse import plots
+
+    figures = []
+    real_plot = plots.plot_curves
+    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    cfg = config(tmp_path, epochs=2, train_samples=500, lr=1e-12, lr_schedule="constant", jit=False)
+    trainer = MLPTrainer(cfg, data=small_mnist)
+    x_train, y_train = trainer.x_train.numpy(), trainer.y_train.numpy()
+    logits = trainer.model(x_train).numpy().astype(np.float64)
+    test_logits = trainer.model(trainer.x_test).numpy().astype(np.float64)
+    metrics = trainer.fit()
+
+    train_ce, objective = _cross_entropy(logits, y_train), _cross_entropy(logits, y_train, 0.1)
+    test_ce = _cross_entropy(test_logits, trainer.y_test.numpy())
+    scalars = summaries.read_scalars(trainer.run_dir)
+    for (_, tb_train), (_, tb_objective), (_, tb_test) in zip(
+        scalars["losses/train"], scalars["objective/train"], scalars["losses/test"], strict=True
+    ):
+        assert tb_train == pytest.approx(train_ce, rel=1e-4)
+        assert tb_objective == pytest.approx(objective, rel=1e-4)
+        assert tb_test == pytest.approx(test_ce, rel=1e-4)
+    assert metrics["train_loss"] == pytest.approx(train_ce, rel=1e-4)
+    assert metrics["train_objective"] == pytest.approx(objective, rel=1e-4)
+    assert metrics["test_loss"] == pytest.approx(test_ce, rel=1e-4)
+    saved = json.loads((trainer.run_dir / "metrics.json").read_text())
+    assert {"train_loss", "train_objective", "train_accuracy", "test_loss"} <= set(saved)
+
+    (fig,) = figures  # learning_curves.png
+    loss_ax, other_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == [
+        "train_loss",
+        "test_loss",
+        "train_objective (label smoothing 0.1)",
+    ]
+    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [v for _, v in scalars["losses/test"]])
+    assert [line.get_label() for line in other_ax.lines] == ["train_accuracy", "test_accuracy"]
+    lo, hi = loss_ax.get_xlim()
+    ticks = [t for t in loss_ax.get_xticks() if lo <= t <= hi]
+    assert ticks and all(t == int(t) for t in ticks)
+
+
+def test_without_label_smoothing_the_curves_have_no_objective_line(
+    small_mnist, tmp_path, monkeypatch
+):
+    from tfcourse import plots
+
+    figures = []
+    real_plot = plots.plot_curves
+    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    metrics = train_mlp(
+        config(tmp_path, epochs=1, train_samples=300, label_smoothing=0.0, jit=False),
+        data=small_mnist,
+    )
+    assert metrics["train_objective"] == metrics["train_loss"]
+    assert [line.get_label() for line in figures[0].axes[0].lines] == ["train_loss", "test_loss"]
 
 
 def test_resume_one_plus_one_equals_two_epochs(small_mnist, tmp_path):
@@ -214,9 +297,9 @@ def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path,
     real_epoch, calls = trainer._train_epoch, []
 
     def epoch_then_nan():
-        loss, acc = real_epoch()
+        out = real_epoch()
         calls.append(1)
-        return (loss * float("nan") if len(calls) == 2 else loss), acc
+        return {**out, "objective": out["objective"] * float("nan")} if len(calls) == 2 else out
 
     monkeypatch.setattr(trainer, "_train_epoch", epoch_then_nan)
     with pytest.raises(RunError) as err:

@@ -56,11 +56,21 @@ class MLPConfig:
     steps_per_execution: int = field(default=4, metadata={"help": "steps per compiled call"})
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
-    name: str = field(default="mlp", metadata={"help": "run name prefix"})
-    resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
-    data_path: str | None = field(default=None, metadata={"help": "npz file or IDX directory"})
-    progress: bool = field(default=True, metadata={"help": "show a tqdm progress bar"})
+    # "hparam": False = not a hyper-parameter: left out of TensorBoard's HParams tab
+    # (tfcourse.summaries.hparams_of), as it changes where outputs go or what is shown, not results
+    logdir: str = field(
+        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
+    )
+    name: str = field(default="mlp", metadata={"help": "run name prefix", "hparam": False})
+    resume: bool = field(
+        default=False, metadata={"help": "continue the latest run of this name", "hparam": False}
+    )
+    data_path: str | None = field(
+        default=None, metadata={"help": "npz file or IDX directory", "hparam": False}
+    )
+    progress: bool = field(
+        default=True, metadata={"help": "show a tqdm progress bar", "hparam": False}
+    )
 
     def resolved(self) -> MLPConfig:
         """Validate every field and fill the ``None`` ones from the preset."""

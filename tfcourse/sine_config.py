@@ -42,10 +42,18 @@ class SineConfig:
     jit: bool = field(default=True, metadata={"help": "XLA-compile each chunk"})
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
-    name: str = field(default="sine", metadata={"help": "run name prefix"})
-    resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
-    progress: bool = field(default=True, metadata={"help": "print one line per chunk"})
+    # "hparam": False = not a hyper-parameter: left out of TensorBoard's HParams tab
+    # (tfcourse.summaries.hparams_of), as it changes where outputs go or what is shown, not results
+    logdir: str = field(
+        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
+    )
+    name: str = field(default="sine", metadata={"help": "run name prefix", "hparam": False})
+    resume: bool = field(
+        default=False, metadata={"help": "continue the latest run of this name", "hparam": False}
+    )
+    progress: bool = field(
+        default=True, metadata={"help": "print one line per chunk", "hparam": False}
+    )
 
     def resolved(self) -> SineConfig:
         """Validate every field and fill the ``None`` ones from the preset."""

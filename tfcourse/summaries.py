@@ -1,7 +1,10 @@
 """TensorBoard helpers: write scalars, hyper-parameters and graphs, and read them back.
 
-Tags follow the course convention: ``losses/...`` for losses and ``charts/...`` for everything
-else (accuracy, returns, steps per second); hyper-parameters are logged once per run.
+Tags follow the course convention: ``losses/...`` for losses that are comparable with each other
+(the same quantity on train and test data, e.g. plain cross-entropy), ``objective/...`` for a
+training objective that is not (e.g. cross-entropy against label-smoothed targets) and
+``charts/...`` for everything else (accuracy, returns, steps per second); hyper-parameters (see
+:func:`hparams_of`) are logged once per run.
 
 TensorFlow 2 stores a scalar summary as a rank-0 *tensor* event (plugin ``"scalars"``), not as
 the TF1 ``simple_value``; :func:`read_scalars` accepts both so it also reads older logs.
@@ -9,6 +12,7 @@ the TF1 ``simple_value``; :func:`read_scalars` accepts both so it also reads old
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +22,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator as ea
 from tensorboard.compat.proto import config_pb2
 from tensorboard.plugins.hparams import api as hp
+from tensorboard.plugins.hparams import plugin_data_pb2
 from tensorflow.python.eager import context  # private, as used by tf.summary.trace_export
 
 from tfcourse.errors import ConfigError
@@ -52,12 +57,34 @@ def _coerce(value: Any) -> bool | int | float | str:
     return str(value)  # None -> "None", (784, 300, 10) -> "(784, 300, 10)", paths, ...
 
 
-def log_hparams(writer: tf.summary.SummaryWriter, hparams: dict[str, Any]) -> dict[str, Any]:
+def hparams_of(config: Any) -> dict[str, Any]:
+    """The hyper-parameters of a config dataclass: every field but those marked otherwise.
+
+    A field is a hyper-parameter unless its metadata says ``"hparam": False``; the configs mark
+    so the settings that say where outputs go, what the run is called, whether it resumes and
+    what it shows (``logdir``, ``name``, ``resume``, ``data_path``, ``progress``, ...), which
+    do not change what is computed and would only clutter TensorBoard's HParams table.
+    """
+    return {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if f.metadata.get("hparam", True)
+    }
+
+
+def log_hparams(writer: tf.summary.SummaryWriter, hparams: Any) -> dict[str, Any]:
     """Log the run's hyper-parameters once: to the HParams dashboard and as a Text table.
+
+    Args:
+        writer: the run's summary writer.
+        hparams: a config dataclass (its :func:`hparams_of` are logged) or a
+            ``{name: value}`` dict, logged as given.
 
     Returns:
         The coerced ``{name: bool | int | float | str}`` mapping that was written.
     """
+    if dataclasses.is_dataclass(hparams) and not isinstance(hparams, type):
+        hparams = hparams_of(hparams)
     clean = {str(k): _coerce(v) for k, v in hparams.items()}
     rows = [f"| {k} | {str(v).replace('|', '&#124;')} |" for k, v in clean.items()]
     table = "\n".join(["| hyper-parameter | value |", "|---|---|", *rows])
@@ -66,6 +93,17 @@ def log_hparams(writer: tf.summary.SummaryWriter, hparams: dict[str, Any]) -> di
         tf.summary.text("hparams", table, step=0)
     writer.flush()
     return clean
+
+
+def read_hparams(run_dir: str | os.PathLike) -> dict[str, bool | float | str]:
+    """The hyper-parameters :func:`log_hparams` wrote into ``run_dir``, as the HParams tab
+    reads them (numbers come back as float)."""
+    acc = _load(run_dir)
+    if HPARAMS_TAG not in acc.Tags()["tensors"]:
+        return {}
+    content = acc.SummaryMetadata(HPARAMS_TAG).plugin_data.content
+    info = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    return {name: getattr(v, v.WhichOneof("kind")) for name, v in info.hparams.items()}
 
 
 def trace_graph(

@@ -33,6 +33,9 @@ from tfcourse.run import Run, prepare
 from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
 
+# per epoch: train_* are means over the epoch's batches (each before its update), test_* are
+# the model at the end of the epoch on the whole test set; *_loss are plain cross-entropy
+HISTORY = ("train_loss", "test_loss", "train_objective", "train_accuracy", "test_accuracy")
 FASHION_CLASSES = (
     "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
 )  # fmt: skip
@@ -104,8 +107,13 @@ class MLPTrainer:
         self.x_train, self.y_train = tf.constant(x_tr), tf.constant(y_tr, tf.int32)
         self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
 
-    def _epoch(self) -> tuple[tf.Tensor, tf.Tensor]:
-        """One epoch in one graph; returns mean (loss, accuracy) over its batches."""
+    def _epoch(self) -> dict[str, tf.Tensor]:
+        """One epoch in one graph; returns the means over its batches (each before its update).
+
+        Returns:
+            ``{"loss": plain cross-entropy, "objective": the loss minimised (label smoothing),
+            "accuracy": fraction right}``, scalars.
+        """
         bs = self.config.batch_size
         if self.config.sampling == "replacement":  # the tutorial's get_batch, n // bs times
             n = tf.shape(self.x_train)[0]
@@ -117,15 +125,20 @@ class MLPTrainer:
         calls, rest = divmod(self.steps_per_epoch, k)
         xk = tf.reshape(xb[: calls * k], [calls, k, bs, -1])
         yk = tf.reshape(yb[: calls * k], [calls, k, bs])
-        total_loss, correct = tf.constant(0.0), tf.constant(0.0)
-        for i in tf.range(calls):  # each call: k compiled train steps
+        totals = dict.fromkeys(("loss", "cross_entropy", "correct"), tf.constant(0.0))
+        for i in tf.range(calls):  # each call: k compiled train steps, their outputs summed
             sums = self._train_steps(xk[i], yk[i])
-            total_loss, correct = total_loss + sums["loss"], correct + sums["correct"]
+            totals = {key: totals[key] + sums[key] for key in totals}
         if rest:  # the last steps_per_epoch % k batches, one compiled call
             sums = self._train_steps(xb[calls * k :], yb[calls * k :])
-            total_loss, correct = total_loss + sums["loss"], correct + sums["correct"]
+            totals = {key: totals[key] + sums[key] for key in totals}
         self.epoch.assign_add(1)
-        return total_loss / self.steps_per_epoch, correct / (self.steps_per_epoch * bs)
+        n = float(self.steps_per_epoch)
+        return {
+            "loss": totals["cross_entropy"] / n,
+            "objective": totals["loss"] / n,
+            "accuracy": totals["correct"] / (n * bs),
+        }
 
     def _eval(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         logits = self.model(x)
@@ -159,15 +172,11 @@ class MLPTrainer:
         cfg = self.config
         start = int(self.epoch.numpy())
         if start == 0:
-            summaries.log_hparams(self.run.writer, dataclasses.asdict(cfg))
+            summaries.log_hparams(self.run.writer, cfg)  # the fields marked as hyper-parameters
             summaries.trace_graph(
                 self.run.writer, tf.function(self.model.__call__), self.x_test[:1]
             )
-        history: dict[str, list[float]] = {
-            "train_loss": [],
-            "train_accuracy": [],
-            "test_accuracy": [],
-        }
+        history: dict[str, list[float]] = {key: [] for key in HISTORY}
         samples_per_s = []
         bar = tqdm(
             range(start, cfg.epochs),
@@ -179,31 +188,34 @@ class MLPTrainer:
         )
         for _ in bar:
             t0 = time.perf_counter()
-            loss, acc = (float(v) for v in self._train_epoch())
+            train = {key: float(v) for key, v in self._train_epoch().items()}
             seconds = time.perf_counter() - t0
             samples_per_s.append(self.steps_per_epoch * cfg.batch_size / seconds)
             epoch = int(self.epoch.numpy())
-            check_loss(loss, epoch, "epoch", self.run.latest_checkpoint, _lr_hint(cfg.lr))
+            hint = _lr_hint(cfg.lr)
+            check_loss(train["objective"], epoch, "epoch", self.run.latest_checkpoint, hint)
             test = self.evaluate()
             self.run.log(
                 epoch,
                 {
-                    "losses/train": loss,
+                    "losses/train": train["loss"],  # plain cross-entropy, as losses/test
                     "losses/test": test["test_loss"],
-                    "charts/train_accuracy": acc,
+                    "objective/train": train["objective"],  # what was minimised
+                    "charts/train_accuracy": train["accuracy"],
                     "charts/test_accuracy": test["test_accuracy"],
                     "charts/samples_per_s": samples_per_s[-1],
                     "charts/epoch_seconds": seconds,
                 },
             )
-            for key, value in (
-                ("train_loss", loss),
-                ("train_accuracy", acc),
-                ("test_accuracy", test["test_accuracy"]),
-            ):
+            values = (train["loss"], test["test_loss"], train["objective"], train["accuracy"])
+            for key, value in zip(HISTORY, (*values, test["test_accuracy"]), strict=True):
                 history[key].append(value)
             self.run.save(epoch)
-            bar.set_postfix(loss=f"{loss:.4f}", test_acc=f"{test['test_accuracy']:.4f}")
+            bar.set_postfix(
+                train_loss=f"{train['loss']:.4f}",
+                test_loss=f"{test['test_loss']:.4f}",
+                test_acc=f"{test['test_accuracy']:.4f}",
+            )
         return self._finish(history, samples_per_s)
 
     def _finish(
@@ -218,9 +230,16 @@ class MLPTrainer:
             "samples_per_s": float(np.median(samples_per_s[1:] or samples_per_s or [0.0])),
             "dataset": cfg.dataset,
         }
-        if history["train_loss"]:
+        if history["train_loss"]:  # means over the last epoch's batches
+            metrics |= {key: history[key][-1] for key in HISTORY if key.startswith("train_")}
+            smoothing = f"train_objective (label smoothing {cfg.label_smoothing:g})"
+            curves = {smoothing if k == "train_objective" else k: v for k, v in history.items()}
+            if not cfg.label_smoothing:  # the objective is the train loss: one line
+                curves.pop(smoothing)
             plots.plot_curves(
-                history, title=f"MLP on {cfg.dataset}", path=self.run_dir / "learning_curves.png"
+                curves,
+                title=f"MLP on {cfg.dataset}: losses are plain cross-entropy",
+                path=self.run_dir / "learning_curves.png",
             )
         x_test = self.x_test.numpy()
         names = FASHION_CLASSES if cfg.dataset == "fashion_mnist" else None

@@ -141,7 +141,7 @@ class SineTrainer:
         cfg = self.config
         start = int(self.step.numpy())
         if start == 0:
-            summaries.log_hparams(self.run.writer, dataclasses.asdict(cfg))
+            summaries.log_hparams(self.run.writer, cfg)  # the fields marked as hyper-parameters
             summaries.trace_graph(self.run.writer, tf.function(self.model.__call__), self.x[:1])
         history: dict[str, list[float]] = {"train_loss": [], "mse": []}
         rates, t_start = [], time.perf_counter()
