@@ -1,27 +1,58 @@
-"""Settings of an A2C run, with two presets: ``fast`` (tuned) and ``tutorial`` (as written).
+"""Settings of an A2C run: two presets, ``fast`` (tuned) and ``tutorial`` (as written), and
+per-environment values of ``fast`` (``ENV_PRESETS``) that ``--env`` picks.
 
 Plain data: importing this module imports neither TensorFlow nor gymnasium.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from tfcourse.errors import ConfigError
 from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
 from tfcourse.rundir import check_run_name  # no TensorFlow
 
+COMMON = dict(solved_lr_factor=1.0, normalize_obs=False, normalize_reward=False,
+              activation="relu", policy_init_scale=0.0)  # fmt: skip
 PRESETS = {
-    # tuned: many envs, short rollouts, RMSprop, clipped gradients, rewards scaled for the critic,
-    # no entropy bonus (chosen by a sweep over seeds 1-5, checked on seeds 6-10; see README)
-    "fast": dict(n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop", lr=5e-3,
-                 max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.0, actor_reduction="mean",
-                 total_steps=300_000, anneal_lr=False),
+    # tuned on CartPole-v1: many envs, short rollouts, RMSprop, clipped gradients, rewards
+    # scaled for the critic, no entropy bonus, lr annealed to 0 and x0.1 once solved (chosen by
+    # sweeps over seeds 1-5, checked on seeds 6-10; docs/research/a2c_sweep.md)
+    "fast": dict(COMMON, n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop",
+                 lr=7e-3, max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.0,
+                 actor_reduction="mean", total_steps=300_000, anneal_lr=True,
+                 solved_lr_factor=0.1),
     # tutorial 2 as written: one env, 64-step batches, gamma 0.95, Adam, summed actor loss
-    "tutorial": dict(n_envs=1, n_steps=64, gamma=0.95, lam=1.0, optimizer="adam", lr=1e-3,
-                     max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05, actor_reduction="sum",
-                     total_steps=100_000, anneal_lr=False),
+    "tutorial": dict(COMMON, n_envs=1, n_steps=64, gamma=0.95, lam=1.0, optimizer="adam",
+                     lr=1e-3, max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05,
+                     actor_reduction="sum", total_steps=100_000, anneal_lr=False),
 }  # fmt: skip
+# per environment: what replaces the ``fast`` preset's values (``target_return``: "solved",
+# for every preset). Acrobot and MountainCar need normalised observations and rewards and a
+# tanh trunk with a near-uniform initial policy; MountainCar-v0 stays unsolved (about -145).
+_NORMALIZED = dict(lr=5e-3, anneal_lr=False, solved_lr_factor=1.0, normalize_obs=True,
+                   normalize_reward=True, reward_scale=1.0, activation="tanh",
+                   policy_init_scale=0.01, total_steps=500_000)  # fmt: skip
+ENV_PRESETS = {
+    "CartPole-v1": dict(target_return=475.0),
+    "Acrobot-v1": dict(_NORMALIZED, target_return=-100.0),
+    "MountainCar-v0": dict(_NORMALIZED, target_return=-110.0),
+}
+ACTIVATIONS = ("relu", "tanh")
+
+
+def env_preset(env: str, preset: str) -> dict:
+    """The values ``--env`` gives to unset fields under ``preset`` (only ``target_return``
+    outside ``fast``); an env without an entry gets its registered ``reward_threshold``."""
+    values = dict(ENV_PRESETS.get(env, {}))
+    if "target_return" not in values:
+        from tfcourse.rl.rollout import check_env_id  # gymnasium, no TensorFlow
+
+        threshold = check_env_id(env).reward_threshold
+        if threshold is not None:
+            values["target_return"] = float(threshold)
+    return values if preset == "fast" else {"target_return": values.get("target_return")}
 
 
 @dataclass
@@ -42,9 +73,22 @@ class A2CConfig:
     entropy_coef: float | None = field(default=None, metadata={"help": "entropy bonus weight"})
     actor_reduction: str | None = field(default=None, metadata={"help": "sum or mean"})
     anneal_lr: bool | None = field(default=None, metadata={"help": "decay lr linearly to 0"})
+    solved_lr_factor: float | None = field(
+        default=None, metadata={"help": "lr x this once the target is first reached (preset)"}
+    )
+    normalize_obs: bool | None = field(default=None, metadata={"help": "running obs z-score"})
+    normalize_reward: bool | None = field(
+        default=None, metadata={"help": "rewards / running std of the return (preset)"}
+    )
+    activation: str | None = field(default=None, metadata={"help": "trunk: relu or tanh"})
+    policy_init_scale: float | None = field(
+        default=None, metadata={"help": "policy head Orthogonal gain, 0 = Glorot (preset)"}
+    )
     normalize_advantages: bool = field(default=False, metadata={"help": "per-batch z-score"})
     seed: int = field(default=1, metadata={"help": "seed for envs, init and sampling"})
-    target_return: float = field(default=475.0, metadata={"help": "solved: mean of last 100"})
+    target_return: float | None = field(
+        default=None, metadata={"help": "solved: mean of last 100 (env's preset)"}
+    )
     stop_when_solved: bool = field(default=False, metadata={"help": "stop at target_return"})
     eval_episodes: int = field(default=100, metadata={"help": "greedy episodes at the end"})
     gif: bool = field(default=True, metadata={"help": "save a GIF of one greedy episode"})
@@ -62,7 +106,19 @@ class A2CConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
         from tfcourse.rl.rollout import check_env_id  # gymnasium: only when a run starts
 
-        cfg = apply_preset(self, PRESETS)
+        if not isinstance(self.env, str):
+            raise ConfigError(f"--env must be a gymnasium id, got {self.env!r}")
+        unset = {k: v for k, v in env_preset(self.env, self.preset).items()
+                 if getattr(self, k) is None}  # fmt: skip
+        cfg = apply_preset(dataclasses.replace(self, **unset), PRESETS)
+        if cfg.target_return is None:
+            from tfcourse.rl.rollout import make_envs
+
+            make_envs(cfg.env, 1, 0).close()  # an env this A2C cannot train is the first problem
+            raise ConfigError(
+                f"{cfg.env} has no preset and no registered reward threshold: pass "
+                "--target-return (the mean of the last 100 episode returns that counts as solved)"
+            )
         checks = [
             (cfg.n_envs >= 1, f"--n-envs must be >= 1, got {cfg.n_envs}"),
             bounded("--n-envs", cfg.n_envs, 1, 1024),
@@ -83,6 +139,9 @@ class A2CConfig:
             (cfg.entropy_coef >= 0, "--entropy-coef must be >= 0"),
             bounded("--entropy-coef", cfg.entropy_coef, 0, 1e3),
             bounded("--target-return", cfg.target_return, -1e12, 1e12),
+            bounded("--solved-lr-factor", cfg.solved_lr_factor, 0, 1, low_open=True),
+            (cfg.activation in ACTIVATIONS, "--activation must be relu or tanh"),
+            bounded("--policy-init-scale", cfg.policy_init_scale, 0, 100),
             (cfg.actor_reduction in ("sum", "mean"), "--actor-reduction must be sum or mean"),
             (cfg.eval_episodes >= 0, "--eval-episodes must be >= 0"),
             bounded("--eval-episodes", cfg.eval_episodes, 0, 10_000),

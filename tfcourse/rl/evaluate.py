@@ -1,4 +1,8 @@
-"""Greedy evaluation of a trained policy, and a GIF of one episode."""
+"""Greedy evaluation of a trained policy, and a GIF of one episode with a step/return overlay.
+
+A run trained with normalised observations is evaluated with its saved statistics, frozen
+(:func:`tfcourse.rl.normalize.frozen_obs`); rewards are never normalised here.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,16 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from tfcourse.rl import normalize
 from tfcourse.rl.rollout import make_envs
 from tfcourse.rundir import atomic_write_bytes, storage_error
 
 
-def evaluate_greedy(model, env_id: str, episodes: int = 100, seed: int = 10_000) -> np.ndarray:
+def evaluate_greedy(
+    model, env_id: str, episodes: int = 100, seed: int = 10_000, norm: dict | None = None
+) -> np.ndarray:
     """Run ``episodes`` episodes in parallel, always taking the most likely action.
 
     Each of ``episodes`` vector-env copies plays exactly one episode, so short and long
@@ -26,11 +33,13 @@ def evaluate_greedy(model, env_id: str, episodes: int = 100, seed: int = 10_000)
         env_id: gymnasium id.
         episodes: number of episodes.
         seed: reset seed of the first copy (copy i gets seed + i).
+        norm: the run's normalisation statistics (:func:`tfcourse.rl.normalize.get_state`);
+            observations are normalised with them, frozen. None: raw observations.
 
     Returns:
         episode_returns: [episodes] float64, each episode's undiscounted sum of rewards.
     """
-    envs = make_envs(env_id, episodes, seed)
+    envs = normalize.frozen_obs(make_envs(env_id, episodes, seed), norm)
     try:
         obs, _ = envs.reset(seed=seed)
         episode_returns = np.zeros(episodes)
@@ -54,6 +63,7 @@ def record_gif(
     scale: float = 0.5,
     max_steps: int = 1000,
     what: str = "",
+    norm: dict | None = None,
 ) -> tuple[Path, float]:
     """Play one greedy episode with ``render_mode="rgb_array"`` and save it as a looping GIF.
 
@@ -66,6 +76,7 @@ def record_gif(
         scale: resize factor for each frame.
         max_steps: stop after this many steps even if the episode goes on.
         what: the flag that named ``path``, for the error message (e.g. ``"--gif"``).
+        norm: normalisation statistics, as for :func:`evaluate_greedy`.
 
     Returns:
         ``(path, episode_return)``.
@@ -75,7 +86,7 @@ def record_gif(
     """
     check_writable_file(path, what)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
-    env = gym.make(env_id, render_mode="rgb_array")
+    env = normalize.frozen_obs(gym.make(env_id, render_mode="rgb_array"), norm)
     frames: list[Image.Image] = []
     total = 0.0
     try:
@@ -84,7 +95,7 @@ def record_gif(
             if t % frame_skip == 0:
                 frame = Image.fromarray(env.render())
                 size = (max(1, int(frame.width * scale)), max(1, int(frame.height * scale)))
-                frames.append(frame.resize(size))
+                frames.append(overlay(frame.resize(size), t, total))
             action = int(np.asarray(model.greedy_actions(obs[None].astype(np.float32)))[0])
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
@@ -98,6 +109,17 @@ def record_gif(
         buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0
     )
     return atomic_write_bytes(path, buf.getvalue(), what), total
+
+
+def overlay(frame: Image.Image, step: int, episode_return: float) -> Image.Image:
+    """``frame`` with ``step <t>  return <R>`` written in its top-left corner (a new image)."""
+    frame = frame.convert("RGB")
+    draw = ImageDraw.Draw(frame)
+    text = f"step {step}  return {episode_return:g}"
+    box = draw.textbbox((4, 4), text)
+    draw.rectangle((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2), fill=(255, 255, 255))
+    draw.text((4, 4), text, fill=(0, 0, 0))
+    return frame
 
 
 def check_writable_file(path: str | os.PathLike, what: str = "") -> Path:
@@ -165,12 +187,13 @@ def evaluate_run(
             f"{model_path} cannot be loaded ({str(exc).splitlines()[0][:200]}); it is "
             "corrupt or from another version: train the run again"
         ) from None
-    episode_returns = evaluate_greedy(model, env_id, episodes, seed)
+    norm = normalize.load(run)  # training's statistics (None when nothing was normalised)
+    episode_returns = evaluate_greedy(model, env_id, episodes, seed, norm)
     report: dict[str, float | str] = {
         "env": env_id, "episodes": episodes, "mean_return": float(episode_returns.mean()),
         "std_return": float(episode_returns.std()), "min_return": float(episode_returns.min()),
         "max_return": float(episode_returns.max()),
     }  # fmt: skip
     if gif:
-        report["gif"] = str(record_gif(model, env_id, gif, seed=seed, what="--gif")[0])
+        report["gif"] = str(record_gif(model, env_id, gif, seed=seed, what="--gif", norm=norm)[0])
     return report

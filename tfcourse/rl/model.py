@@ -18,15 +18,23 @@ import tensorflow as tf
 from tfcourse.errors import ConfigError, ShapeError
 
 _OBS_SPEC = (tf.TensorSpec([None, None], tf.float32, name="obs"),)
+_KERNEL_INIT = {  # trunk kernels per activation
+    "relu": lambda: "he_normal",
+    "tanh": lambda: keras.initializers.Orthogonal(2**0.5),
+}
 
 
 @keras.saving.register_keras_serializable(package="tfcourse")
 class ActorCritic(keras.Model):
-    """Shared ReLU trunk with a state-value head ``V(s)`` and a policy-logits head.
+    """Shared Dense trunk with a state-value head ``V(s)`` and a policy-logits head.
 
     Args:
         n_actions: number of discrete actions (2 for CartPole).
-        hidden: widths of the shared Dense ReLU layers (He-normal initialised).
+        hidden: widths of the shared Dense layers.
+        activation: ``"relu"`` (He-normal kernels) or ``"tanh"`` (Orthogonal(sqrt 2) kernels,
+            as in the Baselines/SB3 A2C networks).
+        policy_init_scale: gain of an Orthogonal initialiser of the policy head's kernel
+            (0.01: a near-uniform initial policy); 0 = Keras's Glorot-uniform default.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``, ...). ``dtype="mixed_float16"``
             gives every Dense layer that policy: float16 matmuls, float32 weights; the outputs
             are cast back to float32, so the losses and sampling are float32 either way.
@@ -35,25 +43,37 @@ class ActorCritic(keras.Model):
         obs_dim: observation width, set when the model is built (None before).
     """
 
-    def __init__(self, n_actions: int, hidden: Sequence[int] = (64, 64), **kwargs) -> None:
+    def __init__(
+        self,
+        n_actions: int,
+        hidden: Sequence[int] = (64, 64),
+        activation: str = "relu",
+        policy_init_scale: float = 0.0,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         hidden = tuple(int(h) for h in hidden)
-        if int(n_actions) < 1 or any(h < 1 for h in hidden):
+        if int(n_actions) < 1 or any(h < 1 for h in hidden) or activation not in _KERNEL_INIT:
             raise ConfigError(
-                f"ActorCritic needs n_actions >= 1 and positive hidden widths, got "
-                f"n_actions={n_actions}, hidden={list(hidden)}"
+                f"ActorCritic needs n_actions >= 1, positive hidden widths and activation relu "
+                f"or tanh, got n_actions={n_actions}, hidden={list(hidden)}, {activation=}"
             )
         self.n_actions, self.hidden, self.obs_dim = int(n_actions), hidden, None
+        self.activation, self.policy_init_scale = activation, float(policy_init_scale)
         policy = self.dtype_policy  # the model's (default: the global policy, float32)
         self.trunk = [
             keras.layers.Dense(
-                h, activation="relu", kernel_initializer="he_normal", name=f"dense{i}",
-                dtype=policy,
+                h, activation=activation, kernel_initializer=_KERNEL_INIT[activation](),
+                name=f"dense{i}", dtype=policy,
             )
             for i, h in enumerate(hidden, 1)
         ]  # fmt: skip
         self.value_head = keras.layers.Dense(1, name="value", dtype=policy)
-        self.policy_head = keras.layers.Dense(self.n_actions, name="policy_logits", dtype=policy)
+        self.policy_head = keras.layers.Dense(
+            self.n_actions, name="policy_logits", dtype=policy,
+            kernel_initializer=keras.initializers.Orthogonal(self.policy_init_scale)
+            if self.policy_init_scale > 0 else "glorot_uniform",
+        )  # fmt: skip
         self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
         self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
 
@@ -82,7 +102,9 @@ class ActorCritic(keras.Model):
         return values, tf.cast(self.policy_head(x), tf.float32)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "n_actions": self.n_actions, "hidden": list(self.hidden)}
+        mine = {"n_actions": self.n_actions, "hidden": list(self.hidden), "activation":
+                self.activation, "policy_init_scale": self.policy_init_scale}  # fmt: skip
+        return {**super().get_config(), **mine}
 
     def _sample(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         values, logits = self(obs)
@@ -131,14 +153,20 @@ class ActorCritic(keras.Model):
 
 
 def build_model(
-    obs_dim: int, n_actions: int, hidden: Sequence[int] = (64, 64), dtype: str | None = None
+    obs_dim: int,
+    n_actions: int,
+    hidden: Sequence[int] = (64, 64),
+    dtype: str | None = None,
+    activation: str = "relu",
+    policy_init_scale: float = 0.0,
 ) -> ActorCritic:
     """An :class:`ActorCritic` whose weights exist (built by one call on zeros [1, obs_dim]).
 
-    ``dtype``: a Keras dtype policy name, e.g. ``"mixed_float16"`` (default: the global one).
+    ``dtype``: a Keras dtype policy name, e.g. ``"mixed_float16"`` (default: the global one);
+    ``activation`` and ``policy_init_scale`` as for :class:`ActorCritic`.
     """
     if int(obs_dim) < 1:
         raise ConfigError(f"obs_dim must be a positive integer, got {obs_dim}")
-    model = ActorCritic(n_actions, hidden, dtype=dtype)
+    model = ActorCritic(n_actions, hidden, activation, policy_init_scale, dtype=dtype)
     model(np.zeros((1, int(obs_dim)), np.float32))
     return model

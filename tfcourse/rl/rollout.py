@@ -132,7 +132,8 @@ def collect(
         n_steps: rollout length T.
         act: obs [n, obs_dim] -> (actions [n] int, values [n]) — samples from the policy.
         value: obs [k, obs_dim] -> values [k], used for truncated episodes' final observations.
-        stats: updated with every finished episode.
+        stats: updated with every finished episode (with the env's own rewards,
+            ``info["raw_rewards"]``, when the rewards are normalised).
 
     Returns:
         The :class:`Rollout`; its ``last_obs`` is where the next rollout starts.
@@ -158,6 +159,6 @@ def collect(
             buf.truncations[t] = cut
             final = np.stack([info["final_obs"][i] for i in np.flatnonzero(cut)])
             buf.final_values[t, cut] = value(final.astype(np.float32))
-        stats.update(rewards, buf.dones[t])
+        stats.update(info.get("raw_rewards", rewards), buf.dones[t])  # env units
     buf.last_obs = obs.astype(np.float32)
     return buf

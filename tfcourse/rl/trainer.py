@@ -20,16 +20,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
 from tfcourse import plots, summaries
 from tfcourse.errors import RunError
+from tfcourse.rl import normalize
 from tfcourse.rl.a2c import a2c_step, build_model
 from tfcourse.rl.config import A2CConfig
 from tfcourse.rl.evaluate import evaluate_greedy, record_gif
+from tfcourse.rl.lr import LearningRate
+from tfcourse.rl.progress import Progress
 from tfcourse.rl.rollout import EpisodeStats, Rollout, collect, make_envs
 from tfcourse.run import Run, prepare
 from tfcourse.run_state import check_loss
@@ -50,26 +51,25 @@ class A2CTrainer:
         self.scale = ScaleOut(cfg.strategy, cfg.precision, cfg.jit)  # before any variable
         self.scale.check_divisible(cfg.n_envs, "n-envs")
         prepare(cfg)
-        self.envs = make_envs(cfg.env, cfg.n_envs, cfg.seed)
+        self.envs = normalize.wrap(make_envs(cfg.env, cfg.n_envs, cfg.seed), cfg.normalize_obs,
+                                   cfg.normalize_reward, cfg.gamma)  # fmt: skip
         obs_dim = self.envs.single_observation_space.shape[0]
         self.n_updates = cfg.total_steps // (cfg.n_envs * cfg.n_steps)
         with self.scale.scope():  # variables mirrored on every replica
             n_actions = self._n = int(self.envs.single_action_space.n)
-            self.model = build_model(obs_dim, n_actions, dtype=cfg.precision)
-            lr = cfg.lr
-            if cfg.anneal_lr:  # linear decay to 0 over the run (optimizer.iterations = updates)
-                lr = keras.optimizers.schedules.PolynomialDecay(cfg.lr, self.n_updates, 0.0)
-            if cfg.optimizer == "rmsprop":
-                optimizer = keras.optimizers.RMSprop(lr, rho=0.99, epsilon=1e-5)
-            else:
-                optimizer = keras.optimizers.Adam(lr)
-            self.optimizer = self.scale.optimizer(optimizer, self.model.trainable_variables)
+            self.model = build_model(obs_dim, n_actions, dtype=cfg.precision,
+                                     activation=cfg.activation,
+                                     policy_init_scale=cfg.policy_init_scale)  # fmt: skip
+            self.lr = LearningRate(cfg, self.n_updates)  # annealing, x solved_lr_factor
+            self.optimizer = self.scale.optimizer(self.lr.optimizer, self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         done_at = self.n_updates * cfg.n_envs * cfg.n_steps  # steps_completed of a full run
         self.run = Run(cfg, must_match=("env",), model=self.model, optimizer=self.optimizer,
-                       global_step=self.global_step,
+                       global_step=self.global_step, lr_factor=self.lr.factor,
                        progress=("steps_completed", done_at, "--total-steps"))  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
+        if self.restored_from is not None and (state := normalize.load(self.run_dir)):
+            normalize.set_state(self.envs, state)  # the statistics saved with the checkpoint
         self.stats = EpisodeStats(cfg.n_envs)
         self.history: tuple[list[int], list[float]] = ([], [])  # (end step, return) per episode
         self._update = self.scale.step(
@@ -135,14 +135,8 @@ class A2CTrainer:
         start_update = int(self.global_step.numpy()) // batch
         solved_step = solved_seconds = None
         t0, steps0 = time.perf_counter(), int(self.global_step.numpy())
-        bar = tqdm(
-            total=self.n_updates * batch,
-            initial=start_update * batch,
-            unit="step",
-            desc=f"{cfg.name} {cfg.env}",
-            disable=not cfg.progress,
-            mininterval=1.0,
-        )
+        bar = Progress(self.n_updates * batch, start_update * batch, f"{cfg.name} {cfg.env}",
+                       disable=not cfg.progress)  # fmt: skip
         for update in range(start_update, self.n_updates):
             rollout: Rollout = collect(
                 self.envs, obs, cfg.n_steps, self._act, self._value, self.stats
@@ -154,7 +148,6 @@ class A2CTrainer:
             check_loss(total, step, "env step", self.run.latest_checkpoint, self._hint)
             if on_update is not None:
                 on_update(step, losses)
-            bar.update(batch)
             episode_returns, episode_lengths = self.stats.drain()
             self.history[0].extend([step] * len(episode_returns))
             self.history[1].extend(episode_returns)
@@ -165,32 +158,38 @@ class A2CTrainer:
                 and mean100 >= cfg.target_return
             ):
                 solved_step, solved_seconds = step, time.perf_counter() - t0
+                self.lr.solved()  # lr x solved_lr_factor from the next update on
             if update % LOG_EVERY == 0 or update == self.n_updates - 1 or solved_step == step:
                 sps = (step - steps0) / (time.perf_counter() - t0)
                 scalars = {f"losses/{k}": float(v) for k, v in losses.items() if k != "grad_norm"}
-                scalars |= {"charts/sps": sps, "charts/grad_norm": float(losses["grad_norm"])}
+                scalars |= {"charts/sps": sps, "charts/grad_norm": float(losses["grad_norm"]),
+                            "charts/lr": self.lr.current(self.optimizer.iterations)}  # fmt: skip
                 if episode_returns:
                     scalars |= {"charts/episodic_return": float(np.mean(episode_returns)),
                                 "charts/episodic_length": float(np.mean(episode_lengths)),
                                 "charts/mean_return_100": mean100}  # fmt: skip
                 self.run.log(step, scalars)
-                bar.set_postfix(mean_return=f"{mean100:.1f}", sps=f"{sps:,.0f}")
+            bar.update(step, batch, mean100)
             if (update + 1) % max(1, self.n_updates // 10) == 0:
-                if not np.isfinite(self._value(obs)).all():  # never checkpoint NaN weights
-                    self._diverged()
-                self.run.save(step)
+                self._save(obs, step)
             if cfg.stop_when_solved and solved_step is not None:
                 break
         bar.close()
         seconds = time.perf_counter() - t0
+        self._save(obs, int(self.global_step.numpy()))
+        return self._finish(solved_step, solved_seconds, seconds, steps0)
+
+    def _save(self, obs: np.ndarray, step: int) -> None:
+        """A checkpoint and the normalisation statistics (never of NaN weights)."""
         if not np.isfinite(self._value(obs)).all():
             self._diverged()
-        self.run.save(int(self.global_step.numpy()))
-        return self._finish(solved_step, solved_seconds, seconds, steps0)
+        normalize.save(self.envs, self.run_dir)
+        self.run.save(step)
 
     def _finish(self, solved_step, solved_seconds, seconds: float, steps0: int) -> dict[str, Any]:
         cfg = self.config
         step = int(self.global_step.numpy())
+        norm_state = normalize.get_state(self.envs)  # evaluation: obs statistics, frozen
         self.envs.close()
         tmp = self.run_dir / f".{MODEL_FILE}.tmp.keras"
         self.model.save(tmp)
@@ -211,7 +210,7 @@ class A2CTrainer:
             metrics["train_mean_return_100"] = earlier["train_mean_return_100"]
         if cfg.eval_episodes:
             eval_episode_returns = evaluate_greedy(
-                self.model, cfg.env, cfg.eval_episodes, seed=cfg.seed + 10**6
+                self.model, cfg.env, cfg.eval_episodes, cfg.seed + 10**6, norm_state
             )
             metrics |= {
                 "mean_return": float(eval_episode_returns.mean()),
@@ -221,7 +220,8 @@ class A2CTrainer:
         plots.plot_episode_returns(*self.history, target=cfg.target_return,
                                    path=self.run_dir / "episode_returns.png")  # fmt: skip
         if cfg.gif:
-            _, metrics["gif_return"] = record_gif(self.model, cfg.env, self.run_dir / "episode.gif")
+            gif = record_gif(self.model, cfg.env, self.run_dir / "episode.gif", norm=norm_state)
+            metrics["gif_return"] = gif[1]
         return self.run.finish(metrics)
 
 
