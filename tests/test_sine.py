@@ -136,7 +136,35 @@ def test_tensorboard_has_tags_every_chunk_hparams_and_graph(full_run):
     assert scalars["charts/mse"][-1][1] == pytest.approx(m["final_mse"])
     assert scalars["losses/train"][-1][1] < scalars["losses/train"][0][1]
     assert summaries.HPARAMS_TAG in summaries.read_tags(m["run_dir"])["tensors"]
+    hparams = summaries.read_hparams(m["run_dir"])
+    assert not {"logdir", "name", "resume", "progress"} & set(hparams)
+    assert hparams["lr"] == pytest.approx(0.02) and hparams["steps"] == 10000
     assert summaries.has_graph(m["run_dir"])
+    names = set(summaries.graph_op_names(m["run_dir"]))
+    assert {"layer_0/MatMul", "layer_0/Relu", "layer_2/MatMul"} <= names
+    assert "MatMul_1" not in names
+
+
+def test_learning_curves_compare_train_and_full_loss_against_steps(tmp_path, monkeypatch):
+    from tfcourse import plots
+
+    figures = []
+    real_plot = plots.plot_curves
+    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    cfg = config(tmp_path, steps=300, chunk=100, n_points=200, jit=False)
+    trainer = SineTrainer(cfg)
+    m = trainer.fit()
+    (fig,) = figures
+    loss_ax, other_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train_loss", "full_loss"]
+    assert [line.get_label() for line in other_ax.lines] == ["mse"]
+    np.testing.assert_array_equal(loss_ax.lines[1].get_xdata(), [100, 200, 300])
+    scalars = summaries.read_scalars(trainer.run_dir)
+    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [v for _, v in scalars["losses/full"]])
+    assert loss_ax.lines[1].get_ydata()[-1] == pytest.approx(m["final_loss"])
+    assert m["train_loss"] == pytest.approx(scalars["losses/train"][-1][1])
+    lo, hi = loss_ax.get_xlim()
+    assert all(t == int(t) for t in loss_ax.get_xticks() if lo <= t <= hi)
 
 
 def test_checkpoint_restored_into_a_fresh_model_predicts_identically(full_run):

@@ -143,7 +143,10 @@ class SineTrainer:
         if start == 0:
             summaries.log_hparams(self.run.writer, cfg)  # the fields marked as hyper-parameters
             summaries.trace_graph(self.run.writer, tf.function(self.model.__call__), self.x[:1])
-        history: dict[str, list[float]] = {"train_loss": [], "mse": []}
+        # train_loss: mean over the chunk's batches (each before its update); full_loss: the
+        # same half MSE of the model after the chunk on every point; mse: plain MSE, all points
+        history: dict[str, list[float]] = {"train_loss": [], "full_loss": [], "mse": []}
+        steps: list[int] = []
         rates, t_start = [], time.perf_counter()
         while (done := int(self.step.numpy())) < cfg.steps:
             n = min(cfg.chunk, cfg.steps - done)
@@ -165,15 +168,20 @@ class SineTrainer:
                     "charts/chunk_seconds": seconds,
                 },
             )
-            history["train_loss"].append(loss)
-            history["mse"].append(full["final_mse"])
+            values = (loss, full["final_loss"], full["final_mse"])
+            for key, value in zip(history, values, strict=True):
+                history[key].append(value)
+            steps.append(step)
             self.run.save(step)
             if cfg.progress:
-                tqdm.write(f"{step:05d} loss: {loss:.4f} mse: {full['final_mse']:.4f}")
-        return self._finish(history, rates, time.perf_counter() - t_start)
+                tqdm.write(
+                    f"{step:05d} train_loss: {loss:.4f} full_loss: {full['final_loss']:.4f} "
+                    f"mse: {full['final_mse']:.4f}"
+                )
+        return self._finish(history, steps, rates, time.perf_counter() - t_start)
 
     def _finish(
-        self, history: dict[str, list[float]], rates: list[float], seconds: float
+        self, history: dict[str, list[float]], steps: list[int], rates: list[float], seconds: float
     ) -> dict[str, Any]:
         metrics = {
             **self.evaluate(),
@@ -182,12 +190,14 @@ class SineTrainer:
             "steps_per_s": float(np.median(rates[1:] or rates or [0.0])),
             "mse_target": MSE_TARGET,
         }
-        if history["mse"]:
+        if steps:
+            metrics["train_loss"] = history["train_loss"][-1]  # mean over the last chunk
             plots.plot_curves(
                 history,
-                xlabel=f"chunk of {self.config.chunk} steps",
-                title="sine regression",
+                xlabel="step",
+                title="sine regression: losses are 0.5·MSE",
                 path=self.run_dir / "learning_curves.png",
+                x=steps,
             )
         x, y = self.x.numpy(), self.y.numpy()
         plot_sine_fit(
