@@ -27,9 +27,31 @@
 # 5. change variables in place with `assign`, and
 # 6. move data between TensorFlow and numpy without surprises.
 #
-# The helper functions live in the `tfcourse` package (install it once with `pip install -e .`
-# from the repository root). Open `tfcourse/basics.py` next to this notebook whenever you want
-# to see how a helper is written: each one is only a few lines long.
+# The helper functions live in the `tfcourse` package. The first code cell installs it when it
+# is missing (on Colab, say); in a clone of the repository install it once with
+# `pip install -e .` from the repository root. Open `tfcourse/basics.py` next to this notebook
+# whenever you want to see how a helper is written: each one is only a few lines long.
+
+# %%
+# Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
+# TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
+# or for a handout the wheel it was released with. An environment variable of the same name
+# overrides it (offline: the path of a local wheel).
+import importlib.util
+import os
+import subprocess
+import sys
+
+TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
+
+if importlib.util.find_spec("tfcourse") is None:
+    install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+    importlib.invalidate_caches()  # so that the import below finds the new package
+
+from tfcourse.notebook_setup import setup_notebook
+
+setup_notebook()  # which tfcourse runs here, where the data comes from
 
 # %%
 from tfcourse.settings import import_tensorflow_quietly

@@ -38,6 +38,27 @@
 # few seconds with fewer epochs (that is what the test-suite does).
 
 # %%
+# Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
+# TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
+# or for a handout the wheel it was released with. An environment variable of the same name
+# overrides it (offline: the path of a local wheel).
+import importlib.util
+import os
+import subprocess
+import sys
+
+TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
+
+if importlib.util.find_spec("tfcourse") is None:
+    install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+    importlib.invalidate_caches()  # so that the import below finds the new package
+
+from tfcourse.notebook_setup import setup_notebook
+
+setup_notebook()  # which tfcourse runs here, where the data comes from
+
+# %%
 from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
@@ -74,7 +95,7 @@ print("train:", x_train.shape, x_train.dtype, "| test:", x_test.shape, y_test.dt
 print("pixel range:", x_train.min(), "to", x_train.max())
 print("images per digit in the training set:", np.bincount(y_train))
 
-# %%
+# %% tags=["figure"]
 fig, axes = plt.subplots(1, 8, figsize=(10, 1.8))
 for ax, image, label in zip(axes, x_train, y_train, strict=False):
     ax.imshow(image, cmap="gray_r")
@@ -154,16 +175,20 @@ print("predicted digits:", tf.argmax(logits, axis=1).numpy(), "| true:", y_test[
 #
 # A tiny example you can check with a calculator: logits `[2, 1, 0]` with true class 0 give
 # `-log(e² / (e² + e + 1)) ≈ 0.408`, and all-zero logits with any true class give `log 3 ≈ 1.099`.
+# Put both examples in one batch and `loss_fn` returns their mean, `(0.408 + 1.099) / 2 ≈ 0.754`.
 
 # %%
 toy_logits = tf.constant([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
-print("loss, class ids:", float(mlp.loss_fn(toy_logits, [0, 2])))
-print("loss, one-hot:  ", float(mlp.loss_fn(toy_logits, tf.one_hot([0, 2], 3))))
+by_hand = [-np.log(np.exp(2) / (np.exp(2) + np.e + 1)), np.log(3)]
+print("loss of each example, by hand:", np.round(by_hand, 3), f"-> mean {np.mean(by_hand):.3f}")
+loss_ids = float(mlp.loss_fn(toy_logits, [0, 2]))
+loss_one_hot = float(mlp.loss_fn(toy_logits, tf.one_hot([0, 2], 3)))
+print(f"mean loss, labels as class ids: {loss_ids:.3f} | labels one-hot: {loss_one_hot:.3f}")
+test_logits = model(x_test_flat)
 print(
-    "untrained network on the test set: loss",
-    float(mlp.loss_fn(model(x_test_flat), y_test)),
-    "accuracy",
-    float(mlp.accuracy(model(x_test_flat), y_test)),
+    f"untrained network, all {len(y_test)} test images: mean loss "
+    f"{float(mlp.loss_fn(test_logits, y_test)):.3f} (log 10 = {np.log(10):.3f} would be a uniform "
+    f"guess), accuracy {float(mlp.accuracy(test_logits, y_test)):.3f}"
 )
 
 # %% [markdown]
@@ -246,7 +271,7 @@ metrics = trainer.fit()
 print({k: metrics[k] for k in ("test_accuracy", "epochs_completed", "samples_per_s")})
 print(f"speed-up over the eager loop above: {metrics['samples_per_s'] / eager_rate:.0f}x")
 
-# %%
+# %% tags=["figure"]
 display(Image(filename=str(trainer.run_dir / "learning_curves.png")))
 display(Image(filename=str(trainer.run_dir / "misclassified.png")))
 

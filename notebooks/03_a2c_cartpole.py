@@ -42,6 +42,27 @@
 # finishes in well under a minute (that is what the test-suite does).
 
 # %%
+# Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
+# TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
+# or for a handout the wheel it was released with. An environment variable of the same name
+# overrides it (offline: the path of a local wheel).
+import importlib.util
+import os
+import subprocess
+import sys
+
+TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
+
+if importlib.util.find_spec("tfcourse") is None:
+    install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+    importlib.invalidate_caches()  # so that the import below finds the new package
+
+from tfcourse.notebook_setup import setup_notebook
+
+setup_notebook()  # which tfcourse runs here, where the data comes from
+
+# %%
 from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
@@ -649,7 +670,10 @@ print("run directory:", trainer.run_dir)
 metrics = trainer.train()
 for key in ("steps_completed", "episodes", "train_mean_return_100", "mean_return", "steps_per_s"):
     print(f"{key:22s} {metrics[key]:g}")
-print("solved at step:", metrics["solved_step"], "after", metrics["solved_seconds"], "seconds")
+if metrics["solved_step"] is None:  # the running mean of 100 episodes never reached the target
+    print("not solved in this run" + (": FAST mode trains far too briefly" if fast_mode() else ""))
+else:
+    print(f"solved at step {metrics['solved_step']:,} after {metrics['solved_seconds']:.0f} s")
 
 # %% [markdown]
 # `train_mean_return_100` is the average of the last 100 training episodes, in which actions are
@@ -660,14 +684,14 @@ print("solved at step:", metrics["solved_step"], "after", metrics["solved_second
 # Each dot of the learning curve is one training episode, placed at the step where it ended;
 # the line is the running mean of the last 100. The dashed line is the 475 target.
 
-# %%
+# %% tags=["figure"]
 display(Image(filename=str(trainer.run_dir / "episode_returns.png")))
 
 # %% [markdown]
 # And one greedy episode of the trained agent (only every second frame is kept, each shown
 # twice as long, so it plays in real time):
 
-# %%
+# %% tags=["figure"]
 print("return of the recorded episode:", metrics["gif_return"])
 display(Image(filename=str(trainer.run_dir / "episode.gif")))
 

@@ -60,6 +60,27 @@
 # placement later without owning two GPUs.
 
 # %%
+# Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
+# TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
+# or for a handout the wheel it was released with. An environment variable of the same name
+# overrides it (offline: the path of a local wheel).
+import importlib.util
+import os
+import subprocess
+import sys
+
+TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
+
+if importlib.util.find_spec("tfcourse") is None:
+    install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+    importlib.invalidate_caches()  # so that the import below finds the new package
+
+from tfcourse.notebook_setup import setup_notebook
+
+setup_notebook()  # which tfcourse runs here, where the data comes from
+
+# %%
 from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
@@ -259,7 +280,7 @@ print("intended broadcast:", shapes.assert_shape(outer, [4, 4], name="outer").sh
 # has variance $0.05^2 = 0.0025$, so no model can push the plain MSE on these noisy points much
 # below 0.0025.
 
-# %%
+# %% tags=["figure"]
 x, y = sine.make_sine_data(n=10000, noise=0.05, seed=0)
 print("x", x.shape, x.dtype, "| y", y.shape, "| noise variance", float(np.var(y - np.sin(x))))
 fig, ax = plt.subplots(figsize=(7, 3))
@@ -324,7 +345,7 @@ print(f"final MSE: TF1 {np.mean((tf1_predictions - y) ** 2):.5f}, TF2 {metrics['
 gap = np.abs(tf1_predictions - trainer.predict(x)).max()
 print(f"largest difference between the two trained networks' predictions: {gap:.1e}")
 
-# %%
+# %% tags=["figure"]
 display(Image(filename=str(trainer.run_dir / "predictions.png")))
 
 # %% [markdown]

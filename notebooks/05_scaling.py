@@ -59,6 +59,27 @@
 # create tensors when imported.
 
 # %%
+# Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
+# TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
+# or for a handout the wheel it was released with. An environment variable of the same name
+# overrides it (offline: the path of a local wheel).
+import importlib.util
+import os
+import subprocess
+import sys
+
+TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
+
+if importlib.util.find_spec("tfcourse") is None:
+    install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+    importlib.invalidate_caches()  # so that the import below finds the new package
+
+from tfcourse.notebook_setup import setup_notebook
+
+setup_notebook()  # which tfcourse runs here, where the data comes from
+
+# %%
 from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook

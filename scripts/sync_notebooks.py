@@ -9,7 +9,7 @@ Usage::
     python scripts/sync_notebooks.py            # write every notebooks/NN_*.ipynb
     python scripts/sync_notebooks.py --check    # exit 1, listing notebooks that are out of sync
 
-``--check`` compares cell types and sources, and also reports saved outputs (run the
+``--check`` compares cell types, sources and tags, and also reports saved outputs (run the
 notebook, then forgot to regenerate it before committing).
 """
 
@@ -62,7 +62,8 @@ def differences(source: Path) -> list[str]:
     if len(expected) != len(actual):
         problems.append(f"{len(actual)} cells in the .ipynb, {len(expected)} in the .py")
     for i, (want, got) in enumerate(zip(expected, actual, strict=False)):
-        if (want.cell_type, want.source) != (got.cell_type, got.source):
+        tags = (want.metadata.get("tags", []), got.metadata.get("tags", []))
+        if (want.cell_type, want.source) != (got.cell_type, got.source) or tags[0] != tags[1]:
             first_line = want.source.splitlines()[0] if want.source else ""
             problems.append(f"cell {i} differs (source starts {first_line[:50]!r})")
     if any(c.cell_type == "code" and c.get("outputs") for c in actual):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -19,8 +20,9 @@ from tfcourse.grading.assignment import load
 from tfcourse.grading.check import make_check, run_checks
 from tfcourse.grading.errors import AssignmentError, GradingError, MarkerError
 from tfcourse.grading.markers import solution_blocks, strip_solutions
-from tfcourse.grading.release import release
+from tfcourse.grading.release import _CHECK_SETUP, python_literal, release
 from tfcourse.grading.runner import grade
+from tfcourse.notebook_setup import REPOSITORY_INSTALL, install_cell
 
 FIXTURES = Path(__file__).parent / "grading_fixtures"
 SOLUTION = FIXTURES / "toy" / "exercises.py"
@@ -72,7 +74,11 @@ def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp
     assert meta["title"] == "Toy assignment for testing the grader"
     nb = nbformat.read(out / "toy.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code[0].startswith("from tfcourse.grading.check import make_check")
+    assert code[0] == install_cell(REPOSITORY_INSTALL, then=_CHECK_SETUP)
+    assert 'check = handout_check(globals(), tests="tests_public.py")' in code[0]
+    embedded = {}
+    exec(code[1], embedded)  # the collapsed cell: the public tests, word for word
+    assert embedded["PUBLIC_TESTS"] == (out / "tests_public.py").read_text()
     assert [c for c in code if c.startswith("check(")] == [
         'check("add")',
         'check("mean_square")',
@@ -87,6 +93,56 @@ def test_release_writes_the_student_folder_without_solutions_or_hidden_tests(tmp
     assert public.name == "toy" and public.max_score == 4
     monkeypatch.chdir(out)
     assert load(".", "unused").max_score == 4  # students run: tfcourse grade toy.py --assignment .
+
+
+@pytest.mark.parametrize(
+    ("text", "starts"),
+    [
+        ("a\nb\n", "r'''a\nb"),  # readable: the lines as they are
+        ("has ''' in it\n", 'r"""'),
+        ("\\''", 'r"""'),  # in r'''...''' the quote after the backslash would not count
+        ("both ''' and \"\"\"\n", "'both"),  # no raw literal fits: repr()
+        ("ends in \\", "'ends"),
+        ("x = '\\n'\n", "r'''x"),
+    ],
+)
+def test_embedded_tests_literal_round_trips(text, starts):
+    literal = python_literal(text)
+    assert ast.literal_eval(literal) == text
+    assert literal.startswith(starts)
+
+
+def test_release_names_what_the_setup_cell_installs(tmp_path, monkeypatch):
+    wheel = "https://example.org/course/tfcourse-0.1.0-py3-none-any.whl"
+    out = release("toy", tmp_path / "a", source=FIXTURES, install=wheel)
+    setup = nbformat.read(out / "toy.ipynb", as_version=4).cells[2].source
+    assert f'TFCOURSE_INSTALL = "{wheel}"\n' in setup
+    monkeypatch.setenv("TFCOURSE_INSTALL", "/srv/wheels/tfcourse.whl")
+    out = release("toy", tmp_path / "b", source=FIXTURES)
+    setup = nbformat.read(out / "toy.ipynb", as_version=4).cells[2].source
+    assert 'TFCOURSE_INSTALL = "/srv/wheels/tfcourse.whl"\n' in setup
+
+
+def test_a_lone_handout_notebook_writes_its_embedded_tests_when_checking(
+    tmp_path, monkeypatch, capsys
+):
+    out = release("toy", tmp_path / "student", source=FIXTURES)
+    alone = tmp_path / "colab"
+    alone.mkdir()
+    monkeypatch.chdir(alone)  # the notebook was uploaded without tests_public.py
+    nb = nbformat.read(out / "toy.ipynb", as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.source.startswith("check("):
+            exec(cell.source, namespace)
+    assert list(alone.iterdir()) == []  # nothing written before check() runs
+    namespace["check"]("add")
+    printed = capsys.readouterr().out
+    assert printed.startswith("(wrote tests_public.py from the copy embedded in this notebook)")
+    assert "add: 0/1 points from the public tests." in printed
+    assert (alone / "tests_public.py").read_text() == (out / "tests_public.py").read_text()
+    namespace["check"]("scale")  # the file is there now: used as it is, not written again
+    assert "wrote" not in capsys.readouterr().out
 
 
 def test_release_refuses_a_non_empty_folder_and_leaves_no_staging(tmp_path):
@@ -217,7 +273,14 @@ def test_autograder_rejects_a_non_zip_name(tmp_path):
 
 def test_handout_readme_links_point_inside_the_handout(tmp_path):
     assignments = Path(__file__).resolve().parents[1] / "assignments"
-    out = release("tutorial1_mlp", tmp_path / "handout", source=assignments)
+    old = os.umask(0o022)
+    try:
+        out = release("tutorial1_mlp", tmp_path / "handout", source=assignments)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(out)): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*")}
+    assert modes["notebooks"] == 0o755  # the copied notebooks too: readable by group and others
+    assert {m for name, m in modes.items() if name != "notebooks"} == {0o644}
     text = (out / "README.md").read_text()
     assert "../../" not in text
     links = re.findall(r"\]\((notebooks/[\w.-]+)\)", text)

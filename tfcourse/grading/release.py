@@ -3,7 +3,9 @@
 ``release("tutorial1_mlp", "out/")`` writes::
 
     out/tutorial1_mlp.py      exercises.py, each solution replaced by a NotImplementedError stub
-    out/tutorial1_mlp.ipynb   the same code, one cell per exercise, each followed by a check cell
+    out/tutorial1_mlp.ipynb   the same code, one cell per exercise, each followed by a check cell,
+                              after a setup cell (installs tfcourse where it is missing) and a
+                              collapsed cell embedding the public tests (for a lone notebook)
     out/tests_public.py       the tests students may run (hidden tests never leave the source)
     out/assignment.json       title and exercise list (what ``tfcourse grade`` needs)
     out/README.md             the assignment's instructions, when it has them
@@ -31,8 +33,19 @@ import nbformat
 from tfcourse.grading.assignment import METADATA_FILE, Assignment, load
 from tfcourse.grading.errors import AssignmentError, GradingError
 from tfcourse.grading.markers import solution_blocks, strip_solutions
+from tfcourse.notebook_setup import EMBEDDED_TESTS, REPOSITORY_INSTALL, install_cell
 
 PUBLIC_TESTS = "tests_public.py"
+_CHECK_SETUP = f"""\
+from tfcourse.notebook_setup import handout_check
+
+# check("name") runs the public tests of one exercise: {PUBLIC_TESTS} beside this notebook,
+# or else the copy embedded in the next cell (written out as {PUBLIC_TESTS} when needed).
+check = handout_check(globals(), tests="{PUBLIC_TESTS}")
+"""
+_EMBED_TITLE = (
+    f'#@title The public tests ({PUBLIC_TESTS}), embedded for check() {{ display-mode: "form" }}'
+)
 MARKER = ".tfcourse-release"  # written into every released folder; --force replaces only these
 PROJECT_MARKERS = ("pyproject.toml", ".git")
 
@@ -133,8 +146,31 @@ def student_source(assignment: Assignment) -> str:
     return strip_solutions(text, path)
 
 
-def notebook_cells(source: str, assignment: Assignment) -> list[nbformat.NotebookNode]:
-    """Split the student module into notebook cells: intro, setup, one cell per exercise."""
+def python_literal(text: str) -> str:
+    """``text`` as a Python string literal that keeps its lines readable (raw, triple-quoted)."""
+    for quote in ("'''", '"""'):
+        literal = f"r{quote}{text}{quote}"
+        if quote in text:
+            continue
+        try:
+            if ast.literal_eval(literal) == text:
+                return literal
+        except (SyntaxError, ValueError):
+            pass
+    return repr(text)
+
+
+def notebook_cells(
+    source: str,
+    assignment: Assignment,
+    public_tests: str = "",
+    install: str = REPOSITORY_INSTALL,
+) -> list[nbformat.NotebookNode]:
+    """Split the student module into notebook cells: intro, setup, one cell per exercise.
+
+    The setup cell installs ``install`` where tfcourse is missing (see
+    :mod:`tfcourse.notebook_setup`) and binds ``check``; the next cell embeds ``public_tests``.
+    """
     tree = ast.parse(source)
     lines = source.splitlines()
     v4 = nbformat.v4
@@ -143,13 +179,18 @@ def notebook_cells(source: str, assignment: Assignment) -> list[nbformat.Noteboo
         v4.new_markdown_cell(
             "Fill in every function marked `raise NotImplementedError`, run its cell, then run "
             "the `check(...)` cell under it to try the public tests. Submit this notebook "
-            "(or a `.py` file with the same functions)."
+            "(or a `.py` file with the same functions).\n\n"
+            "Run the next cell first. Where `tfcourse` is missing (a fresh Colab runtime, say) "
+            "it installs it; elsewhere it does nothing. The public tests are embedded in the "
+            "cell after it, so this notebook also works on its own, e.g. uploaded to Colab "
+            "without the rest of the handout."
         )
     )
+    cells.append(v4.new_code_cell(install_cell(install, then=_CHECK_SETUP)))
     cells.append(
         v4.new_code_cell(
-            "from tfcourse.grading.check import make_check\n\n"
-            f'check = make_check(globals(), tests="{PUBLIC_TESTS}")'
+            f"{_EMBED_TITLE}\n{EMBEDDED_TESTS} = {python_literal(public_tests)}",
+            metadata={"cellView": "form", "jupyter": {"source_hidden": True}},
         )
     )
     body = tree.body[1:] if ast.get_docstring(tree) else tree.body
@@ -199,7 +240,11 @@ def handout_links(text: str, assignment: Assignment, staging: Path) -> str:
 
 
 def release(
-    name: str, out_dir: str | Path, source: str | Path | None = None, force: bool = False
+    name: str,
+    out_dir: str | Path,
+    source: str | Path | None = None,
+    force: bool = False,
+    install: str | None = None,
 ) -> Path:
     """Write the student version of assignment ``name`` into ``out_dir``.
 
@@ -208,6 +253,9 @@ def release(
         out_dir: destination; must not exist or be empty unless ``force``.
         source: folder holding the assignments.
         force: replace an existing non-empty ``out_dir`` that an earlier release wrote.
+        install: what the notebook's first cell pip-installs where tfcourse is missing (a
+            wheel's URL or path, or a ``git+https://`` URL); default ``$TFCOURSE_INSTALL``,
+            else the course repository.
 
     Returns:
         ``out_dir`` as a :class:`~pathlib.Path`.
@@ -220,7 +268,9 @@ def release(
     out = Path(out_dir)
     check_out_dir(out, assignment, force)
     code = student_source(assignment)
-    notebook = nbformat.v4.new_notebook(cells=notebook_cells(code, assignment))
+    install = install or os.environ.get("TFCOURSE_INSTALL") or REPOSITORY_INSTALL
+    cells = notebook_cells(code, assignment, assignment.sources["tests_public"], install)
+    notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
