@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -140,20 +141,23 @@ def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monk
     assert ticks and all(t == int(t) for t in ticks)
 
 
-def test_without_label_smoothing_the_curves_have_no_objective_line(
-    small_mnist, tmp_path, monkeypatch
+def test_without_label_smoothing_one_loss_line_and_the_bar_shows_both_losses(
+    small_mnist, tmp_path, monkeypatch, capsys
 ):
     from tfcourse import plots
 
     figures = []
     real_plot = plots.plot_curves
     monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
-    metrics = train_mlp(
-        config(tmp_path, epochs=1, train_samples=300, label_smoothing=0.0, jit=False),
-        data=small_mnist,
-    )
+    cfg = config(tmp_path, epochs=1, train_samples=300, label_smoothing=0.0, jit=False)
+    metrics = train_mlp(dataclasses.replace(cfg, progress=True), data=small_mnist)
     assert metrics["train_objective"] == metrics["train_loss"]
     assert [line.get_label() for line in figures[0].axes[0].lines] == ["train_loss", "test_loss"]
+    bar = capsys.readouterr().err.rsplit("\r", 1)[-1]  # the bar's last state
+    assert (
+        f"train_loss={metrics['train_loss']:.4f}, test_loss={metrics['test_loss']:.4f}, "
+        f"test_acc={metrics['test_accuracy']:.4f}"
+    ) in bar
 
 
 def test_resume_one_plus_one_equals_two_epochs(small_mnist, tmp_path):

@@ -211,10 +211,12 @@ class MLPTrainer:
             for key, value in zip(HISTORY, (*values, test["test_accuracy"]), strict=True):
                 history[key].append(value)
             self.run.save(epoch)
-            bar.set_postfix(
-                train_loss=f"{train['loss']:.4f}",
-                test_loss=f"{test['test_loss']:.4f}",
-                test_acc=f"{test['test_accuracy']:.4f}",
+            bar.set_postfix(  # a dict keeps this order (keyword arguments get sorted)
+                {
+                    "train_loss": f"{train['loss']:.4f}",
+                    "test_loss": f"{test['test_loss']:.4f}",
+                    "test_acc": f"{test['test_accuracy']:.4f}",
+                }
             )
         return self._finish(history, samples_per_s)
 
