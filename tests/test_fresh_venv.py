@@ -29,7 +29,38 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 KERNEL = "tfcourse-fresh-venv"
 
-pytestmark = pytest.mark.notebook
+
+def test_the_install_part_does_nothing_where_tfcourse_is_importable(monkeypatch):
+    import subprocess as real
+
+    from tfcourse.notebook_setup import install_cell
+
+    calls = []
+    monkeypatch.setattr(real, "run", lambda *a, **k: calls.append(a))
+    exec(install_cell("/no/such.whl"), {})
+    assert calls == []
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # as on a fresh kernel
+    exec(install_cell("/no/such.whl"), {})
+    assert calls == [([sys.executable, "-m", "pip", "install", "-q", "/no/such.whl"],)]
+    monkeypatch.setenv("TFCOURSE_INSTALL", "/mine.whl")  # the variable overrides the cell
+    exec(install_cell("/no/such.whl"), {})
+    assert calls[-1][0][-1] == "/mine.whl"
+
+
+def test_setup_says_where_the_data_comes_from(tmp_path, monkeypatch, capsys):
+    from tfcourse.notebook_setup import setup_notebook
+
+    monkeypatch.setenv("TFCOURSE_DATA", str(tmp_path))
+    setup_notebook()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("tfcourse 0.") and lines[0].endswith("tfcourse")
+    assert lines[1] == f"data: from TFCOURSE_DATA={tmp_path}"
+    monkeypatch.setenv("TFCOURSE_DATA", str(tmp_path / "nope"))
+    setup_notebook()
+    assert f"TFCOURSE_DATA={tmp_path / 'nope'} is not a folder" in capsys.readouterr().out
+    monkeypatch.delenv("TFCOURSE_DATA")
+    setup_notebook()
+    assert "downloaded there on first use (needs the internet)" in capsys.readouterr().out
 
 
 def _hidden(name: str) -> bool:
@@ -83,6 +114,7 @@ def _fresh_venv(tmp_path: Path) -> tuple[Path, Path]:
     return python, purelib
 
 
+@pytest.mark.notebook
 def test_a_lone_released_notebook_installs_tfcourse_from_a_wheel_in_a_fresh_venv(
     tmp_path, monkeypatch
 ):

@@ -4,20 +4,15 @@ A notebook may start on a kernel that has TensorFlow but not this package: a fre
 runtime, a JupyterHub image, a student's own Python. Its first code cell, :func:`install_cell`
 (the tutorial notebooks carry it verbatim, ``tfcourse release`` writes it into every handout),
 pip-installs ``TFCOURSE_INSTALL`` when ``import tfcourse`` would fail, and does nothing where
-the package is importable::
-
-    TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
-
-    if importlib.util.find_spec("tfcourse") is None:  # e.g. a fresh Colab kernel
-        install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
+the package is importable: ``find_spec("tfcourse")`` is None only where it is missing, and
+then ``sys.executable -m pip install -q $TFCOURSE_INSTALL`` installs it into the kernel's own
+environment.
 
 What gets installed: the tutorial notebooks name the course repository (always the newest
 version; needs git and the internet). A handout names what the instructor chose at release time
 (``TFCOURSE_INSTALL=<wheel URL or path> tfcourse release ...``), typically a wheel published
 with the assignment, so students get exactly the version the assignment was tested with. The
-environment variable ``TFCOURSE_INSTALL`` overrides either (e.g. offline, a local wheel). pip
-runs as ``sys.executable -m pip`` so it installs into the kernel's own environment.
+environment variable ``TFCOURSE_INSTALL`` overrides either (e.g. offline, a local wheel).
 
 The install part cannot live here (this module is not there yet); what runs after it does:
 :func:`setup_notebook` (tutorials) and :func:`handout_check` (handouts).
@@ -81,8 +76,8 @@ def data_source() -> str:
             "mnist.npz, or unset it to let Keras download the data"
         )
     return (
-        "data: downloaded by Keras on first use into ~/.keras/datasets (needs the internet); "
-        "offline, set TFCOURSE_DATA to a folder holding mnist.npz"
+        "data: from Keras's cache (~/.keras/datasets), downloaded there on first use (needs "
+        "the internet); offline, set TFCOURSE_DATA to a folder holding mnist.npz"
     )
 
 
