@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.mlp import MLP, accuracy, loss_fn
-from tfcourse.train_mlp import check_classification_data
+from tfcourse.mlp_data import check_classification_data
 
 
 def test_tutorial_variables_have_names_and_shapes():

@@ -22,32 +22,23 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import mlp, plots, summaries
+from tfcourse import mlp, plots
 from tfcourse.batching import shuffled_batches
-from tfcourse.data import flatten_images, load_dataset, scale_images
-from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.mlp import MLP, accuracy, loss_fn
 from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
+from tfcourse.mlp_data import FASHION_CLASSES, model_inputs, training_data
 from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
 from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
+from tfcourse.trainer_base import TrainerBase, typical_rate
 
 # per epoch: train_* are means over the epoch's batches (each before its update), test_* are
 # the model at the end of the epoch on the whole test set; *_loss are plain cross-entropy
 HISTORY = ("train_loss", "test_loss", "train_objective", "train_accuracy", "test_accuracy")
-FASHION_CLASSES = (
-    "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
-)  # fmt: skip
 
 
-def _inputs(x: Any) -> np.ndarray:
-    """Images -> model inputs [n, 784] float32: integer pixels are scaled to [0, 1], floats kept."""
-    x = flatten_images(np.asarray(x))
-    return scale_images(x) if np.issubdtype(x.dtype, np.integer) else x.astype(np.float32)
-
-
-class MLPTrainer:
+class MLPTrainer(TrainerBase):
     """Owns the data tensors, model, optimizer, the compiled step and the :class:`Run`.
 
     The step is :func:`tfcourse.mlp.train_step`; :class:`~tfcourse.scale.ScaleOut` compiles it
@@ -64,7 +55,9 @@ class MLPTrainer:
         self.scale = ScaleOut(cfg.strategy, cfg.precision, cfg.jit)  # first: multiworker
         self.scale.check_divisible(cfg.batch_size, "batch-size")
         prepare(cfg)
-        self._load(data)
+        (x_tr, y_tr), (x_te, y_te) = training_data(cfg, data)  # validated once, not per batch
+        self.x_train, self.y_train = tf.constant(x_tr), tf.constant(y_tr, tf.int32)
+        self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
         self.steps_per_epoch = int(self.x_train.shape[0]) // cfg.batch_size
         with self.scale.scope():  # variables mirrored on every replica
             self.model = MLP(
@@ -88,24 +81,6 @@ class MLPTrainer:
         )
         self._train_epoch = tf.function(self._epoch)
         self._evaluate = tf.function(self._eval)
-
-    def _load(self, data: Any) -> None:
-        """The data set as device tensors, validated once (not per batch)."""
-        cfg = self.config
-        (x_tr, y_tr), (x_te, y_te) = (
-            data if data is not None else load_dataset(cfg.dataset, cfg.data_path)
-        )
-        if cfg.train_samples:
-            x_tr, y_tr = x_tr[: cfg.train_samples], y_tr[: cfg.train_samples]
-        x_tr, x_te = _inputs(x_tr), _inputs(x_te)
-        for x, y, what in ((x_tr, y_tr, "training data"), (x_te, y_te, "test data")):
-            check_classification_data(x, y, 784, 10, what)
-        if len(x_tr) < cfg.batch_size:
-            raise ConfigError(
-                f"batch-size {cfg.batch_size} exceeds the {len(x_tr)} training samples"
-            )
-        self.x_train, self.y_train = tf.constant(x_tr), tf.constant(y_tr, tf.int32)
-        self.x_test, self.y_test = tf.constant(x_te), tf.constant(y_te, tf.int32)
 
     def _epoch(self) -> dict[str, tf.Tensor]:
         """One epoch in one graph; returns the means over its batches (each before its update).
@@ -151,31 +126,13 @@ class MLPTrainer:
 
     def predict(self, x: Any) -> np.ndarray:
         """Predicted class ids [n] for images [n, 28, 28] or [n, 784] (uint8 or float)."""
-        return np.argmax(self.model(_inputs(x)).numpy(), axis=-1)
-
-    def fit(self) -> dict[str, Any]:
-        """Train up to ``config.epochs`` (continuing from a restored epoch), then write outputs.
-
-        Returns:
-            The metrics also written to ``metrics.json``.
-
-        Raises:
-            RunError: the loss became NaN or infinite (no ``metrics.json`` is written; the
-                message names the last good checkpoint).
-        """
-        try:
-            return self._fit()
-        finally:
-            self.run.release()  # also when training stops with an error
+        return np.argmax(self.model(model_inputs(x)).numpy(), axis=-1)
 
     def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.epoch.numpy())
         if start == 0:
-            summaries.log_hparams(self.run.writer, cfg)  # the fields marked as hyper-parameters
-            summaries.trace_graph(
-                self.run.writer, tf.function(self.model.__call__), self.x_test[:1]
-            )
+            self.log_new_run(self.x_test[:1])
         history: dict[str, list[float]] = {key: [] for key in HISTORY}
         samples_per_s = []
         bar = tqdm(
@@ -228,8 +185,7 @@ class MLPTrainer:
             **self.evaluate(),
             "epochs_completed": int(self.epoch.numpy()),
             "steps_completed": int(self.optimizer.iterations.numpy()),
-            # the first epoch of a process includes tracing and XLA compilation
-            "samples_per_s": float(np.median(samples_per_s[1:] or samples_per_s or [0.0])),
+            "samples_per_s": typical_rate(samples_per_s),
             "dataset": cfg.dataset,
         }
         if history["train_loss"]:  # means over the last epoch's batches
@@ -257,48 +213,6 @@ class MLPTrainer:
 
 def _lr_hint(lr: float) -> str:
     return f"lower --lr (it is {lr:g}), or check the data for extreme values"
-
-
-def check_classification_data(
-    x: np.ndarray, y: np.ndarray, n_features: int, n_classes: int, what: str = "data"
-) -> None:
-    """Validate a whole data set once, before training (cheap numpy checks, not per batch).
-
-    Args:
-        x: [n, n_features] inputs.
-        y: [n] integer labels.
-        n_features: expected input width (e.g. 784).
-        n_classes: number of classes (labels must lie in ``[0, n_classes)``).
-        what: name used in messages, e.g. ``"training data"``.
-
-    Raises:
-        ShapeError: naming the first problem found and how to fix it.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim != 2 or x.shape[1] != n_features:
-        raise ShapeError(
-            f"{what}: x must have shape [n, {n_features}], got {list(x.shape)}; "
-            "flatten images with tfcourse.data.flatten_images"
-        )
-    if y.shape != (x.shape[0],):
-        raise ShapeError(
-            f"{what}: y must have shape [{x.shape[0]}] (one label per row of x), "
-            f"got {list(y.shape)}"
-        )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ShapeError(f"{what}: labels must be integers, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)][0]
-        raise ShapeError(
-            f"{what}: label {bad} is outside [0, {n_classes}); check the labels or the "
-            "number of classes"
-        )
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        rows = np.flatnonzero(~np.isfinite(x).all(axis=1))
-        raise ShapeError(
-            f"{what}: x contains NaN or inf in {rows.size} row(s) (first: row {rows[0]}); "
-            "clean or drop those rows before training"
-        )
 
 
 def train_mlp(

@@ -30,13 +30,14 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import plots, sine, summaries
+from tfcourse import plots, sine
 from tfcourse.presets import learning_rate
 from tfcourse.run import Run, prepare
 from tfcourse.run_state import check_loss
 from tfcourse.scale import ScaleOut
 from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
 from tfcourse.sine_config import RESUME_MUST_MATCH, SineConfig
+from tfcourse.trainer_base import TrainerBase, typical_rate
 
 MSE_TARGET = 0.003  # plain MSE; the noise alone contributes 0.05² = 0.0025
 
@@ -61,7 +62,7 @@ def replay_batch_indices(config: SineConfig, n_points: int) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-class SineTrainer:
+class SineTrainer(TrainerBase):
     """Owns the data tensors, model, optimizer, step counter, generator, run dir and logs.
 
     Args:
@@ -122,27 +123,11 @@ class SineTrainer:
         """Predictions [n, 1] float32 for inputs [n, 1]."""
         return self.model(x).numpy()
 
-    def fit(self) -> dict[str, Any]:
-        """Train up to ``config.steps`` (continuing from a restored step), then write outputs.
-
-        Returns:
-            The metrics also written to ``metrics.json``.
-
-        Raises:
-            RunError: the loss became NaN or infinite (no ``metrics.json`` is written; the
-                message names the last good checkpoint).
-        """
-        try:
-            return self._fit()
-        finally:
-            self.run.release()  # also when training stops with an error
-
     def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.step.numpy())
         if start == 0:
-            summaries.log_hparams(self.run.writer, cfg)  # the fields marked as hyper-parameters
-            summaries.trace_graph(self.run.writer, tf.function(self.model.__call__), self.x[:1])
+            self.log_new_run(self.x[:1])
         # train_loss: mean over the chunk's batches (each before its update); full_loss: the
         # same half MSE of the model after the chunk on every point; mse: plain MSE, all points
         history: dict[str, list[float]] = {"train_loss": [], "full_loss": [], "mse": []}
@@ -187,7 +172,7 @@ class SineTrainer:
             **self.evaluate(),
             "steps_completed": int(self.step.numpy()),
             "train_seconds": seconds,  # chunks + logging + checkpoints, tracing included
-            "steps_per_s": float(np.median(rates[1:] or rates or [0.0])),
+            "steps_per_s": typical_rate(rates),
             "mse_target": MSE_TARGET,
         }
         if steps:
