@@ -180,8 +180,8 @@ def notebook_cells(
             "Fill in every function marked `raise NotImplementedError`, run its cell, then run "
             "the `check(...)` cell under it to try the public tests. Submit this notebook "
             "(or a `.py` file with the same functions).\n\n"
-            "Run the next cell first. Where `tfcourse` is missing (a fresh Colab runtime, say) "
-            "it installs it; elsewhere it does nothing. The public tests are embedded in the "
+            "Run the next cell first: it defines `check`, after installing `tfcourse` where it "
+            "is missing (a fresh Colab runtime, say). The public tests are embedded in the "
             "cell after it, so this notebook also works on its own, e.g. uploaded to Colab "
             "without the rest of the handout."
         )
