@@ -153,7 +153,8 @@ def test_nan_weights_stop_with_a_message_not_a_gymnasium_assertion(tmp_path):
     kept = trainer.run_dir / "checkpoints" / "ckpt-256"
     assert str(err.value) == (
         "the policy and value outputs became NaN or infinite by env step 384, so training "
-        f"stopped; the last good checkpoint is {kept}; lower --lr (it is 0.005) or set "
+        f"stopped; the last good checkpoint is {kept}; lower --lr (it is {trainer.config.lr:g}) "
+        "or set "
         "--max-grad-norm 0.5"
     )
     assert not (trainer.run_dir / "metrics.json").exists()
