@@ -287,3 +287,23 @@ def test_handout_readme_links_point_inside_the_handout(tmp_path):
     assert links == ["notebooks/01_tensorflow_basics.ipynb", "notebooks/02_mnist_mlp.ipynb"]
     for link in links:
         assert (out / link).read_bytes() == (assignments.parent / link).read_bytes()
+
+
+def test_notebooks_copied_into_a_handout_install_what_the_handout_names(tmp_path):
+    assignments = Path(__file__).resolve().parents[1] / "assignments"
+    wheel = "https://example.org/course/tfcourse-0.1.0-py3-none-any.whl"
+    out = release("tutorial1_mlp", tmp_path / "handout", source=assignments, install=wheel)
+    for name in ("01_tensorflow_basics.ipynb", "02_mnist_mlp.ipynb"):
+        copy = nbformat.read(out / "notebooks" / name, as_version=4)
+        original = nbformat.read(assignments.parent / "notebooks" / name, as_version=4)
+        changed = [
+            (a.source, b.source)
+            for a, b in zip(original.cells, copy.cells, strict=True)
+            if a.source != b.source
+        ]
+        assert len(changed) == 1  # the setup cell, one line of it
+        before, after = changed[0]
+        assert after == before.replace(
+            f'TFCOURSE_INSTALL = "{REPOSITORY_INSTALL}"', f'TFCOURSE_INSTALL = "{wheel}"'
+        )
+        assert after != before

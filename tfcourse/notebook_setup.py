@@ -45,13 +45,18 @@ import os
 import subprocess
 import sys
 
-TFCOURSE_INSTALL = {install}
+{install_line}
 
 if importlib.util.find_spec("tfcourse") is None:
     install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
     importlib.invalidate_caches()  # so that the import below finds the new package
 """
+
+
+def install_line(install: str) -> str:
+    """The line of the setup cell that names what pip installs."""
+    return f"TFCOURSE_INSTALL = {json.dumps(install)}"  # json: a "..." Python string literal
 
 
 def install_cell(install: str = REPOSITORY_INSTALL, then: str = "") -> str:
@@ -61,7 +66,7 @@ def install_cell(install: str = REPOSITORY_INSTALL, then: str = "") -> str:
         install: what pip installs: a ``git+https://`` URL, or a wheel's URL or path.
         then: code appended after the install part (it may import tfcourse).
     """
-    text = _INSTALL_CELL.format(install=json.dumps(install))  # a "..." Python literal
+    text = _INSTALL_CELL.format(install_line=install_line(install))
     return (text + "\n" + then.strip("\n")).rstrip("\n") if then.strip() else text.rstrip("\n")
 
 

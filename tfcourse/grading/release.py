@@ -33,7 +33,12 @@ import nbformat
 from tfcourse.grading.assignment import METADATA_FILE, Assignment, load
 from tfcourse.grading.errors import AssignmentError, GradingError
 from tfcourse.grading.markers import solution_blocks, strip_solutions
-from tfcourse.notebook_setup import EMBEDDED_TESTS, REPOSITORY_INSTALL, install_cell
+from tfcourse.notebook_setup import (
+    EMBEDDED_TESTS,
+    REPOSITORY_INSTALL,
+    install_cell,
+    install_line,
+)
 
 PUBLIC_TESTS = "tests_public.py"
 _CHECK_SETUP = f"""\
@@ -221,11 +226,27 @@ def notebook_cells(
 _LINK = re.compile(r"\]\((\.\./\.\./notebooks/[\w.-]+)\)")
 
 
-def handout_links(text: str, assignment: Assignment, staging: Path) -> str:
+def _copy_notebook(target: Path, copy: Path, install: str) -> None:
+    """Copy a tutorial notebook; its setup cell installs ``install`` instead of the repository."""
+    shutil.copyfile(target, copy)
+    if install == REPOSITORY_INSTALL or copy.suffix != ".ipynb":
+        return
+    nb = nbformat.read(copy, as_version=4)
+    default, mine = install_line(REPOSITORY_INSTALL), install_line(install)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and default in cell.source.splitlines():
+            cell.source = cell.source.replace(default, mine, 1)
+    nbformat.write(nb, copy)
+
+
+def handout_links(
+    text: str, assignment: Assignment, staging: Path, install: str = REPOSITORY_INSTALL
+) -> str:
     """Point README links at copies inside the handout: ``../../notebooks/X`` -> ``notebooks/X``.
 
     A handout is used away from the repository, so each tutorial notebook the README links to
-    is copied into ``notebooks/`` beside it (a link to a file that does not exist is dropped).
+    is copied into ``notebooks/`` beside it (a link to a file that does not exist is dropped),
+    its setup cell naming ``install`` like the handout's own notebook.
     """
 
     def local(match: re.Match[str]) -> str:
@@ -233,7 +254,7 @@ def handout_links(text: str, assignment: Assignment, staging: Path) -> str:
         if not target.is_file():
             return f"]({Path(match.group(1)).name})"
         (staging / "notebooks").mkdir(exist_ok=True)
-        shutil.copyfile(target, staging / "notebooks" / target.name)
+        _copy_notebook(target, staging / "notebooks" / target.name, install)
         return f"](notebooks/{target.name})"
 
     return _LINK.sub(local, text)
@@ -294,7 +315,8 @@ def release(
         (staging / METADATA_FILE).write_text(assignment.metadata_json(), encoding="utf-8")
         readme = assignment.path / "README.md"
         if readme.is_file():
-            text = handout_links(readme.read_text(encoding="utf-8"), assignment, staging)
+            text = readme.read_text(encoding="utf-8")
+            text = handout_links(text, assignment, staging, install)
             (staging / "README.md").write_text(text, encoding="utf-8")
         names = "".join(f"- {p.name}\n" for p in sorted(staging.iterdir()))
         (staging / MARKER).write_text(
