@@ -76,18 +76,26 @@ class A2CConfig:
     solved_lr_factor: float | None = field(
         default=None, metadata={"help": "lr x this once the target is first reached (preset)"}
     )
-    normalize_obs: bool | None = field(default=None, metadata={"help": "running obs z-score"})
-    normalize_reward: bool | None = field(
-        default=None, metadata={"help": "rewards / running std of the return (preset)"}
+    normalize_obs: bool | None = field(
+        default=None, metadata={"help": "running obs z-score (Acrobot: on)"}
     )
-    activation: str | None = field(default=None, metadata={"help": "trunk: relu or tanh"})
+    normalize_reward: bool | None = field(
+        default=None, metadata={"help": "rewards / running std of the return (Acrobot: on)"}
+    )
+    activation: str | None = field(
+        default=None, metadata={"help": "trunk: relu or tanh (Acrobot: tanh)"}
+    )
     policy_init_scale: float | None = field(
-        default=None, metadata={"help": "policy head Orthogonal gain, 0 = Glorot (preset)"}
+        default=None, metadata={"help": "policy head Orthogonal gain, 0 = Glorot (Acrobot: 0.01)"}
     )
     normalize_advantages: bool = field(default=False, metadata={"help": "per-batch z-score"})
     seed: int = field(default=1, metadata={"help": "seed for envs, init and sampling"})
     target_return: float | None = field(
-        default=None, metadata={"help": "solved: mean of last 100 (env's preset)"}
+        default=None,
+        metadata={
+            "help": "solved: mean of last 100; 475 CartPole-v1, -100 Acrobot-v1, else the "
+            "env's reward_threshold"
+        },
     )
     stop_when_solved: bool = field(default=False, metadata={"help": "stop at target_return"})
     eval_episodes: int = field(default=100, metadata={"help": "greedy episodes at the end"})
