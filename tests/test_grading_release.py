@@ -136,6 +136,10 @@ def test_a_lone_handout_notebook_writes_its_embedded_tests_when_checking(
         if cell.cell_type == "code" and not cell.source.startswith("check("):
             exec(cell.source, namespace)
     assert list(alone.iterdir()) == []  # nothing written before check() runs
+    embedded = namespace.pop("PUBLIC_TESTS")
+    with pytest.raises(GradingError, match=r"the cell that embeds the public tests .* has not run"):
+        namespace["check"]("add")
+    namespace["PUBLIC_TESTS"] = embedded
     namespace["check"]("add")
     printed = capsys.readouterr().out
     assert printed.startswith("(wrote tests_public.py from the copy embedded in this notebook)")

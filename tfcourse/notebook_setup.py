@@ -114,7 +114,12 @@ def handout_check(
     def handout(exercise: str) -> None:
         path = Path(tests)
         embedded = namespace.get(EMBEDDED_TESTS)
-        if not path.exists() and isinstance(embedded, str):
+        if not path.exists() and not isinstance(embedded, str):
+            raise GradingError(
+                f"cannot find {str(tests)!r}, and the cell that embeds the public tests "
+                f"({EMBEDDED_TESTS} = ...) has not run; run the notebook's cells from the top"
+            )
+        if not path.exists():
             try:
                 path.write_text(embedded, encoding="utf-8")
             except OSError as exc:
