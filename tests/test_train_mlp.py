@@ -156,7 +156,7 @@ def test_without_label_smoothing_one_loss_line_and_the_bar_shows_both_losses(
     bar = capsys.readouterr().err.rsplit("\r", 1)[-1]  # the bar's last state
     assert (
         f"train_loss={metrics['train_loss']:.4f}, test_loss={metrics['test_loss']:.4f}, "
-        f"test_acc={metrics['test_accuracy']:.4f}"
+        f"test_accuracy={metrics['test_accuracy']:.4f}"
     ) in bar
 
 
@@ -303,7 +303,8 @@ def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path,
     def epoch_then_nan():
         out = real_epoch()
         calls.append(1)
-        return {**out, "objective": out["objective"] * float("nan")} if len(calls) == 2 else out
+        nan = out["train_objective"] * float("nan")
+        return {**out, "train_objective": nan} if len(calls) == 2 else out
 
     monkeypatch.setattr(trainer, "_train_epoch", epoch_then_nan)
     with pytest.raises(RunError) as err:

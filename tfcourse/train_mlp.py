@@ -34,8 +34,15 @@ from tfcourse.scale import ScaleOut
 from tfcourse.trainer_base import TrainerBase, typical_rate
 
 # per epoch: train_* are means over the epoch's batches (each before its update), test_* are
-# the model at the end of the epoch on the whole test set; *_loss are plain cross-entropy
-HISTORY = ("train_loss", "test_loss", "train_objective", "train_accuracy", "test_accuracy")
+# the model at the end of the epoch on the whole test set; *_loss are plain cross-entropy, the
+# objective is what is minimised (with label smoothing). Figure series -> TensorBoard tags:
+TAGS = {
+    "train_loss": "losses/train",
+    "test_loss": "losses/test",
+    "train_objective": "objective/train",
+    "train_accuracy": "charts/train_accuracy",
+    "test_accuracy": "charts/test_accuracy",
+}
 
 
 class MLPTrainer(TrainerBase):
@@ -86,8 +93,8 @@ class MLPTrainer(TrainerBase):
         """One epoch in one graph; returns the means over its batches (each before its update).
 
         Returns:
-            ``{"loss": plain cross-entropy, "objective": the loss minimised (label smoothing),
-            "accuracy": fraction right}``, scalars.
+            ``{"train_loss": plain cross-entropy, "train_objective": the loss minimised
+            (label smoothing), "train_accuracy": fraction right}``, scalars.
         """
         bs = self.config.batch_size
         if self.config.sampling == "replacement":  # the tutorial's get_batch, n // bs times
@@ -110,9 +117,9 @@ class MLPTrainer(TrainerBase):
         self.epoch.assign_add(1)
         n = float(self.steps_per_epoch)
         return {
-            "loss": totals["cross_entropy"] / n,
-            "objective": totals["loss"] / n,
-            "accuracy": totals["correct"] / (n * bs),
+            "train_loss": totals["cross_entropy"] / n,
+            "train_objective": totals["loss"] / n,
+            "train_accuracy": totals["correct"] / (n * bs),
         }
 
     def _eval(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -133,7 +140,7 @@ class MLPTrainer(TrainerBase):
         start = int(self.epoch.numpy())
         if start == 0:
             self.log_new_run(self.x_test[:1])
-        history: dict[str, list[float]] = {key: [] for key in HISTORY}
+        history: dict[str, list[float]] = {key: [] for key in TAGS}
         samples_per_s = []
         bar = tqdm(
             range(start, cfg.epochs),
@@ -145,36 +152,20 @@ class MLPTrainer(TrainerBase):
         )
         for _ in bar:
             t0 = time.perf_counter()
-            train = {key: float(v) for key, v in self._train_epoch().items()}
+            row = {key: float(v) for key, v in self._train_epoch().items()}
             seconds = time.perf_counter() - t0
             samples_per_s.append(self.steps_per_epoch * cfg.batch_size / seconds)
             epoch = int(self.epoch.numpy())
-            hint = _lr_hint(cfg.lr)
-            check_loss(train["objective"], epoch, "epoch", self.run.latest_checkpoint, hint)
-            test = self.evaluate()
-            self.run.log(
-                epoch,
-                {
-                    "losses/train": train["loss"],  # plain cross-entropy, as losses/test
-                    "losses/test": test["test_loss"],
-                    "objective/train": train["objective"],  # what was minimised
-                    "charts/train_accuracy": train["accuracy"],
-                    "charts/test_accuracy": test["test_accuracy"],
-                    "charts/samples_per_s": samples_per_s[-1],
-                    "charts/epoch_seconds": seconds,
-                },
-            )
-            values = (train["loss"], test["test_loss"], train["objective"], train["accuracy"])
-            for key, value in zip(HISTORY, (*values, test["test_accuracy"]), strict=True):
-                history[key].append(value)
+            hint = f"lower --lr (it is {cfg.lr:g}), or check the data for extreme values"
+            check_loss(row["train_objective"], epoch, "epoch", self.run.latest_checkpoint, hint)
+            row |= self.evaluate()
+            rates = {"charts/samples_per_s": samples_per_s[-1], "charts/epoch_seconds": seconds}
+            self.run.log(epoch, {tag: row[key] for key, tag in TAGS.items()} | rates)
+            for key in TAGS:
+                history[key].append(row[key])
             self.run.save(epoch)
-            bar.set_postfix(  # a dict keeps this order (keyword arguments get sorted)
-                {
-                    "train_loss": f"{train['loss']:.4f}",
-                    "test_loss": f"{test['test_loss']:.4f}",
-                    "test_acc": f"{test['test_accuracy']:.4f}",
-                }
-            )
+            shown = ("train_loss", "test_loss", "test_accuracy")  # a dict keeps this order
+            bar.set_postfix({key: f"{row[key]:.4f}" for key in shown})
         return self._finish(history, samples_per_s)
 
     def _finish(
@@ -189,7 +180,7 @@ class MLPTrainer(TrainerBase):
             "dataset": cfg.dataset,
         }
         if history["train_loss"]:  # means over the last epoch's batches
-            metrics |= {key: history[key][-1] for key in HISTORY if key.startswith("train_")}
+            metrics |= {key: history[key][-1] for key in TAGS if key.startswith("train_")}
             smoothing = f"train_objective (label smoothing {cfg.label_smoothing:g})"
             curves = {smoothing if k == "train_objective" else k: v for k, v in history.items()}
             if not cfg.label_smoothing:  # the objective is the train loss: one line
@@ -199,20 +190,11 @@ class MLPTrainer(TrainerBase):
                 title=f"MLP on {cfg.dataset}: losses are plain cross-entropy",
                 path=self.run_dir / "learning_curves.png",
             )
-        x_test = self.x_test.numpy()
+        x, y = self.x_test.numpy(), self.y_test.numpy()
         names = FASHION_CLASSES if cfg.dataset == "fashion_mnist" else None
-        plots.plot_misclassified(
-            x_test,
-            self.y_test.numpy(),
-            self.predict(x_test),
-            names,
-            path=self.run_dir / "misclassified.png",
-        )
+        path = self.run_dir / "misclassified.png"
+        plots.plot_misclassified(x, y, self.predict(x), names, path=path)
         return self.run.finish(metrics)
-
-
-def _lr_hint(lr: float) -> str:
-    return f"lower --lr (it is {lr:g}), or check the data for extreme values"
 
 
 def train_mlp(
