@@ -19,8 +19,9 @@ import pytest
 from tfcourse.grading.assignment import load
 from tfcourse.grading.check import make_check, run_checks
 from tfcourse.grading.errors import AssignmentError, GradingError, MarkerError
+from tfcourse.grading.handout import _CHECK_SETUP, python_literal
 from tfcourse.grading.markers import solution_blocks, strip_solutions
-from tfcourse.grading.release import _CHECK_SETUP, python_literal, release
+from tfcourse.grading.release import release
 from tfcourse.grading.runner import grade
 from tfcourse.notebook_setup import REPOSITORY_INSTALL, install_cell
 

@@ -1,11 +1,13 @@
 """``check("exercise")``: run an exercise's public tests from a student's notebook.
 
-The released notebook starts with::
+The released notebook's setup cell (:mod:`tfcourse.grading.handout`) binds::
 
-    from tfcourse.grading.check import make_check
-    check = make_check(globals(), tests="tests_public.py")
+    from tfcourse.notebook_setup import handout_check
+    check = handout_check(globals(), tests="tests_public.py")
 
-and has a ``check("get_batch")`` cell under each exercise. ``check`` runs pytest with the grading
+(:func:`tfcourse.notebook_setup.handout_check` wraps :func:`make_check`, writing the public
+tests from the copy embedded in the notebook when the file is missing), and the notebook has a
+``check("get_batch")`` cell under each exercise. ``check`` runs pytest with the grading
 plugin (:mod:`tfcourse.grading.plugin`) on the public tests of that exercise. The same tests,
 the same ``sub`` proxy and the same codec as the grader, with one difference: the functions run
 right here in the student's kernel (``Inline``), since it is their own session, so a check is
