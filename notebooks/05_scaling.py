@@ -292,10 +292,13 @@ finally:
 
 # %%
 (x_train, y_train), (x_test, y_test) = load_dataset("mnist")
-n_train = fast_or(20000, 3000)
-data = ((x_train[:n_train], y_train[:n_train]), (x_test, y_test))
+n_train, n_test = fast_or(20000, 3000), fast_or(10000, 2000)
+data = ((x_train[:n_train], y_train[:n_train]), (x_test[:n_test], y_test[:n_test]))
 base = MLPConfig(epochs=fast_or(3, 2), logdir="runs", progress=False)
-print(f"{n_train} training images, {base.epochs} epochs, global batch {base.batch_size}")
+print(
+    f"{n_train} training and {n_test} test images, {base.epochs} epochs, "
+    f"global batch {base.batch_size}"
+)
 
 trainers, results = {}, {}
 for strategy in ("default", "mirrored"):
