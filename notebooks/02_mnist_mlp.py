@@ -225,14 +225,19 @@ print(
 # The library keeps exactly this step, next to its loss, as `mlp.train_step`: forward pass,
 # `mlp.loss_fn` (with the label-smoothing option of the fast preset below), gradients, Adam.
 # The compiled trainer of section 7 runs this very function; only the way it is called
-# changes. It can also be called as it is:
+# changes. It returns two losses: `loss` is what the gradients minimise (here with label
+# smoothing 0.1), `cross_entropy` is the plain cross-entropy of the same logits, the one that
+# can be compared with a test loss. It can also be called as it is:
 
 # %%
 print(inspect.getsource(mlp.train_step))
 for _ in range(3):
     xb, yb = batching.get_batch(x_train_flat, y_train, 100, batch_rng)
     out = mlp.train_step(model, optimizer, xb, yb, label_smoothing=0.1)
-    print(f"loss {float(out['loss']):.4f}, {int(out['correct'])} of 100 right")
+    print(
+        f"loss (smoothed) {float(out['loss']):.4f}, "
+        f"cross-entropy {float(out['cross_entropy']):.4f}, {int(out['correct'])} of 100 right"
+    )
 
 # %% [markdown]
 # ## 7. Training properly: the compiled trainer
@@ -268,7 +273,7 @@ config = MLPConfig(
 )
 trainer = MLPTrainer(config)
 metrics = trainer.fit()
-print({k: metrics[k] for k in ("test_accuracy", "epochs_completed", "samples_per_s")})
+print({k: metrics[k] for k in ("train_loss", "test_loss", "test_accuracy", "samples_per_s")})
 print(f"speed-up over the eager loop above: {metrics['samples_per_s'] / eager_rate:.0f}x")
 
 # %% tags=["figure"]
@@ -288,9 +293,12 @@ display(Image(filename=str(trainer.run_dir / "misclassified.png")))
 # tensorboard --logdir runs
 # ```
 #
-# The *Scalars* tab shows `losses/train`, `losses/test`, `charts/test_accuracy` and
-# `charts/samples_per_s` per epoch; *Graphs* shows the traced forward pass; *HParams* and *Text*
-# list the settings of the run. The same numbers can be read back in Python:
+# The *Scalars* tab shows `losses/train` and `losses/test` (both the plain cross-entropy, so
+# the two curves can be compared), `objective/train` (the label-smoothed loss that is
+# minimised: higher, and not comparable with a test loss), `charts/test_accuracy` and
+# `charts/samples_per_s` per epoch; *Graphs* shows the traced forward pass grouped by layer
+# (`layer1`, `layer2`); *HParams* and *Text* list the settings of the run (not paths or
+# switches such as `logdir` or `progress`). The same numbers can be read back in Python:
 
 # %%
 scalars = summaries.read_scalars(trainer.run_dir)
