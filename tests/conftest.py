@@ -54,6 +54,24 @@ def data_env(monkeypatch):
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def grading_pool():
+    """A thread pool for independent gradings in the default sandbox: two at a time under
+    bubblewrap (each worker in its own PID and network namespaces, as ``tfcourse grade --jobs``
+    does), one at a time otherwise (uid mode: every submission runs as uid nobody).
+
+    Wait for every grading before a test body runs: pytest's putenv of PYTEST_CURRENT_TEST
+    between tests races with a pool thread's exec (which reads ``environ``; EFAULT).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tfcourse.grading import sandbox
+
+    workers = 2 if sandbox.choose_mode() == "bwrap" else 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grading") as pool:
+        yield pool
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for child processes: quiet TensorFlow, shared data, no GPU surprises."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg", **extra)

@@ -2,7 +2,9 @@
 
 Every case grades a file from ``tests/grading_fixtures/submissions`` against the numpy-only
 ``toy`` assignment (max 6 points: add 1+1, mean_square 2, scale 1+1) and checks the exact
-score and the message a student would read.
+score and the message a student would read. The gradings are independent, so the module's
+fixture :func:`graded` starts them all at once on the ``grading_pool`` (two at a time under
+bubblewrap) and each test reads the results it checks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 import nbformat
@@ -34,8 +37,66 @@ def _output(results: dict, test: str) -> str:
     return next(t["output"] for t in results["tests"] if f" {test} " in t["name"])
 
 
-def _grade(name: str, **kwargs) -> dict:
-    return grade(SUBMISSIONS / name, TOY, **kwargs)
+def _notebook(path: Path) -> Path:
+    v4 = nbformat.v4
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# my work"),
+            v4.new_code_cell("import numpy as np\n%matplotlib inline\n!pip list"),
+            v4.new_code_cell("def add(a, b):\n    return a + b"),
+            v4.new_code_cell('check("add")'),
+            v4.new_code_cell("1 / 0"),
+            v4.new_code_cell("def scale(x, factor):\n    return np.asarray(x) * factor"),
+        ]
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+def _forger(folder: Path) -> Path:
+    """Tries to write a 999-point results.json where the grader writes, and in its cwd."""
+    folder.mkdir()
+    results_path, sub = folder / "results.json", folder / "forger.py"
+    sub.write_text(
+        "import json\n"
+        "try:\n"
+        f"    json.dump({{'score': 999, 'tests': []}}, open({str(results_path)!r}, 'w'))\n"
+        "except OSError:\n    pass\n"
+        "json.dump({'score': 999}, open('results.json', 'w'))\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    return sub
+
+
+PLAIN = ("exceptions.py", "sys_exit.py", "os_exit.py", "import_crash.py", "import_os_exit.py",
+         "missing_function.py", "reads_tests.py", "noisy.py")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graded_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("graded")
+
+
+@pytest.fixture(scope="module")
+def graded(grading_pool, graded_dir) -> dict[str, Future]:
+    """Every grading of this module, started at once: ``name -> Future`` of its results."""
+    stub = graded_dir / "stub.py"
+    stub.write_text(strip_solutions((FIXTURES / "toy" / "exercises.py").read_text()))
+    broken = graded_dir / "broken.ipynb"
+    broken.write_text("{not json")
+    jobs: dict[str, tuple[Path, dict]] = {
+        "solution": (FIXTURES / "toy" / "exercises.py", {}),
+        "stub": (stub, {}),
+        "infinite_loop.py": (SUBMISSIONS / "infinite_loop.py", {"timeout": 2}),
+        "notebook": (_notebook(graded_dir / "work.ipynb"), {}),
+        "forger": (_forger(graded_dir / "forger"), {}),
+        "broken.ipynb": (broken, {}),
+    }
+    for name in PLAIN:
+        jobs[name] = (SUBMISSIONS / name, {})
+    futures = {k: grading_pool.submit(grade, path, TOY, **kw) for k, (path, kw) in jobs.items()}
+    wait(futures.values())  # before any test runs: see grading_pool
+    return futures
 
 
 def test_toy_assignment_is_parsed_with_points_and_visibility():
@@ -50,21 +111,19 @@ def test_toy_assignment_is_parsed_with_points_and_visibility():
     ]
 
 
-def test_solution_gets_max_and_stub_gets_zero(tmp_path):
-    results = grade(FIXTURES / "toy" / "exercises.py", TOY)
+def test_solution_gets_max_and_stub_gets_zero(graded):
+    results = graded["solution"].result()
     assert results["score"] == results["max_score"] == 6
     assert {t["output"] for t in results["tests"]} == {"passed"}
-    stub = tmp_path / "stub.py"
-    stub.write_text(strip_solutions((FIXTURES / "toy" / "exercises.py").read_text()))
-    results = grade(stub, TOY)
+    results = graded["stub"].result()
     assert results["score"] == 0
     assert _output(results, "test_add_small") == (
         "not implemented yet (add: write your solution here)"
     )
 
 
-def test_exceptions_are_reported_with_the_students_line():
-    results = _grade("exceptions.py")
+def test_exceptions_are_reported_with_the_students_line(graded):
+    results = graded["exceptions.py"].result()
     assert results["score"] == 3  # add 2, scale's public test 1
     assert _output(results, "test_mean_square") == (
         "ValueError: I gave up on this one (in your code, line 6: "
@@ -75,8 +134,8 @@ def test_exceptions_are_reported_with_the_students_line():
     )
 
 
-def test_infinite_loop_times_out_and_the_rest_is_graded():
-    results = _grade("infinite_loop.py", timeout=2)
+def test_infinite_loop_times_out_and_the_rest_is_graded(graded):
+    results = graded["infinite_loop.py"].result()
     assert _scores(results) == {
         "test_add_small": 0,
         "test_add_negative": 0,
@@ -94,15 +153,15 @@ def test_infinite_loop_times_out_and_the_rest_is_graded():
         ("os_exit.py", "your code ended the Python process (exit code 0, e.g. os._exit or exit)"),
     ],
 )
-def test_exits_fail_one_test_and_a_new_worker_grades_the_rest(name, message):
-    results = _grade(name)
+def test_exits_fail_one_test_and_a_new_worker_grades_the_rest(graded, name, message):
+    results = graded[name].result()
     assert results["score"] == 4
     assert _output(results, "test_add_small") == message
     assert _output(results, "test_add_negative") == message
 
 
-def test_crash_at_import_keeps_what_was_defined_before():
-    results = _grade("import_crash.py")
+def test_crash_at_import_keeps_what_was_defined_before(graded):
+    results = graded["import_crash.py"].result()
     assert results["score"] == 2  # add is defined above the crash
     assert "import_crash.py raised RuntimeError: boom at import on line 8" in results["output"]
     assert _output(results, "test_scale") == (
@@ -110,8 +169,8 @@ def test_crash_at_import_keeps_what_was_defined_before():
     )
 
 
-def test_os_exit_at_import_fails_every_test_with_the_reason():
-    results = _grade("import_os_exit.py")
+def test_os_exit_at_import_fails_every_test_with_the_reason(graded):
+    results = graded["import_os_exit.py"].result()
     assert results["score"] == 0 and len(results["tests"]) == 5
     assert {t["output"] for t in results["tests"]} == {
         "loading your submission failed: your code ended the Python process "
@@ -119,22 +178,22 @@ def test_os_exit_at_import_fails_every_test_with_the_reason():
     }
 
 
-def test_missing_function_is_named():
-    results = _grade("missing_function.py")
+def test_missing_function_is_named(graded):
+    results = graded["missing_function.py"].result()
     assert results["score"] == 4
     assert "does not define `scale`" in _output(results, "test_scale")
 
 
-def test_submission_cannot_see_the_tests():
-    results = _grade("reads_tests.py")
+def test_submission_cannot_see_the_tests(graded):
+    results = graded["reads_tests.py"].result()
     # every answer is wrong unless it found tests_*.py near its cwd or an ASSIGN* variable;
     # only the hidden "input unchanged" test passes (it does not look at the answer)
     assert results["score"] == 1
     assert _output(results, "test_add_small") == "add(2, 3) should be 5, got 'no tests found'"
 
 
-def test_prints_forged_replies_and_input_do_not_fool_the_grader():
-    results = _grade("noisy.py")
+def test_prints_forged_replies_and_input_do_not_fool_the_grader(graded):
+    results = graded["noisy.py"].result()
     assert _scores(results) == {
         "test_add_small": 0,
         "test_add_negative": 0,
@@ -148,21 +207,8 @@ def test_prints_forged_replies_and_input_do_not_fool_the_grader():
     assert _output(results, "test_mean_square").startswith("EOFError: EOF when reading a line")
 
 
-def test_notebook_failing_midway_grades_the_cells_before(tmp_path):
-    v4 = nbformat.v4
-    nb = v4.new_notebook(
-        cells=[
-            v4.new_markdown_cell("# my work"),
-            v4.new_code_cell("import numpy as np\n%matplotlib inline\n!pip list"),
-            v4.new_code_cell("def add(a, b):\n    return a + b"),
-            v4.new_code_cell('check("add")'),
-            v4.new_code_cell("1 / 0"),
-            v4.new_code_cell("def scale(x, factor):\n    return np.asarray(x) * factor"),
-        ]
-    )
-    path = tmp_path / "work.ipynb"
-    nbformat.write(nb, path)
-    results = grade(path, TOY)
+def test_notebook_failing_midway_grades_the_cells_before(graded):
+    results = graded["notebook"].result()
     assert results["score"] == 2
     assert results["output"] == (
         "Problem while loading your submission: code cell 4 of 5 (the one starting `1 / 0`) "
@@ -171,41 +217,32 @@ def test_notebook_failing_midway_grades_the_cells_before(tmp_path):
     )
 
 
-def test_results_file_is_written_by_the_parent_only(tmp_path):
-    results_path = tmp_path / "results.json"
-    sub = tmp_path / "forger.py"
-    sub.write_text(
-        "import json\n"
-        "try:\n"
-        f"    json.dump({{'score': 999, 'tests': []}}, open({str(results_path)!r}, 'w'))\n"
-        "except OSError:\n    pass\n"
-        "json.dump({'score': 999}, open('results.json', 'w'))\n"
-        "def add(a, b):\n    return a + b\n"
-    )
-    write_results(grade(sub, TOY), results_path)
+def test_results_file_is_written_by_the_parent_only(graded, graded_dir):
+    folder = graded_dir / "forger"
+    results_path = folder / "results.json"
+    results = graded["forger"].result()
+    write_results(results, results_path)
     written = json.loads(results_path.read_text())
     assert written["score"] == 2 and written["max_score"] == 6
     assert [t["visibility"] for t in written["tests"]].count("after_published") == 2
     # replaced atomically, no temporary file left beside it
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["forger.py", "results.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["forger.py", "results.json"]
 
 
-def test_bad_submission_paths_raise_clear_errors(tmp_path):
+def test_bad_submission_paths_raise_clear_errors(tmp_path, graded):
     with pytest.raises(SubmissionError, match="does not exist"):
         grade(tmp_path / "nope.py", TOY)
     text = tmp_path / "answers.txt"
     text.write_text("42")
     with pytest.raises(SubmissionError, match=r"submit a \.py or \.ipynb file"):
         grade(text, TOY)
-    broken = tmp_path / "broken.ipynb"
-    broken.write_text("{not json")
-    results = grade(broken, TOY)  # the worker reports it; every test gets 0
+    results = graded["broken.ipynb"].result()  # "{not json": the worker reports it; all 0
     assert results["score"] == 0
     assert "not a readable Jupyter notebook" in results["output"]
 
 
-def test_report_lists_failures_and_the_total():
-    results = _grade("missing_function.py")
+def test_report_lists_failures_and_the_total(graded):
+    results = graded["missing_function.py"].result()
     report = format_report(results)
     assert report.splitlines()[-1] == "Score: 4 / 6"
     assert "FAIL 0/1  scale: test_scale (tests_public)" in report
@@ -213,30 +250,17 @@ def test_report_lists_failures_and_the_total():
     assert "test_add_negative" not in public_only
 
 
-def test_cli_grade_writes_results_and_bad_timeout_exits_2(tmp_path):
-    out = tmp_path / "r.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "tfcourse.cli",
-        "grade",
-        str(SUBMISSIONS / "exceptions.py"),
-        "--assignment",
-        str(FIXTURES / "toy"),
-        "--results",
-        str(out),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "Score: 3 / 6" in done.stdout
-    assert json.loads(out.read_text())["score"] == 3
-    bad = subprocess.run(
-        [*cmd, "--timeout", "0"], capture_output=True, text=True, timeout=240, check=False
-    )
+def test_cli_grade_with_a_bad_timeout_exits_2_before_grading():
+    """A graded ``python -m tfcourse.cli grade ... --results`` run is in test_assignments
+    (every released notebook) and test_grading_batch (this file's exceptions.py: 3 / 6)."""
+    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(SUBMISSIONS / "exceptions.py"),
+           "--assignment", str(FIXTURES / "toy"), "--timeout", "0"]  # fmt: skip
+    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == (
         "tfcourse: error: --timeout must be > 0 seconds, got 0"
     )
+    assert bad.stdout == ""  # nothing was graded
 
 
 def test_a_test_sees_the_type_of_what_the_submission_raised(tmp_path):

@@ -3,6 +3,10 @@
 Each grades against the numpy-only toy assignment (max 6: add 1+1, mean_square 2, scale 1+1).
 Every hostile file keeps ``add`` honest (2 points) unless its trick lives in ``add``; the hidden
 "scale does not modify its input" test passes for any ``scale`` that leaves ``x`` alone.
+
+The bwrap gradings run two at a time (:func:`bwrap_graded`): each worker has its own PID,
+network, IPC and mount namespaces, so they cannot see each other (as ``tfcourse grade --jobs``
+relies on). The uid gradings, the fork bomb and the timed endless loops run alone, after them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import os
 import subprocess
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
@@ -28,8 +33,11 @@ MODES = ["bwrap", pytest.param("uid", marks=pytest.mark.skipif(not IS_ROOT, reas
 
 
 @pytest.fixture
-def mode(request):
-    """The sandbox mode; ``uid`` lets uid nobody traverse /root (where Python lives) meanwhile."""
+def mode(request, bwrap_graded):
+    """The sandbox mode; ``uid`` lets uid nobody traverse /root (where Python lives) meanwhile.
+
+    A uid grading starts after every bwrap grading has finished: nothing runs beside it.
+    """
     if request.param == "uid":
         before = os.stat("/root").st_mode & 0o777
         os.chmod("/root", before | 0o711)
@@ -63,21 +71,66 @@ def _grade(name: str, mode: str, **options) -> dict:
     return results
 
 
+def _run_and_watch(name: str, mode: str, folder: Path) -> tuple[str, str, str]:
+    """Grade ``name`` as the CLI does, in ``folder`` beside a canary file; return the canary's
+    text, the results.json as written and as it is 4 s later (the rewriter tries for 10 s)."""
+    folder.mkdir()
+    canary = folder / "canary.txt"
+    canary.write_text("still here")
+    submission = folder / name
+    submission.write_text((HOSTILE / name).read_text())
+    results_path, ini = folder / "results.json", folder / "pytest.ini"
+    ini.write_text(INI)
+    cmd = pytest_command(submission, TOY, results_path, {"call_timeout": 3, "sandbox": mode})
+    start = time.monotonic()
+    subprocess.run([*cmd, "-c", str(ini), "--rootdir", str(folder)], cwd=folder,
+                   capture_output=True, timeout=120, check=False)  # fmt: skip
+    assert time.monotonic() - start < 60
+    written = results_path.read_text()
+    time.sleep(4)  # the rewriter tries for 10 s after starting
+    return canary.read_text(), written, results_path.read_text()
+
+
+# not fork_bomb.py: its tasks must not count against a concurrent grading's limit
+BWRAP = ["eq_anything.py", "fd_writer.py", "patcher.py", "gc_editor.py", "signals.py",
+         "memory_bomb.py", "output_flood.py", "reads_disk.py", "network.py"]  # fmt: skip
+WATCHED = ["detached_rewriter.py", "deletes_files.py"]
+
+
+@pytest.fixture(scope="module")
+def bwrap_graded(tmp_path_factory) -> dict[str, Future]:
+    """Every bwrap grading but the fork bomb and the timed loops, two at a time as root (each
+    in its own pids cgroup; else one at a time): ``name -> Future`` of ``_grade`` (BWRAP) or
+    ``_run_and_watch`` (``"watch:" + name``), all done before any test runs (see
+    ``grading_pool`` in conftest). A failed grading raises in the test reading it."""
+    folder = tmp_path_factory.mktemp("hostile_bwrap")
+    with ThreadPoolExecutor(max_workers=2 if IS_ROOT else 1, thread_name_prefix="bwrap") as pool:
+        futures = {name: pool.submit(_grade, name, "bwrap") for name in BWRAP}
+        for name in WATCHED:
+            futures["watch:" + name] = pool.submit(
+                _run_and_watch, name, "bwrap", folder / name.removesuffix(".py")
+            )
+        wait(futures.values())
+    return futures
+
+
+def _graded(name: str, mode: str, bwrap_graded: dict[str, Future]) -> dict:
+    return bwrap_graded[name].result() if mode == "bwrap" else _grade(name, mode)
+
+
 HONEST_ADD = {"test_add_small": 1, "test_add_negative": 1, "test_mean_square": 0,
               "test_scale": 0, "test_scale_does_not_modify_input": 0}  # fmt: skip
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
-def test_objects_equal_to_anything_earn_only_the_free_point(mode):
-    results = _grade("eq_anything.py", mode)
+def test_objects_equal_to_anything_earn_only_the_free_point(bwrap_graded):
+    results = bwrap_graded["eq_anything.py"].result()
     assert results["score"] == 1  # only "scale leaves x alone"
     assert _scores(results)["test_scale_does_not_modify_input"] == 1
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
 @pytest.mark.parametrize("name", ["fd_writer.py", "patcher.py", "gc_editor.py"])
-def test_fake_replies_patches_and_gc_edits_change_nothing(mode, name):
-    results = _grade(name, mode)
+def test_fake_replies_patches_and_gc_edits_change_nothing(bwrap_graded, name):
+    results = bwrap_graded[name].result()
     assert _scores(results) == (
         dict.fromkeys(HONEST_ADD, 0) if name == "patcher.py" else HONEST_ADD
     )
@@ -86,13 +139,12 @@ def test_fake_replies_patches_and_gc_edits_change_nothing(mode, name):
 
 
 @pytest.mark.parametrize("mode", MODES, indirect=True)
-def test_signals_to_the_grader_do_not_stop_it(mode):
-    assert _scores(_grade("signals.py", mode)) == HONEST_ADD
+def test_signals_to_the_grader_do_not_stop_it(mode, bwrap_graded):
+    assert _scores(_graded("signals.py", mode, bwrap_graded)) == HONEST_ADD
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
-def test_fork_bomb_is_bounded(mode):
-    results = _grade("fork_bomb.py", mode)
+def test_fork_bomb_is_bounded(bwrap_graded):  # after the others: alone
+    results = _grade("fork_bomb.py", "bwrap")
     assert results["score"] == 0
     first = results["tests"][0]["output"]
     if "'forked " in first:  # else the bomb was stopped by the memory cap first
@@ -101,18 +153,16 @@ def test_fork_bomb_is_bounded(mode):
         assert "memory" in first or "crashed" in first, first
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
-def test_memory_bomb_is_stopped_with_a_message_about_memory(mode):
-    results = _grade("memory_bomb.py", mode)
+def test_memory_bomb_is_stopped_with_a_message_about_memory(bwrap_graded):
+    results = bwrap_graded["memory_bomb.py"].result()
     assert _scores(results) == HONEST_ADD
     assert results["tests"][2]["output"] == (
         "your code used more than 400 MB of memory and was stopped"
     )
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
-def test_output_flood_is_capped(mode):
-    results = _grade("output_flood.py", mode)
+def test_output_flood_is_capped(bwrap_graded):
+    results = bwrap_graded["output_flood.py"].result()
     assert _scores(results) == HONEST_ADD
     assert all(len(t["output"]) < 3500 for t in results["tests"])
 
@@ -127,39 +177,29 @@ def test_output_flood_is_capped(mode):
     ],
     indirect=["mode"],
 )
-def test_tests_solution_and_network_are_out_of_reach(mode, name):
-    results = _grade(name, mode)
+def test_tests_solution_and_network_are_out_of_reach(mode, name, bwrap_graded):
+    results = _graded(name, mode, bwrap_graded)
     expected = dict(HONEST_ADD) if name == "network.py" else dict.fromkeys(HONEST_ADD, 0)
     assert _scores(results) == expected
 
 
 @pytest.mark.parametrize("mode", MODES, indirect=True)
 @pytest.mark.parametrize("name", ["detached_rewriter.py", "deletes_files.py"])
-def test_results_stay_and_files_outside_survive(mode, name, tmp_path):
-    canary = tmp_path / "canary.txt"
-    canary.write_text("still here")
-    submission = tmp_path / name
-    submission.write_text((HOSTILE / name).read_text())
-    results_path, ini = tmp_path / "results.json", tmp_path / "pytest.ini"
-    ini.write_text(INI)
-    cmd = pytest_command(submission, TOY, results_path, {"call_timeout": 3, "sandbox": mode})
-    start = time.monotonic()
-    subprocess.run([*cmd, "-c", str(ini), "--rootdir", str(tmp_path)], cwd=tmp_path,
-                   capture_output=True, timeout=120, check=False)  # fmt: skip
-    assert time.monotonic() - start < 60
-    written = results_path.read_text()
-    time.sleep(4)  # the rewriter tries for 10 s after starting
-    assert results_path.read_text() == written
+def test_results_stay_and_files_outside_survive(mode, name, tmp_path, bwrap_graded):
+    if mode == "bwrap":
+        canary, written, later = bwrap_graded["watch:" + name].result()
+    else:
+        canary, written, later = _run_and_watch(name, mode, tmp_path / "graded")
+    assert later == written  # unchanged 4 s after the grading ended
     results = json.loads(written)
     assert _scores(results) == HONEST_ADD
     _no_hidden_source(results)
-    assert canary.read_text() == "still here"
+    assert canary == "still here"
 
 
-@pytest.mark.parametrize("mode", ["bwrap"], indirect=True)
-def test_endless_loops_are_bounded_by_the_budget(mode):
+def test_endless_loops_are_bounded_by_the_budget(bwrap_graded):  # after the others: alone
     start = time.monotonic()
-    results = _grade("loops.py", mode, timeout=2, budget=6)
+    results = _grade("loops.py", "bwrap", timeout=2, budget=6)
     assert time.monotonic() - start < 6 + 15
     assert results["score"] == 0
     outputs = [t["output"] for t in results["tests"]]
