@@ -1,11 +1,13 @@
 """Issue 13 end to end, through ``tfcourse ...`` in subprocesses: nothing lost, no tracebacks.
 
-Three tiny runs (mlp, sine, a2c) are trained once. Then a table of bad inputs is played against
-them (and against copies of them, each damaged in one way) by a child process that calls the
-CLI's ``main`` once per row, so TensorFlow is imported once per group, not once per row. Each
-row checks the exit code, that stderr ends with one ``tfcourse: error:`` line naming the
-problem (or, for an accepted resume, what was done), and that the run folders are byte for
-byte unchanged where the row was refused.
+Three tiny runs (mlp, sine, a2c) are trained once. Then every table of bad inputs -- against
+them, against copies of them each damaged in one way, and a run on a full disk -- is played by
+ONE child process that calls the CLI's ``main`` once per row (:func:`played`), so TensorFlow is
+imported twice in all, not once per row or table. Each row checks the exit code, that stderr
+ends with one ``tfcourse: error:`` line naming the problem (or, for an accepted resume, what
+was done), and that the run folders are byte for byte unchanged where the row was refused.
+Runs use ``--no-jit``: XLA is not what these rows are about (the trainers' own tests cover it),
+and its compile time was most of this file's.
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ for case in json.loads(sys.argv[1]):
 print("RESULTS " + json.dumps(results))
 """
 
-MLP = ["train", "mlp", "--name", "m", "--epochs", "2", "--train-samples", "300", "--no-progress"]
+MLP = ["train", "mlp", "--name", "m", "--epochs", "2", "--train-samples", "300", "--no-progress",
+       "--no-jit"]  # fmt: skip
 SINE = ["train", "sine", "--name", "s", "--steps", "200", "--chunk", "100", "--n-points", "500",
-        "--no-progress"]  # fmt: skip
+        "--no-progress", "--no-jit"]  # fmt: skip
 A2C = ["train", "a2c", "--name", "a", "--total-steps", "512", "--n-envs", "2", "--n-steps", "16",
-       "--eval-episodes", "2", "--no-gif", "--no-progress"]  # fmt: skip
+       "--eval-episodes", "2", "--no-gif", "--no-progress", "--no-jit"]  # fmt: skip
 
 
 def play(cases: list[dict], timeout: float = 240) -> dict[str, dict]:
@@ -147,9 +150,7 @@ REFUSED = [
 ]  # fmt: skip
 
 
-def test_refused_inputs_end_with_one_line_and_change_nothing(runs):
-    before = {name: snapshot(run_of(runs, name)) for name in "msa"}
-    outside = sorted(p.name for p in runs.parent.parent.iterdir())
+def _refused_cases(runs: Path) -> list[dict]:
     dirs = {name: str(run_of(runs, name)) for name in "msa"}
     cases = []
     for case_id, argv, _ in REFUSED:
@@ -157,12 +158,17 @@ def test_refused_inputs_end_with_one_line_and_change_nothing(runs):
         if argv[0] == "train":
             argv += ["--logdir", str(runs)]
         cases.append({"id": case_id, "argv": argv})
-    results = play(cases)
+    return cases
+
+
+def test_refused_inputs_end_with_one_line_and_change_nothing(runs, played):
     for case_id, _, needles in REFUSED:
-        one_error_line(results[case_id], *needles)
-    assert {name: snapshot(run_of(runs, name)) for name in "msa"} == before
-    assert sorted(p.name for p in runs.iterdir()) == sorted(Path(d).name for d in dirs.values())
-    assert sorted(p.name for p in runs.parent.parent.iterdir()) == outside  # no ../../escape
+        one_error_line(played["results"][case_id], *needles)
+    assert {name: snapshot(run_of(runs, name)) for name in "msa"} == played["runs_before"]
+    names = sorted(p.name for p in played["runs_before_dirs"])
+    assert sorted(p.name for p in runs.iterdir()) == names
+    # no ../../escape
+    assert sorted(p.name for p in runs.parent.parent.iterdir()) == played["outside"]
 
 
 def _truncate_newest(run: Path) -> None:
@@ -204,11 +210,12 @@ DAMAGED = [
 ]  # fmt: skip
 
 
-def test_damaged_runs_fall_back_or_end_with_one_line(runs, tmp_path):
-    cases, copies, locks = [], {}, []
+def _damaged_cases(runs: Path, folder: Path, locks: list) -> tuple[list[dict], dict[str, Path]]:
+    """Copy run m (or a) once per DAMAGED row into its own logdir under ``folder``, damage it."""
+    cases, copies = [], {}
     for case_id, damage, argv, *_ in DAMAGED:
         source = run_of(runs, "a" if argv[0] == "eval" else "m")
-        logdir = tmp_path / case_id.replace(" ", "_")
+        logdir = folder / case_id.replace(" ", "_")
         copies[case_id] = run = logdir / source.name
         shutil.copytree(source, run)
         if callable(damage):
@@ -219,12 +226,56 @@ def test_damaged_runs_fall_back_or_end_with_one_line(runs, tmp_path):
         if argv[0] == "train":
             argv += ["--logdir", str(logdir)]
         cases.append({"id": case_id, "argv": argv, "patch": damage if damage == "nan" else None})
+    return cases, copies
+
+
+def _small_disk(mount: Path) -> bool:
+    """Mount a 200 kB tmpfs on ``mount`` (needs root and mount)."""
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)], capture_output=True
+    )
+    return made.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def played(runs, tmp_path_factory):
+    """Every row of REFUSED and DAMAGED, and a run on a full disk, played by one child.
+
+    Returns the results by row id, what was there before (snapshots of the runs and of each
+    damaged copy), the copies and the tmpfs (None where it cannot be mounted).
+    """
+    folder = tmp_path_factory.mktemp("played")
+    runs_before = {name: snapshot(run_of(runs, name)) for name in "msa"}
+    outside = sorted(p.name for p in runs.parent.parent.iterdir())
+    locks: list = []
+    damaged, copies = _damaged_cases(runs, folder / "damaged", locks)
     before = {case_id: snapshot(run) for case_id, run in copies.items()}
+    mount = folder / "tiny"
+    full = _small_disk(mount)
+    cases = _refused_cases(runs) + damaged
+    if full:
+        cases.append({"id": "full", "argv": [*MLP, "--logdir", str(mount / "runs")]})
     try:
-        results = play(cases)
+        results = play(cases, timeout=480)
     finally:
         for lock in locks:
             lock.release()
+    yield {
+        "results": results,
+        "runs_before": runs_before,
+        "runs_before_dirs": [run_of(runs, name) for name in "msa"],
+        "outside": outside,
+        "copies": copies,
+        "before": before,
+        "mount": mount if full else None,
+    }
+    if full:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_damaged_runs_fall_back_or_end_with_one_line(played):
+    results, copies, before = played["results"], played["copies"], played["before"]
     for case_id, _, _, rc, needles, check in DAMAGED:
         result, run = results[case_id], copies[case_id]
         if rc == 2:
@@ -251,23 +302,15 @@ def test_damaged_runs_fall_back_or_end_with_one_line(runs, tmp_path):
             assert (run / "checkpoints" / "ckpt-3.index").exists()
 
 
-def test_full_disk_ends_with_one_line(tmp_path):
+def test_full_disk_ends_with_one_line(played):
     """A real full disk: a 200 kB tmpfs (needs root and mount; skipped elsewhere)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)], capture_output=True
-    )
-    if made.returncode != 0:
+    mount = played["mount"]
+    if mount is None:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
-    try:
-        results = play([{"id": "full", "argv": [*MLP, "--logdir", str(mount / "runs")]}])
-        one_error_line(results["full"], "the disk is full", "No space left on device")
-        run = run_of(mount / "runs", "m")
-        assert not list((run / "checkpoints").glob("*_temp"))  # no half-written checkpoint
-        assert not (run / rundir.METRICS_FILE).exists()
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
+    one_error_line(played["results"]["full"], "the disk is full", "No space left on device")
+    run = run_of(mount / "runs", "m")
+    assert not list((run / "checkpoints").glob("*_temp"))  # no half-written checkpoint
+    assert not (run / rundir.METRICS_FILE).exists()
 
 
 @pytest.mark.parametrize(
