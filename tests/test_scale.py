@@ -13,6 +13,7 @@ import tensorflow as tf
 from tfcourse import mlp, sine
 from tfcourse.rl import a2c
 from tfcourse.rl.config import A2CConfig
+from tfcourse.rl.lr import LearningRate
 from tfcourse.rl.rollout import Rollout
 from tfcourse.rl.trainer import A2CTrainer
 from tfcourse.scale import ScaleOut
@@ -100,10 +101,11 @@ def test_a2c_trainer_update_equals_a2c_step(tmp_path, normalize):
     )  # fmt: skip
     trainer = A2CTrainer(config)
     start = trainer.model.get_weights()
-    plain = a2c.build_model(4, 2)
-    plain.set_weights(start)
     cfg = trainer.config
-    optimizer = keras.optimizers.RMSprop(cfg.lr, rho=0.99, epsilon=1e-5)
+    plain = a2c.build_model(4, 2, activation=cfg.activation,
+                            policy_init_scale=cfg.policy_init_scale)  # fmt: skip
+    plain.set_weights(start)
+    optimizer = LearningRate(cfg, trainer.n_updates).optimizer  # the same (annealed) schedule
     optimizer.build(plain.trainable_variables)
     rng = np.random.default_rng(2)
     for _ in range(STEPS):
