@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import wait
 from pathlib import Path
 
 import pytest
@@ -127,32 +128,40 @@ def _autograde(root: Path, files: dict[str, Path | str], python: str = sys.execu
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root")
-def test_the_zip_grades_in_a_simulated_autograder_layout(tmp_path):
+def test_the_zip_grades_in_a_simulated_autograder_layout(tmp_path, grading_pool):
     zip_path = build("toy", tmp_path / "toy.zip", source=FIXTURES)
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(root / "source")
-    for script in ("setup.sh", "run_autograder"):
-        os.chmod(root / "source" / script, 0o755)
+    uploads = [
+        ({"toy.py": SOLUTION}, sys.executable),
+        # helpers.py sorts first, but toy.py is the assignment's file: exceptions.py scores 3
+        ({"helpers.py": SOLUTION, "toy.py": SUBMISSIONS / "exceptions.py"}, sys.executable),
+        ({"work.py": SUBMISSIONS / "missing_function.py"}, sys.executable),
+        ({"helpers.py": SOLUTION, "work.py": SOLUTION}, sys.executable),
+        ({"toy.py": SOLUTION}, "/bin/false"),  # no Python at all
+    ]
+    roots = []  # one simulated /autograder per upload, so they can be graded side by side
+    for i in range(len(uploads)):
+        roots.append(root := tmp_path / f"autograder{i}")
+        with zipfile.ZipFile(zip_path) as zf:
+            zf.extractall(root / "source")
+        for script in ("setup.sh", "run_autograder"):
+            os.chmod(root / "source" / script, 0o755)
+    futures = [grading_pool.submit(_autograde, root, *upload) for root, upload in
+               zip(roots, uploads, strict=True)]  # fmt: skip
+    wait(futures)  # before asserting: see grading_pool
+    solution, helpers, work, two, no_python = (f.result() for f in futures)
 
-    results = _autograde(root, {"toy.py": SOLUTION})
-    assert results["score"] == results["max_score"] == 6
+    assert solution["score"] == solution["max_score"] == 6
     for folder in ("source", "results"):
-        assert stat.S_IMODE((root / folder).stat().st_mode) == 0o700
+        assert stat.S_IMODE((roots[0] / folder).stat().st_mode) == 0o700
 
-    # helpers.py sorts first, but toy.py is the assignment's file: exceptions.py scores 3
-    results = _autograde(root, {"helpers.py": SOLUTION, "toy.py": SUBMISSIONS / "exceptions.py"})
-    assert results["score"] == 3
+    assert helpers["score"] == 3
 
-    results = _autograde(root, {"work.py": SUBMISSIONS / "missing_function.py"})
-    assert results["score"] == 4  # add 2, mean_square 2, no scale
-    assert results["output"].startswith("Graded work.py (the expected name is toy.ipynb")
+    assert work["score"] == 4  # add 2, mean_square 2, no scale
+    assert work["output"].startswith("Graded work.py (the expected name is toy.ipynb")
 
-    results = _autograde(root, {"helpers.py": SOLUTION, "work.py": SOLUTION})
-    assert results["score"] == 0 and results["max_score"] == 6
-    assert [t["max_score"] for t in results["tests"]] == [1, 1, 2, 1, 1]
-    assert all("none is named toy.ipynb or toy.py" in t["output"] for t in results["tests"])
+    assert two["score"] == 0 and two["max_score"] == 6
+    assert [t["max_score"] for t in two["tests"]] == [1, 1, 2, 1, 1]
+    assert all("none is named toy.ipynb or toy.py" in t["output"] for t in two["tests"])
 
-    results = _autograde(root, {"toy.py": SOLUTION}, python="/bin/false")  # no Python at all
-    assert results["score"] == 0 and len(results["tests"]) == 5
-    assert "could not start Python" in results["output"]
+    assert no_python["score"] == 0 and len(no_python["tests"]) == 5
+    assert "could not start Python" in no_python["output"]
