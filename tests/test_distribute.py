@@ -42,9 +42,9 @@ TRAIN = textwrap.dedent(
 
 
 def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
-    """Without XLA (its compile time was most of this test): test_bench_scale_quick checks
-    the mirrored run with XLA against the single-device one (weights within 1e-4), with
-    mixed_float16 beside them."""
+    """With ``jit=False`` (XLA's compile time was most of this test): test_bench_scale_quick
+    trains the same four ways with jit on, the default, and checks the mirrored run's weights
+    against the single-device run's (within 1e-4)."""
     code = (
         "from tfcourse.devices import split_cpu\nsplit_cpu(2)\n"
         + TRAIN
