@@ -72,6 +72,46 @@ def grading_pool():
         yield pool
 
 
+# the smoke runs of scripts/bench_*.py: script -> its arguments (besides --logdir)
+BENCH_SMOKE = {
+    "bench_mlp": ["--epochs", "1", "--tutorial-batches", "20", "--keras-epochs", "1",
+                  "--train-samples", "5000"],
+    "bench_scale": ["--quick"],
+    "bench_sine": ["--steps", "400", "--chunk", "200"],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def bench_smoke(tmp_path_factory):
+    """The BENCH_SMOKE runs, all started the first time one is needed, side by side (their
+    tests check what they print, not their speed): ``script -> (Popen, its folder)``; read
+    one with :func:`bench_output`. Runs needing MNIST are not started without it."""
+    started = {}
+    for script, args in BENCH_SMOKE.items():
+        if script != "bench_sine" and SHARED_DATA is None:
+            continue
+        folder = tmp_path_factory.mktemp(script)
+        cmd = [sys.executable, str(REPO / "scripts" / f"{script}.py"), *args]
+        proc = subprocess.Popen(
+            [*cmd, "--logdir", str(folder)], cwd=folder, env=subprocess_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started[script] = proc, folder
+    yield started
+    for proc, _ in started.values():
+        if proc.poll() is None:  # a test failed before reading it
+            proc.kill()
+            proc.communicate()
+
+
+def bench_output(bench_smoke: dict, script: str) -> tuple[str, str, Path]:
+    """Wait for one :func:`bench_smoke` run: its stdout, stderr and folder; exit code 0."""
+    proc, folder = bench_smoke[script]
+    out, err = proc.communicate(timeout=400)
+    assert proc.returncode == 0, err[-3000:]
+    return out, err, folder
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for child processes: quiet TensorFlow, shared data, no GPU surprises."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg", **extra)

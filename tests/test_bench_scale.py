@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO, SHARED_DATA, subprocess_env
+from conftest import SHARED_DATA, bench_output
 
 RATES = ("default", "jit", "mirrored", "mixed_float16")
 RATIOS = {  # ratio key: (numerator, denominator)
@@ -18,14 +16,9 @@ RATIOS = {  # ratio key: (numerator, denominator)
 
 
 @pytest.mark.skipif(SHARED_DATA is None, reason="offline MNIST not found: set TFCOURSE_DATA")
-def test_bench_scale_quick(tmp_path):
-    cmd = [sys.executable, str(REPO / "scripts" / "bench_scale.py"), "--quick"]
-    cmd += ["--logdir", str(tmp_path)]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_bench_scale_quick(bench_smoke):
+    stdout, _, _ = bench_output(bench_smoke, "bench_scale")  # --quick
+    report = json.loads(stdout.strip().splitlines()[-1])
     required = {f"samples_per_s_{k}" for k in RATES} | set(RATIOS)
     assert required | {"devices", "epochs", "notes"} <= set(report)
     for key in required:
@@ -41,4 +34,4 @@ def test_bench_scale_quick(tmp_path):
     # same init and batches: the mirrored run ends with the default run's weights
     assert report["max_abs_weight_diff_mirrored"] < 1e-4
     assert "all-reduc" in report["notes"] and "emulated" in report["notes"]
-    assert "samples/s" in proc.stdout  # the human table comes first
+    assert "samples/s" in stdout  # the human table comes first

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO, SHARED_DATA, bench_output
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("TFCOURSE_DATA") or REPO.parent / "shared" / "data")
 REQUIRED = (
     "samples_per_s_tutorial",
     "samples_per_s_tfcourse",
@@ -26,26 +22,10 @@ REQUIRED = (
 )
 
 
-@pytest.mark.skipif(not (DATA / "mnist.npz").is_file(), reason=f"no offline MNIST in {DATA}")
-def test_bench_mlp_smoke(tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        str(REPO / "scripts" / "bench_mlp.py"),
-        "--epochs",
-        "1",
-        "--tutorial-batches",
-        "20",
-        "--keras-epochs",
-        "1",
-        "--train-samples",
-        "5000",
-        "--logdir",
-        str(tmp_path),
-    ]
-    env = dict(os.environ, TFCOURSE_DATA=str(DATA), TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+@pytest.mark.skipif(SHARED_DATA is None, reason="offline MNIST not found: set TFCOURSE_DATA")
+def test_bench_mlp_smoke(bench_smoke) -> None:
+    stdout, _, _ = bench_output(bench_smoke, "bench_mlp")  # conftest.BENCH_SMOKE: its flags
+    report = json.loads(stdout.strip().splitlines()[-1])
     assert set(REQUIRED) <= set(report)
     for key in ("samples_per_s_tutorial", "samples_per_s_tfcourse", "samples_per_s_keras_fit"):
         assert report[key] > 0, key
@@ -62,9 +42,9 @@ def test_bench_mlp_smoke(tmp_path: Path) -> None:
     }
     assert (
         "target test_accuracy >= 0.98 (for --epochs >= 10, --train-samples 0): "
-        "not checked at --epochs 1, --train-samples 5000\n" in proc.stdout
+        "not checked at --epochs 1, --train-samples 5000\n" in stdout
     )
-    assert "MISSED" not in proc.stdout and "missed targets: none\n" in proc.stdout
+    assert "MISSED" not in stdout and "missed targets: none\n" in stdout
 
 
 def test_benchkit_checks_targets_only_at_their_budget() -> None:

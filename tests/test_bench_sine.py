@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import REPO, subprocess_env
+from conftest import bench_output
 
 REQUIRED = (
     "seconds_tfcourse",
@@ -21,14 +19,9 @@ REQUIRED = (
 )
 
 
-def test_bench_sine_smoke(tmp_path):
-    cmd = [sys.executable, str(REPO / "scripts" / "bench_sine.py"), "--steps", "400"]
-    cmd += ["--chunk", "200", "--logdir", str(tmp_path)]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_bench_sine_smoke(bench_smoke):
+    stdout, _, _ = bench_output(bench_smoke, "bench_sine")  # --steps 400 --chunk 200
+    report = json.loads(stdout.strip().splitlines()[-1])
     assert set(REQUIRED) <= set(report)
     assert report["seconds_tfcourse"] > 0 and report["seconds_tf1_session"] > 0
     assert report["speedup"] > 0 and report["steps"] == 400
@@ -37,12 +30,11 @@ def test_bench_sine_smoke(tmp_path):
     assert 0 < report["final_mse"] < 0.5
     # same init, same batches, same Adam: the two final errors agree closely
     assert abs(report["final_mse"] - report["final_mse_tf1_session"]) < 1e-3
-    assert "0200 mse:" in proc.stdout  # the TF1 loop logs like the review
+    assert "0200 mse:" in stdout  # the TF1 loop logs like the review
     # both targets were set for 10,000 steps: a 400-step run checks neither
     assert report["targets_met"] == {"final_mse_max": None, "speedup_min": None}
     assert report["targets_not_checked"]["final_mse_max"] == "not checked at --steps 400"
     assert (
-        "target final_mse <= 0.003 (for --steps >= 10000): not checked at --steps 400\n"
-        in proc.stdout
+        "target final_mse <= 0.003 (for --steps >= 10000): not checked at --steps 400\n" in stdout
     )
-    assert "MISSED" not in proc.stdout and "missed targets: none\n" in proc.stdout
+    assert "MISSED" not in stdout and "missed targets: none\n" in stdout
