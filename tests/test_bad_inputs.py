@@ -287,3 +287,19 @@ def test_compiled_steps_carry_no_value_checks():
     ).graph
     kinds = {op.type for op in graph.get_operations()}
     assert not kinds & {"Assert", "CheckNumerics", "CheckNumericsV2"}, kinds
+
+
+def test_a_batch_larger_than_the_training_set_is_named_in_each_interfaces_words():
+    from tfcourse.mlp_config import MLPConfig
+    from tfcourse.mlp_data import training_data
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=50)
+    cfg = MLPConfig(batch_size=100).resolved()
+    with pytest.raises(ConfigError, match="batch_size 100 exceeds the 50 training samples") as e:
+        training_data(cfg, ((images, labels), (images, labels)))
+    assert e.value.cli_message == (
+        "--batch-size 100 exceeds the 50 training samples; use a smaller --batch-size or a "
+        "larger --train-samples"
+    )

@@ -124,6 +124,19 @@ def test_release_names_what_the_setup_cell_installs(tmp_path, monkeypatch):
     assert 'TFCOURSE_INSTALL = "/srv/wheels/tfcourse.whl"\n' in setup
 
 
+def test_release_install_flag_names_what_the_setup_cell_installs(tmp_path, monkeypatch, capsys):
+    from tfcourse.cli import main
+
+    monkeypatch.setenv("TFCOURSE_INSTALL", "/srv/wheels/old.whl")  # the flag wins over it
+    wheel = "https://example.org/course/tfcourse-0.2.0-py3-none-any.whl"
+    argv = ["release", "toy", str(tmp_path / "h"), "--source", str(FIXTURES), "--install", wheel]
+    assert main(argv) == 0
+    setup = nbformat.read(tmp_path / "h" / "toy.ipynb", as_version=4).cells[2].source
+    assert f'TFCOURSE_INSTALL = "{wheel}"\n' in setup
+    assert main([*argv[:3], "--source", str(FIXTURES)]) == 2  # not empty, no --force
+    assert "choose a new folder or pass --force" in capsys.readouterr().err
+
+
 def test_a_lone_handout_notebook_writes_its_embedded_tests_when_checking(
     tmp_path, monkeypatch, capsys
 ):

@@ -48,7 +48,7 @@ def project(tmp_path, monkeypatch):
         ("../assignments/toy/student", False, r"lies inside the assignment's source folder"),
         ("../assignments", True, r"contains the assignment's source folder"),
         ("../foreign", True, r"--force replaces only a folder an earlier release wrote"),
-        ("../foreign", False, r"exists and is not empty; choose a new folder or pass --force"),
+        ("../foreign", False, r"exists and is not empty; choose a new folder or pass force=True"),
         ("../a_file", True, r"is a file, not a folder"),
     ],
 )
@@ -94,8 +94,9 @@ def test_a_release_inside_the_project_is_fine_and_force_replaces_only_it(project
         .endswith("files:\n- assignment.json\n- tests_public.py\n- toy.ipynb\n- toy.py\n")
     )
     (out / "toy.py").write_text("instructor's typo fix")
-    with pytest.raises(ReleaseError, match="pass --force"):
+    with pytest.raises(ReleaseError, match="pass force=True") as refused:
         release("toy", "../handout", source=project / "assignments")
+    assert refused.value.cli_message.endswith("choose a new folder or pass --force")
     assert (out / "toy.py").read_text() == "instructor's typo fix"
     (out / "my_solution.py").write_text("a student's work")
     (out / "notes").mkdir()

@@ -155,8 +155,10 @@ def test_a_missing_json_file_is_named(tmp_path):
 def test_a_rejected_resume_does_not_rewrite_config(tmp_path):
     run = rundir.open_run_dir(Cfg(str(tmp_path)))
     before = (run / rundir.CONFIG_FILE).read_bytes()
-    with pytest.raises(ConfigError, match=r"--resume: hidden was 300 in .*, not 20; use the"):
+    with pytest.raises(ConfigError, match=r"resume: hidden was 300 in .*, not 20; use the") as e:
         rundir.open_run_dir(Cfg(str(tmp_path), resume=True, hidden=20), must_match=("hidden",))
+    assert e.value.cli_message.startswith("--resume: --hidden was 300 in ")
+    assert e.value.cli_message.endswith("not 20; pass the original --hidden value")
     assert (run / rundir.CONFIG_FILE).read_bytes() == before
     same = rundir.open_run_dir(Cfg(str(tmp_path), resume=True, epochs=20), write_config=False)
     assert same == run and (run / rundir.CONFIG_FILE).read_bytes() == before

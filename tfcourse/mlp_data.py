@@ -44,7 +44,14 @@ def training_data(cfg: MLPConfig, data: Any = None) -> tuple[tuple[np.ndarray, n
     for x, y, what in ((x_tr, y_tr, "training data"), (x_te, y_te, "test data")):
         check_classification_data(x, y, 784, 10, what)
     if len(x_tr) < cfg.batch_size:
-        raise ConfigError(f"batch-size {cfg.batch_size} exceeds the {len(x_tr)} training samples")
+        n, bs = len(x_tr), cfg.batch_size
+        raise ConfigError(
+            f"batch_size {bs} exceeds the {n} training samples; "
+            "use a smaller batch_size or a larger train_samples"
+        ).for_cli(
+            f"--batch-size {bs} exceeds the {n} training samples; "
+            "use a smaller --batch-size or a larger --train-samples"
+        )
     return (x_tr, np.asarray(y_tr)), (x_te, np.asarray(y_te))
 
 

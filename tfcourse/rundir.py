@@ -189,9 +189,12 @@ def open_run_dir(
         saved = load_json(run / CONFIG_FILE)
         for key in must_match:
             if saved.get(key) != getattr(config, key):
+                was, now, flag = saved.get(key), getattr(config, key), key.replace("_", "-")
                 raise ConfigError(
-                    f"--resume: {key} was {saved.get(key)!r} in {run}, "
-                    f"not {getattr(config, key)!r}; use the original value"
+                    f"resume: {key} was {was!r} in {run}, not {now!r}; use the original value"
+                ).for_cli(
+                    f"--resume: --{flag} was {was!r} in {run}, not {now!r}; "
+                    f"pass the original --{flag} value"
                 )
     if lock:
         lock_run(run)

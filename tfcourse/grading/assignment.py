@@ -112,7 +112,9 @@ def find(name: str, source: str | Path | None = None) -> Path:
     existing = [r for r in roots if r.is_dir()]
     if not existing:
         tried = " or ".join(repr(str(r)) for r in roots)
-        raise AssignmentError(f"no assignments folder {tried}; pass --source PATH_TO_ASSIGNMENTS")
+        raise AssignmentError(
+            f"no assignments folder {tried}; pass source=PATH_TO_ASSIGNMENTS"
+        ).for_cli(f"no assignments folder {tried}; pass --source PATH_TO_ASSIGNMENTS")
     listed = ", ".join(sorted({n for r in existing for n in available(r)})) or "none"
     where = " or ".join(repr(str(r)) for r in existing)
     raise AssignmentError(f"unknown assignment {name!r} in {where}; available: {listed}")

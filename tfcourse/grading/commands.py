@@ -37,6 +37,13 @@ def add_grading_commands(sub: Any) -> None:
     release.add_argument("out_dir", help="folder to create for the students")
     release.add_argument("--source", default=None, help=SOURCE_HELP)
     release.add_argument("--force", action="store_true", help="replace a non-empty OUT_DIR")
+    release.add_argument(
+        "--install",
+        default=None,
+        metavar="WHEEL_OR_URL",
+        help="what the notebook's first cell pip-installs where tfcourse is missing, e.g. the "
+        "URL of a published wheel (default: $TFCOURSE_INSTALL, else the course repository)",
+    )
     release.set_defaults(handler=cmd_release)
 
     grade = sub.add_parser(
@@ -87,7 +94,9 @@ def check_timeout(value: float, flag: str = "--timeout") -> float:
 def cmd_release(args: argparse.Namespace) -> int:
     from tfcourse.grading.release import release
 
-    out = release(args.assignment, args.out_dir, source=args.source, force=args.force)
+    out = release(
+        args.assignment, args.out_dir, source=args.source, force=args.force, install=args.install
+    )
     print(f"student version of {args.assignment!r} written to {out}/")
     return 0
 

@@ -86,8 +86,8 @@ def check_out_dir(out_dir: str | Path, assignment: Assignment, force: bool = Fal
     if out.is_dir() and any(out.iterdir()):
         if not force:
             raise ReleaseError(
-                f"{shown!r} exists and is not empty; choose a new folder or pass --force"
-            )
+                f"{shown!r} exists and is not empty; choose a new folder or pass force=True"
+            ).for_cli(f"{shown!r} exists and is not empty; choose a new folder or pass --force")
         if not (out / MARKER).is_file():
             raise ReleaseError(
                 f"--force replaces only a folder an earlier release wrote, and {shown!r} has "
