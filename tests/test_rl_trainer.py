@@ -11,7 +11,7 @@ import pytest
 from tfcourse import summaries
 from tfcourse.cli import main
 from tfcourse.errors import ConfigError
-from tfcourse.rl.config import A2CConfig
+from tfcourse.rl.config import PRESETS, A2CConfig
 from tfcourse.rl.evaluate import evaluate_greedy
 from tfcourse.rl.trainer import A2CTrainer, train_a2c
 
@@ -64,6 +64,13 @@ def test_tensorboard_tags_are_written(trained):
         assert scalars.get(tag), tag
     entropies = [v for _, v in scalars["losses/entropy"]]
     assert 0 < entropies[-1] <= np.log(2) + 1e-6  # entropy of a two-action policy
+
+
+def test_hparams_are_the_settings_that_change_the_run_not_paths_or_switches(trained):
+    hparams = summaries.read_hparams(trained["run_dir"])
+    assert hparams["lr"] == pytest.approx(PRESETS["fast"]["lr"]) and hparams["env"] == "CartPole-v1"
+    assert hparams["total_steps"] == 40_000 and hparams["seed"] == 1
+    assert not {"logdir", "name", "resume", "progress", "gif"} & set(hparams)
 
 
 def test_eval_cli_reloads_the_saved_model(trained, tmp_path, capsys):

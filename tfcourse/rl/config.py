@@ -99,16 +99,25 @@ class A2CConfig:
     )
     stop_when_solved: bool = field(default=False, metadata={"help": "stop at target_return"})
     eval_episodes: int = field(default=100, metadata={"help": "greedy episodes at the end"})
-    gif: bool = field(default=True, metadata={"help": "save a GIF of one greedy episode"})
+    gif: bool = field(
+        default=True, metadata={"help": "save a GIF of one greedy episode", "hparam": False}
+    )
     jit: bool = field(default=True, metadata={"help": "XLA-compile the update"})
     strategy: str = field(
         default="default", metadata={"help": "default|mirrored (the update's devices)"}
     )
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    logdir: str = field(default="runs", metadata={"help": "parent directory of run dirs"})
-    name: str = field(default="a2c", metadata={"help": "run name prefix"})
-    resume: bool = field(default=False, metadata={"help": "continue the latest run of this name"})
-    progress: bool = field(default=True, metadata={"help": "show a tqdm progress bar"})
+    logdir: str = field(
+        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
+    )
+    name: str = field(default="a2c", metadata={"help": "run name prefix", "hparam": False})
+    resume: bool = field(
+        default=False,
+        metadata={"help": "continue the latest run of this name", "hparam": False},
+    )
+    progress: bool = field(
+        default=True, metadata={"help": "show a tqdm progress bar", "hparam": False}
+    )
 
     def resolved(self) -> A2CConfig:
         """Validate every field and fill the ``None`` ones from the preset."""
