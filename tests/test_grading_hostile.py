@@ -11,15 +11,18 @@ relies on). The uid gradings, the fork bomb and the timed endless loops run alon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
 
+import tfcourse
 from tfcourse.grading.assignment import load
 from tfcourse.grading.runner import INI, grade, pytest_command
 
@@ -39,12 +42,28 @@ def mode(request, bwrap_graded):
     A uid grading starts after every bwrap grading has finished: nothing runs beside it.
     """
     if request.param == "uid":
-        before = os.stat("/root").st_mode & 0o777
-        os.chmod("/root", before | 0o711)
-        yield "uid"
-        os.chmod("/root", before)
+        with _traversable_by_others(Path(sys.executable).resolve(), Path(tfcourse.__file__)):
+            yield "uid"
     else:
         yield request.param
+
+
+@contextlib.contextmanager
+def _traversable_by_others(*paths: Path):
+    """Let uid nobody traverse the folders above ``paths`` (Python under /root, a checkout in
+    a private temporary folder), as an instructor's install would be; restored afterwards."""
+    changed: dict[Path, int] = {}
+    for path in paths:
+        for folder in path.parents:
+            mode = folder.stat().st_mode & 0o7777
+            if folder not in changed and not mode & 0o001:
+                changed[folder] = mode
+                os.chmod(folder, mode | 0o011)
+    try:
+        yield
+    finally:
+        for folder, mode in changed.items():
+            os.chmod(folder, mode)
 
 
 def _scores(results: dict) -> dict[str, float]:
