@@ -10,6 +10,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -73,32 +76,65 @@ def test_cells_that_show_figures_are_tagged(source):
         )
 
 
-def test_notebook_executes_in_fast_mode(source, tmp_path, monkeypatch):
+# executes one notebook in its own process (nbclient), so that two can run side by side
+RUNNER = """
+import sys
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+source, out, folder = sys.argv[1:4]
+nb = nbformat.read(source, as_version=4)
+error = ""
+try:
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": folder}}).execute()
+except CellExecutionError as exc:
+    error = str(exc)
+nbformat.write(nb, out)
+open(out + ".error", "w").write(error)
+"""
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> dict[str, Path]:
+    """Every notebook executed in FAST mode, two at a time: ``stem -> executed .ipynb``.
+
+    Each runs in its own empty folder (so ``runs/`` lands there) with the environment a
+    student's kernel has: TFCOURSE_FAST=1, no TF_CPP_MIN_LOG_LEVEL and no MPLBACKEND (Jupyter's
+    inline backend), the checkout importable without installing, the course data offline.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     if "python3" not in KernelSpecManager().find_kernel_specs():
         pytest.fail("no 'python3' Jupyter kernel: run  python -m ipykernel install --user")
-
-    # the kernel inherits this environment when it starts
-    monkeypatch.setenv("TFCOURSE_FAST", "1")
-    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # as a student's kernel starts
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # Jupyter's inline backend, as students get
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND")}
+    env["TFCOURSE_FAST"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     if SHARED_DATA.is_dir():
-        monkeypatch.setenv("TFCOURSE_DATA", str(SHARED_DATA))
-    # cwd is tmp_path (so runs/ lands there): make the checkout importable without installing
-    path = os.environ.get("PYTHONPATH", "")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(REPO), path) if p))
+        env["TFCOURSE_DATA"] = str(SHARED_DATA)
+    root = tmp_path_factory.mktemp("notebooks")
 
-    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
-    client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        pytest.fail(f"{source.name} failed:\n{ANSI.sub('', str(exc))}", pytrace=False)
+    def run(source: Path) -> Path:
+        folder = root / source.stem
+        folder.mkdir()
+        out = root / f"{source.stem}.executed.ipynb"
+        args = [sys.executable, "-c", RUNNER, str(source.with_suffix(".ipynb")), str(out)]
+        subprocess.run([*args, str(folder)], env=env, cwd=folder, check=True, timeout=900)
+        return out
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the longest first
+        order = sorted(PAIRS, key=lambda p: p.stem not in ("05_scaling", "02_mnist_mlp"))
+        futures = {p.stem: pool.submit(run, p) for p in order}
+        return {stem: f.result() for stem, f in futures.items()}
+
+
+def test_notebook_executes_in_fast_mode(source, executed):
+    out = executed[source.stem]
+    error = Path(f"{out}.error").read_text()
+    if error:
+        pytest.fail(f"{source.name} failed:\n{ANSI.sub('', error)}", pytrace=False)
+    nb = nbformat.read(out, as_version=4)
     from tfcourse.settings import STARTUP_NOISE
 
     noise = [
