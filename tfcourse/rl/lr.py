@@ -21,6 +21,9 @@ import tensorflow as tf
 class FactorSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """``lr * (1 - step / decay_steps if anneal else 1) * factor``, never below 0.
 
+    The annealing is Keras's ``PolynomialDecay`` (power 1, to 0); this only multiplies it by
+    ``factor``.
+
     Args:
         lr: initial learning rate. decay_steps: updates until an annealed rate reaches 0.
         anneal: decay linearly (else constant). factor: a scalar ``tf.Variable`` (1 at first).
@@ -28,13 +31,11 @@ class FactorSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, lr: float, decay_steps: int, anneal: bool, factor: tf.Variable) -> None:
         self.lr, self.decay_steps, self.anneal, self.factor = lr, decay_steps, anneal, factor
+        decay = keras.optimizers.schedules.PolynomialDecay(lr, max(1, decay_steps), 0.0)
+        self.base = decay if anneal else (lambda step: tf.constant(lr, tf.float32))
 
     def __call__(self, step) -> tf.Tensor:
-        lr = tf.constant(self.lr, tf.float32)
-        if self.anneal:
-            done = tf.cast(step, tf.float32) / float(max(1, self.decay_steps))
-            lr = lr * tf.maximum(0.0, 1.0 - done)
-        return lr * tf.cast(self.factor, tf.float32)
+        return tf.cast(self.base(step), tf.float32) * tf.cast(self.factor, tf.float32)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "decay_steps": self.decay_steps, "anneal": self.anneal}

@@ -130,9 +130,8 @@ class A2CTrainer:
         obs, _ = self.envs.reset(seed=cfg.seed + int(self.global_step.numpy()))
         obs = obs.astype(np.float32)
         if self.restored_from is None:
-            summaries.log_hparams(
-                self.run.writer, cfg
-            )  # hyper-parameters only (no paths, switches)
+            # hyper-parameters only: the fields not marked hparam=False (no paths, switches)
+            summaries.log_hparams(self.run.writer, cfg)
         batch = cfg.n_envs * cfg.n_steps
         start_update = int(self.global_step.numpy()) // batch
         solved_step = solved_seconds = None
