@@ -52,6 +52,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first: TensorFlow's C++ start-up lines stay off stderr
+
 import gymnasium as gym
 import keras
 import numpy as np

@@ -30,6 +30,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first: TensorFlow's C++ start-up lines stay off stderr
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -3,8 +3,11 @@
 Acting is compiled: :meth:`ActorCritic.action_value` and :meth:`ActorCritic.greedy_actions`
 cast observations to float32 in Python, then run a ``tf.function`` whose input signature is
 fixed to ``[None, None] float32``: one trace per method whatever the batch size or dtype (see
-:meth:`ActorCritic.tracing_counts`). Sampling happens inside the graph: with a global seed set,
-every *eager* call of a seeded random op builds a new kernel that is never freed.
+:meth:`ActorCritic.tracing_counts`). They call that one graph (its ``ConcreteFunction``)
+directly, which skips ``tf.function``'s argument matching: a third or more of the cost of an
+acting call on CPU, paid once per env step (``scripts/bench_a2c.py``). Sampling happens inside
+the graph: with a global seed set, every *eager* call of a seeded random op builds a new
+kernel that is never freed.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class ActorCritic(keras.Model):
         )  # fmt: skip
         self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
         self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
+        self._graphs: dict[str, tf.types.experimental.ConcreteFunction] = {}
 
     def build(self, input_shape) -> None:
         """Create every weight for observations of shape ``[batch, obs_dim]``."""
@@ -113,12 +117,12 @@ class ActorCritic(keras.Model):
     def _greedy(self, obs: tf.Tensor) -> tf.Tensor:
         return tf.argmax(self(obs)[1], axis=-1, output_type=tf.int32)
 
-    def _prepare(self, obs) -> tf.Tensor | np.ndarray:
+    def _prepare(self, obs) -> tf.Tensor:
         """Cast to float32 and check the shape once, in Python, before the compiled call."""
         if isinstance(obs, tf.Tensor):
             obs = obs if obs.dtype == tf.float32 else tf.cast(obs, tf.float32)
         else:
-            obs = np.asarray(obs, dtype=np.float32)
+            obs = tf.constant(np.asarray(obs, dtype=np.float32))
         if len(obs.shape) != 2:
             raise ShapeError(
                 f"observations must be [batch, obs_dim], got shape {list(obs.shape)}; "
@@ -138,11 +142,17 @@ class ActorCritic(keras.Model):
 
         obs [batch, obs_dim] (any real dtype) to ``(actions [batch] int32, values [batch])``.
         """
-        return self._action_value_fn(self._prepare(obs))
+        return self._graph("action_value", self._action_value_fn)(self._prepare(obs))
 
     def greedy_actions(self, obs) -> tf.Tensor:
         """The most probable action per row (``argmax`` of the logits): [batch] int32."""
-        return self._greedy_fn(self._prepare(obs))
+        return self._graph("greedy_actions", self._greedy_fn)(self._prepare(obs))
+
+    def _graph(self, name: str, fn) -> tf.types.experimental.ConcreteFunction:
+        """The one graph of the ``tf.function`` ``fn`` (traced on first use, then kept)."""
+        if name not in self._graphs:
+            self._graphs[name] = fn.get_concrete_function()
+        return self._graphs[name]
 
     def tracing_counts(self) -> dict[str, int]:
         """How many graphs each compiled method has traced (1 each after first use)."""
