@@ -28,7 +28,8 @@ def test_acrobot_gets_its_own_preset_and_target_minus_100():
     assert cfg.target_return == -100.0
     assert (cfg.normalize_obs, cfg.normalize_reward, cfg.reward_scale) == (True, True, 1.0)
     assert (cfg.activation, cfg.policy_init_scale, cfg.total_steps) == ("tanh", 0.01, 500_000)
-    assert cfg.lr == expected["lr"] and cfg.n_envs == PRESETS["fast"]["n_envs"]
+    assert cfg.lr == expected["lr"] == 5e-3 and (cfg.n_envs, cfg.n_steps) == (32, 8)
+    assert A2CConfig(env="MountainCar-v0").resolved().n_envs == PRESETS["fast"]["n_envs"]
 
 
 def test_explicit_flags_win_over_the_env_preset():

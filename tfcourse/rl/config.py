@@ -36,7 +36,9 @@ _NORMALIZED = dict(lr=5e-3, anneal_lr=False, solved_lr_factor=1.0, normalize_obs
                    policy_init_scale=0.01, total_steps=500_000)  # fmt: skip
 ENV_PRESETS = {
     "CartPole-v1": dict(target_return=475.0),
-    "Acrobot-v1": dict(_NORMALIZED, target_return=-100.0),
+    # 32 envs x 8 steps (the batch of 16 x 16): half the acting calls per env step; seeds 1-10
+    # still solve within 100k (60k-94k) and score better greedily (worst -84.9 vs -86.5)
+    "Acrobot-v1": dict(_NORMALIZED, n_envs=32, n_steps=8, target_return=-100.0),
     "MountainCar-v0": dict(_NORMALIZED, target_return=-110.0),
 }
 ACTIVATIONS = ("relu", "tanh")
