@@ -2,78 +2,29 @@
 
 Gradients, in-place updates and input mutation are observed by probes (``sub.run``) that run
 next to the submission and only report values; expected values and assertions stay here.
+The helpers both files use (numpy references, ``_tf``, the ``_train`` probe...) live in
+``tests_public.py``, which is beside this file wherever the hidden tests run (pytest puts the
+folder on ``sys.path``); only helpers are imported, never ``test_*`` functions.
 """
 
 import numpy as np
+from tests_public import (
+    NAMES,
+    _as_array,
+    _dtype,
+    _generator,
+    _logits_with_right_answers,
+    _numpy_cross_entropy,
+    _numpy_forward,
+    _reference_loss_and_grads,
+    _shape,
+    _small_problem,
+    _softmax,
+    _tf,
+    _train,
+)
 
-from tfcourse.grading.codec import Handle, RemoteArray
 from tfcourse.grading.points import points
-
-NAMES = ["W1", "b1", "W2", "b2"]
-
-
-def _tf(value, dtype=np.float32, kind="tensor"):
-    """``value`` sent as a ``tf.constant`` (kind ``"tensor"``) or a ``tf.Variable``."""
-    out = np.array(value, dtype).view(RemoteArray)
-    out.kind = kind
-    return out
-
-
-def _as_array(value):
-    """A plain numpy copy of a returned tensor, variable or array."""
-    return np.array(value)
-
-
-def _dtype(value):
-    return np.asarray(value).dtype
-
-
-def _shape(value):
-    return tuple(np.shape(value)) if not isinstance(value, Handle) else None
-
-
-def _small_problem(rng):
-    """A 6-input, 5-hidden, 3-class network and a batch of 8 samples (all float32)."""
-    x = rng.normal(size=(8, 6)).astype(np.float32)
-    y = rng.integers(0, 3, size=8).astype(np.int64)
-    values = [
-        (0.5 * rng.normal(size=(6, 5))).astype(np.float32),
-        (0.1 * rng.normal(size=5)).astype(np.float32),
-        (0.5 * rng.normal(size=(5, 3))).astype(np.float32),
-        np.zeros(3, np.float32),
-    ]
-    return x, y, values
-
-
-def _numpy_forward(x, W1, b1, W2, b2):
-    return np.maximum(x @ W1 + b1, 0.0) @ W2 + b2
-
-
-def _numpy_cross_entropy(logits, labels):
-    """Mean of log(sum(exp(logits))) - logit of the true class, computed stably in float64."""
-    logits = np.asarray(logits, np.float64)
-    top = logits.max(axis=1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-    return float(np.mean(log_norm - logits[np.arange(len(labels)), labels]))
-
-
-def _softmax(logits):
-    logits = np.asarray(logits, np.float64)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _sgd_step(x, y, values, lr):
-    """``[W1, b1, W2, b2]`` after one SGD step on the mean cross-entropy (float64 numpy)."""
-    W1, b1, W2, b2 = (np.asarray(v, np.float64) for v in values)
-    z1 = x @ W1 + b1
-    hidden = np.maximum(z1, 0.0)
-    d_logits = (_softmax(hidden @ W2 + b2) - np.eye(W2.shape[1])[y]) / len(y)
-    active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
-    d_z1 = (d_logits @ W2.T) * active
-    grads = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
-    return [v - lr * g for v, g in zip((W1, b1, W2, b2), grads, strict=True)]
-
 
 # ---------------------------------------------------------------- compute_a
 
@@ -203,13 +154,6 @@ def test_one_hot_rows(sub):
 
 
 # ---------------------------------------------------------------- get_batch
-
-
-def _generator(sub, seed):
-    """Probe: ``np.random.default_rng(seed)``, kept in the worker for ``get_batch``."""
-    import numpy as np
-
-    return np.random.default_rng(seed)
 
 
 @points(1, exercise="get_batch")
@@ -467,12 +411,7 @@ def test_accuracy_one_hot_labels(sub):
     assert np.isclose(acc, 0.6), f"accuracy with one-hot labels should be 0.6, got {acc}"
     rng = np.random.default_rng()
     right = int(rng.choice([r for r in range(21) if r != 12]))  # any fraction but 0.6
-    classes = rng.integers(0, 4, size=20)
-    predicted = classes.copy()
-    wrong = rng.choice(20, size=20 - right, replace=False)
-    predicted[wrong] = (classes[wrong] + rng.integers(1, 4, size=len(wrong))) % 4
-    logits = rng.normal(size=(20, 4)).astype(np.float32)
-    logits[np.arange(20), predicted] = logits.max(axis=1) + 1.0
+    logits, classes = _logits_with_right_answers(rng, 20, 4, right)
     acc = float(sub.accuracy(_tf(logits), np.eye(4, dtype=np.float32)[classes]))
     assert np.isclose(acc, right / 20), (
         f"accuracy with one-hot labels should be {right / 20:g} ({right} of 20 right), got {acc}"
@@ -492,31 +431,6 @@ def test_accuracy_extremes_uint8(sub):
 
 
 # ---------------------------------------------------------------- train_step
-
-
-def _train(sub, x, labels, values, optimizer, learning_rate, steps):
-    """Probe: ``steps`` calls of ``train_step`` on fresh variables and a fresh optimizer.
-
-    Returns what the tests compare: the losses ``train_step`` returned, the variables' values
-    afterwards, whether ``params`` still holds the same variable objects, and the optimizer's
-    step count.
-    """
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    params = [tf.Variable(v) for v in values]
-    originals = list(params)
-    make = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[optimizer]
-    opt = make(learning_rate=learning_rate)
-    losses = [sub.train_step(x, labels, params, opt) for _ in range(steps)]
-    return {
-        "losses": losses,
-        "values": [np.array(v.numpy()) for v in originals],
-        "same": len(params) == len(originals)
-        and all(p is q for p, q in zip(params, originals, strict=True)),
-        "iterations": int(opt.iterations.numpy()),
-    }
 
 
 @points(1, exercise="train_step")
@@ -549,7 +463,8 @@ def test_train_step_updates_in_place_once(sub):
 @points(1, exercise="train_step")
 def test_train_step_one_hot_labels(sub):
     x, y, values = _small_problem(np.random.default_rng())
-    expected = _sgd_step(x, y, values, 0.5)  # one SGD step with class ids
+    _, grads = _reference_loss_and_grads(x, y, values)
+    expected = [v - 0.5 * g for v, g in zip(values, grads, strict=True)]  # SGD with class ids
     one_hot = np.eye(3, dtype=np.float32)[y]
     after = sub.run(_train, x, one_hot, values, "sgd", 0.5, 1)["values"]
     for name, a, b in zip(NAMES, after, expected, strict=True):

@@ -67,15 +67,20 @@ def _numpy_cross_entropy(logits, labels):
     return float(np.mean(log_norm - logits[np.arange(len(labels)), labels]))
 
 
+def _softmax(logits):
+    """Row-wise softmax of ``[n, classes]`` logits, in float64."""
+    logits = np.asarray(logits, np.float64)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _reference_loss_and_grads(x, y, values):
     """Loss and gradients of [W1, b1, W2, b2], backpropagation written out in float64 numpy."""
     W1, b1, W2, b2 = (np.asarray(v, np.float64) for v in values)
     z1 = x @ W1 + b1
     hidden = np.maximum(z1, 0.0)
     logits = hidden @ W2 + b2
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    d_logits = (probs - np.eye(logits.shape[1])[y]) / len(y)  # d mean-loss / d logits
+    d_logits = (_softmax(logits) - np.eye(logits.shape[1])[y]) / len(y)  # d mean-loss / d logits
     active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
     d_z1 = (d_logits @ W2.T) * active
     grads = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]

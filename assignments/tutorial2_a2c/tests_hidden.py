@@ -1,27 +1,17 @@
 """Hidden tests for assignment 2 (A2C building blocks): edge cases and random inputs.
 
-Random cases are drawn afresh on every run and compared with short numpy reference code
-written here. Gradients, the model's variables and input mutation are observed by probes
-(``sub.run``) that run next to the submission and only report values; expected values and
-assertions stay here.
+Random cases are drawn afresh on every run and compared with short numpy reference code.
+Gradients, the model's variables and input mutation are observed by probes (``sub.run``) that
+run next to the submission and only report values; expected values and assertions stay here.
+The helpers both files use (``_array`` and the numpy references) live in ``tests_public.py``,
+which is beside this file wherever the hidden tests run (pytest puts the folder on
+``sys.path``); only helpers are imported, never ``test_*`` functions.
 """
 
 import numpy as np
+from tests_public import _array, _gae_reference, _log_softmax, _mean_entropy, _returns_reference
 
-from tfcourse.grading.codec import Handle
 from tfcourse.grading.points import points
-
-
-def _array(x, what):
-    """``x`` as a float64 numpy array (works for lists, numpy arrays and returned tensors)."""
-    if isinstance(x, Handle):
-        raise AssertionError(f"{what} should be an array of numbers, got a {x.type}")
-    try:
-        return np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(
-            f"{what} should be an array of numbers, got {type(x).__name__}"
-        ) from None
 
 
 def _float(x, what):
@@ -36,41 +26,6 @@ def _rollout(rng, shape):
     values = rng.normal(size=shape)
     dones = (rng.random(shape) < 0.2).astype(np.float64)
     return rewards, values, dones
-
-
-def _returns_reference(rewards, dones, gamma, bootstrap_value):
-    """Bootstrapped discounted returns, backward over time (any trailing env axes)."""
-    rewards = np.asarray(rewards, np.float64)
-    returns = np.zeros_like(rewards)
-    running = np.asarray(bootstrap_value, np.float64)
-    for t in reversed(range(len(rewards))):
-        running = rewards[t] + gamma * running * (1.0 - np.asarray(dones[t], np.float64))
-        returns[t] = running
-    return returns
-
-
-def _gae_reference(rewards, values, dones, bootstrap_value, gamma, lam):
-    adv = np.zeros_like(rewards)
-    running = np.zeros(rewards.shape[1])
-    next_value = np.asarray(bootstrap_value, np.float64)
-    for t in reversed(range(rewards.shape[0])):
-        not_done = 1.0 - dones[t]
-        delta = rewards[t] + gamma * next_value * not_done - values[t]
-        running = delta + gamma * lam * not_done * running
-        adv[t] = running
-        next_value = values[t]
-    return adv, adv + values
-
-
-def _log_softmax(logits):
-    logits = np.asarray(logits, np.float64)
-    top = logits.max(axis=-1, keepdims=True)
-    return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
-
-
-def _mean_entropy(logits):
-    log_p = _log_softmax(logits)
-    return float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
 
 
 # ---------------------------------------------------------------- discounted_returns

@@ -35,10 +35,12 @@ def _scalar(x, what):
 
 
 def _returns_reference(rewards, dones, gamma, bootstrap_value):
-    returns = np.zeros(len(rewards))
-    running = float(bootstrap_value)
+    """Bootstrapped discounted returns, backward over time (any trailing env axes)."""
+    rewards = np.asarray(rewards, np.float64)
+    returns = np.zeros_like(rewards)
+    running = np.asarray(bootstrap_value, np.float64)
     for t in reversed(range(len(rewards))):
-        running = rewards[t] + gamma * running * (1.0 - dones[t])
+        running = rewards[t] + gamma * running * (1.0 - np.asarray(dones[t], np.float64))
         returns[t] = running
     return returns
 
@@ -60,6 +62,12 @@ def _log_softmax(logits):
     logits = np.asarray(logits, np.float64)
     top = logits.max(axis=-1, keepdims=True)
     return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+
+
+def _mean_entropy(logits):
+    """Mean over rows of the entropy of softmax(logits), in float64."""
+    log_p = _log_softmax(logits)
+    return float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
 
 
 # ---------------------------------------------------------------- discounted_returns
@@ -462,8 +470,7 @@ def test_entropy_values(sub):
     )
     rng = np.random.default_rng()
     logits = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 6)))).astype(np.float32)
-    log_p = _log_softmax(logits)
-    expected = float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
+    expected = _mean_entropy(logits)
     got = _scalar(sub.mean_entropy(logits), "mean_entropy")[2]
     np.testing.assert_allclose(
         got,

@@ -1,46 +1,34 @@
 """Hidden tests of the tutorial 3 assignment: other shapes, seeds, dtypes and the error cases.
 
 As in the public tests, the ``_probe_*`` functions run in the worker next to the submission and
-return data only; every expected value and check stays here.
+return data only; every expected value and check stays here. The helpers and probes both files
+use live in ``tests_public.py``, which is beside this file wherever the hidden tests run (pytest
+puts the folder on ``sys.path``); only helpers are imported, never ``test_*`` functions.
 """
 
-import itertools
 import posixpath
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tests_public import (
+    _number,
+    _numpy_forward,
+    _numpy_port,
+    _probe_assign,
+    _probe_call,
+    _probe_layers,
+    _probe_optimizer,
+    _probe_outcome,
+    _probe_restore,
+    _probe_save_series,
+    _probe_sine_mlp,
+    _probe_tmpdir,
+    _random_layers,
+)
 
 from tfcourse.grading.points import points
 from tfcourse.sine import SineMLP
-
-BIAS = np.array([[0.5, -1.0]], np.float32)
-SINE_SIZES = (1, 20, 20, 1)
-
-
-def _numpy_port(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """sum(relu(x @ w + b), axis=1) in plain numpy."""
-    return np.maximum(x @ w + BIAS, 0.0).sum(axis=1)
-
-
-def _numpy_forward(weights: list, biases: list, x: np.ndarray) -> np.ndarray:
-    """A ReLU MLP with a linear last layer, in plain numpy."""
-    h = np.asarray(x, np.float32)
-    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        h = h @ np.asarray(w) + np.asarray(b)
-        if i < len(weights) - 1:
-            h = np.maximum(h, 0.0)
-    return h
-
-
-def _random_layers(rng: np.random.Generator, sizes=SINE_SIZES) -> tuple[list, list]:
-    """Random float32 weights [sizes[i], sizes[i+1]] and (non-zero) biases [sizes[i+1]]."""
-    weights, biases = [], []
-    for fan_in, fan_out in itertools.pairwise(sizes):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        weights.append(rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32))
-        biases.append(rng.uniform(-0.5, 0.5, fan_out).astype(np.float32))
-    return weights, biases
 
 
 def _half_mse_step(model: tf.Module, optimizer: keras.optimizers.Optimizer, x, y) -> float:
@@ -63,13 +51,6 @@ def _expect_raised(outcome: dict, kind: str, what: str) -> None:
         raise AssertionError(
             f"{what} should raise {kind} before any op fails, got {outcome['raised']}: {first}"
         )
-
-
-def _number(value, what: str) -> float:
-    """``value`` as a float, or a clear failure when it is not a single number."""
-    if isinstance(value, bool) or np.size(value) != 1 or np.asarray(value).dtype.kind not in "iuf":
-        raise AssertionError(f"{what} should return a single number, got {value!r:.200}")
-    return float(np.asarray(value).reshape(()))
 
 
 # ----------------------------------------------------- probes (they run in the worker)
@@ -105,61 +86,6 @@ def _probe_signature(sub, w, x):
     return {"spec": spec, "wrong": wrong, "out": f(tf.constant(x), tf.constant(w))}
 
 
-def _probe_outcome(sub, func, *args, **kwargs):
-    """What ``func(*args)`` did (``func``: a name in the submission, or an object)."""
-    from tfcourse.errors import ShapeError
-
-    if isinstance(func, str):
-        func = getattr(sub, func)
-    try:
-        value = func(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        kinds = {
-            "ShapeError": ShapeError,
-            "FileNotFoundError": FileNotFoundError,
-            "AssertionError": AssertionError,
-        }
-        return {
-            "raised": type(exc).__name__,
-            "is": [name for name, cls in kinds.items() if isinstance(exc, cls)],
-            "message": str(exc)[:500],
-        }
-    return {"returned": value}
-
-
-def _probe_call(sub, func, *args):
-    """``func(*args)`` (a model's predictions, say)."""
-    return func(*args)
-
-
-def _probe_layers(sub, model):
-    """A model's sorted variable names and its ``weights`` and ``biases`` lists."""
-    names = sorted(v.name for v in model.trainable_variables)
-    return {"names": names, "weights": list(model.weights), "biases": list(model.biases)}
-
-
-def _probe_assign(sub, model, weights, biases):
-    """Give ``model.weights[i]`` and ``model.biases[i]`` these values; the layer counts."""
-    counts = (len(model.weights), len(model.biases))
-    if counts == (len(weights), len(biases)):
-        variables = list(model.weights) + list(model.biases)
-        for var, value in zip(variables, list(weights) + list(biases), strict=True):
-            var.assign(value)
-    return counts
-
-
-def _probe_sine_mlp(sub, weights, biases):
-    """The course's SineMLP holding these weights and biases."""
-    from tfcourse.sine import SineMLP
-
-    model = SineMLP(sizes=[len(weights[0])] + [len(b) for b in biases])
-    for var, value in zip(model.weights + model.biases, [*weights, *biases], strict=True):
-        var.assign(value)
-    return model
-
-
 def _probe_holder(sub, value):
     """Not a SineMLP: a bare tf.Module holding one variable ``v = [value, 2 · value]``."""
     import tensorflow as tf
@@ -177,20 +103,6 @@ def _probe_attr(sub, obj, name):
     return getattr(obj, name)
 
 
-def _probe_optimizer(sub, name, learning_rate):
-    """A fresh Keras optimizer (``"SGD"`` or ``"Adam"``)."""
-    import keras
-
-    return getattr(keras.optimizers, name)(learning_rate)
-
-
-def _probe_tmpdir(sub):
-    """A new empty folder (in the worker's private /tmp)."""
-    import tempfile
-
-    return tempfile.mkdtemp()
-
-
 def _probe_listdir(sub, directory):
     """The sorted names in ``directory`` of the worker."""
     import os
@@ -203,35 +115,6 @@ def _probe_latest(sub, directory):
     import tensorflow as tf
 
     return tf.train.latest_checkpoint(directory)
-
-
-def _probe_restore(sub, model, path):
-    """Restore ``path`` into ``model`` under the key ``model``; None, or what went wrong."""
-    import tensorflow as tf
-
-    try:
-        tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc)[:300]}"
-    return None
-
-
-def _probe_save_series(sub, directory, key, series):
-    """Save a SineMLP under ``key`` with each ``(weights, biases)`` of ``series``, in order."""
-    import os
-
-    import tensorflow as tf
-
-    from tfcourse.sine import SineMLP
-
-    model = SineMLP(sizes=[len(series[0][0][0])] + [len(b) for b in series[0][1]])
-    checkpoint = tf.train.Checkpoint(**{key: model})
-    paths = []
-    for weights, biases in series:
-        for var, value in zip(model.weights + model.biases, [*weights, *biases], strict=True):
-            var.assign(value)
-        paths.append(checkpoint.save(os.path.join(directory, "ckpt")))
-    return paths
 
 
 # ------------------------------------------------------------------------ port_tf1_to_tf2

@@ -40,7 +40,7 @@ def _numpy_forward(weights: list, biases: list, x: np.ndarray) -> np.ndarray:
     """A ReLU MLP with a linear last layer, in plain numpy: [batch, in] -> [batch, out]."""
     h = np.asarray(x, np.float32)
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        h = h @ w + b
+        h = h @ np.asarray(w) + np.asarray(b)
         if i < len(weights) - 1:
             h = np.maximum(h, 0.0)
     return h
@@ -74,14 +74,14 @@ def _probe_port(sub, batches, w):
     return [f(tf.constant(x), tf.constant(w)) for x in batches]
 
 
-def _probe_outcome(sub, func, *args):
-    """What ``func(*args)`` did (``func``: a name in the submission, or an object)."""
+def _probe_outcome(sub, func, *args, **kwargs):
+    """What ``func(*args, **kwargs)`` did (``func``: a name in the submission, or an object)."""
     from tfcourse.errors import ShapeError
 
     if isinstance(func, str):
         func = getattr(sub, func)
     try:
-        value = func(*args)
+        value = func(*args, **kwargs)
     except NotImplementedError:
         raise
     except Exception as exc:
