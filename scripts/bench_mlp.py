@@ -40,7 +40,8 @@ import tensorflow as tf
 from benchkit import Target, check_targets, rss_mb, run_and_report, target_lines
 
 from tfcourse.batching import get_batch
-from tfcourse.data import flatten_images, load_dataset, scale_images
+from tfcourse.data import load_dataset
+from tfcourse.preprocess import flatten_images, scale_images
 from tfcourse.train_mlp import MLPConfig, MLPTrainer
 
 ACCURACY_TARGET = {"mnist": 0.980, "fashion_mnist": 0.890}

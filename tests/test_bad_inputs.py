@@ -8,9 +8,10 @@ import pytest
 import tensorflow as tf
 
 from tfcourse.batching import epoch_batches, get_batch, make_dataset, shuffled_batches
-from tfcourse.data import flatten_images, load_mnist
+from tfcourse.data import load_mnist
 from tfcourse.errors import ConfigError, DataError, ShapeError
-from tfcourse.shapes import check_batch_size, check_binary, check_finite, check_labels
+from tfcourse.preprocess import flatten_images
+from tfcourse.value_checks import check_batch_size, check_binary, check_finite, check_labels
 
 IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
        "t10k-labels-idx1-ubyte")  # fmt: skip

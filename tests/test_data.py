@@ -13,15 +13,9 @@ import numpy as np
 import pytest
 
 from tfcourse import data
-from tfcourse.data import (
-    flatten_images,
-    load_dataset,
-    load_fashion_mnist,
-    load_mnist,
-    one_hot,
-    scale_images,
-)
+from tfcourse.data import load_dataset, load_fashion_mnist, load_mnist
 from tfcourse.errors import ConfigError, DataError, ShapeError
+from tfcourse.preprocess import flatten_images, one_hot, scale_images
 
 
 def _find_shared() -> Path | None:

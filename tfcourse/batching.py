@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ShapeError
-from tfcourse.shapes import check_batch_size
+from tfcourse.value_checks import check_batch_size
 
 RngLike = np.random.Generator | int | None
 

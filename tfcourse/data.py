@@ -21,135 +21,37 @@ Corrupt-file policy: a damaged file given as ``path=`` raises :class:`DataError`
 damaged file in steps 2-3 does not stop the search; if a later step succeeds you get a
 ``UserWarning`` about it, otherwise it is listed in the final :class:`DataError`, which names
 every place tried and why it failed.
+
+Reading and checking the files is :mod:`tfcourse.data_files`; scaling, flattening and
+one-hot labels are :mod:`tfcourse.preprocess` (also importable from here, as before).
 """
 
 from __future__ import annotations
 
-import gzip
-import math
 import os
-import struct
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from tfcourse.errors import ConfigError, DataError, ShapeError
+from tfcourse.data_files import (
+    IDX_NAMES,
+    KEYS,
+    CorruptFile,
+    Data,
+    cache_layout,
+    check_arrays,
+    read_any,
+)
+from tfcourse.errors import ConfigError, DataError
+
+# where these lived before tfcourse.preprocess: ``data.scale_images(...)`` keeps working
+from tfcourse.preprocess import flatten_images as flatten_images
+from tfcourse.preprocess import one_hot as one_hot
+from tfcourse.preprocess import scale_images as scale_images
 
 DATASETS = ("mnist", "fashion_mnist")
-Split = tuple[np.ndarray, np.ndarray]  # (images [n, 28, 28], labels [n])
-Data = tuple[Split, Split]  # (train, test)
 PathLike = str | os.PathLike | None
-_KEYS = ("x_train", "y_train", "x_test", "y_test")
-_IDX = dict(
-    zip(
-        _KEYS,
-        (
-            "train-images-idx3-ubyte",
-            "train-labels-idx1-ubyte",
-            "t10k-images-idx3-ubyte",
-            "t10k-labels-idx1-ubyte",
-        ),
-        strict=True,
-    )
-)
-_FIX = "Delete or re-copy it."
-
-
-class _Corrupt(Exception):
-    """Internal: a file exists but cannot be read or has the wrong contents."""
-
-
-def _corrupt(file: Path | str, problem: str) -> _Corrupt:
-    return _Corrupt(f"{file} is corrupt or truncated: {problem}. {_FIX}")
-
-
-def _check(arrays: dict[str, np.ndarray], where: Path | str) -> Data:
-    """Validate dtype, shapes, label range and counts; return the Keras layout."""
-    for key, arr in arrays.items():
-        if arr.dtype != np.uint8:
-            raise _corrupt(where, f"{key} has dtype {arr.dtype}, expected uint8")
-    for split in ("train", "test"):
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise _corrupt(where, f"x_{split} has shape {x.shape}, expected [n, 28, 28]")
-        if y.ndim != 1:
-            raise _corrupt(where, f"y_{split} has shape {y.shape}, expected [n]")
-        if len(x) != len(y):
-            raise _corrupt(where, f"{len(x)} {split} images but {len(y)} {split} labels")
-        if len(x) == 0:
-            raise _corrupt(where, f"x_{split} and y_{split} are empty (0 {split} images)")
-        if y.size and y.max() > 9:
-            raise _corrupt(where, f"y_{split} has label {int(y.max())}, outside 0..9")
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-
-def _read_npz(file: Path) -> Data:
-    try:
-        with open(file, "rb") as fh:  # our own handle, so it is closed even on errors
-            npz = np.load(fh, allow_pickle=False)
-            if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array
-                raise _corrupt(file, "it is a single .npy array, not an .npz archive")
-            missing = [k for k in _KEYS if k not in npz.files]
-            if missing:
-                raise _corrupt(file, f"missing array(s) {missing} (it has {npz.files})")
-            arrays = {k: npz[k] for k in _KEYS}
-    except PermissionError as exc:
-        raise _Corrupt(f"{file} cannot be read: {exc}. Fix its permissions.") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise _corrupt(file, f"cannot read it as .npz ({type(exc).__name__}: {exc})") from None
-    return _check(arrays, file)
-
-
-def _read_idx(file: Path, images: bool) -> np.ndarray:
-    """Read one IDX file: big-endian magic 0x803 (images, 3 dims) or 0x801 (labels, 1 dim)."""
-    try:
-        opener = gzip.open if file.suffix == ".gz" else open
-        with opener(file, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise _corrupt(file, f"cannot read it ({type(exc).__name__}: {exc})") from None
-    ndim, magic = (3, 0x803) if images else (1, 0x801)
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise _corrupt(file, f"it has {len(data)} bytes, fewer than the {header}-byte IDX header")
-    if struct.unpack(">I", data[:4])[0] != magic:
-        raise _corrupt(file, f"IDX magic number is 0x{data[:4].hex()}, expected 0x{magic:08x}")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    need = header + math.prod(dims)  # Python ints: no overflow for absurd headers
-    if len(data) != need:
-        raise _corrupt(file, f"{len(data):,} bytes, but its header {dims} needs {need:,}")
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims).copy()
-
-
-def _read_idx_dir(folder: Path) -> Data | None:
-    """Read the four IDX files (plain or .gz) in ``folder``; None if none of them is there."""
-    found = {
-        k: folder / n
-        for k, stem in _IDX.items()
-        for n in (stem + ".gz", stem)
-        if (folder / n).is_file()
-    }
-    if not found:
-        return None
-    missing = [_IDX[k] for k in _KEYS if k not in found]
-    if missing:
-        raise _Corrupt(f"{folder} has only some of the IDX files; missing {missing}. {_FIX}")
-    return _check({k: _read_idx(p, images=k[0] == "x") for k, p in found.items()}, folder)
-
-
-def _read_any(target: Path) -> Data | None:
-    """Read an .npz file or an IDX folder; None if ``target`` does not exist."""
-    if target.is_file():
-        return _read_npz(target)
-    return _read_idx_dir(target) if target.is_dir() else None
-
-
-def _layout(folder: Path, name: str) -> Path:
-    """Where Keras's cache layout keeps ``name`` inside ``folder``."""
-    return folder / ("mnist.npz" if name == "mnist" else "fashion-mnist")
 
 
 def _keras_download(name: str) -> Data:
@@ -172,13 +74,13 @@ def _load_path(path: str | os.PathLike, name: str) -> Data:
             "to search $TFCOURSE_DATA and Keras's cache."
         )
     try:
-        found = _read_any(p) or _read_any(_layout(p, name))
-    except _Corrupt as exc:
+        found = read_any(p) or read_any(cache_layout(p, name))
+    except CorruptFile as exc:
         raise DataError(str(exc)) from None
     if found is None:
         raise DataError(
-            f"{p} holds neither the four IDX files ({', '.join(_IDX.values())}) "
-            f"nor {_layout(p, name)}."
+            f"{p} holds neither the four IDX files ({', '.join(IDX_NAMES.values())}) "
+            f"nor {cache_layout(p, name)}."
         )
     return found
 
@@ -203,7 +105,7 @@ def data_source(name: str) -> str:
     for label, folder in _places():
         if folder is None:
             continue
-        target = _layout(folder, name)
+        target = cache_layout(folder, name)
         if target.is_file() or (target.is_dir() and any(target.glob("*-ubyte*"))):
             return f"{label} {target}"
     return "not found (Keras downloads it on first use; needs the internet)"
@@ -219,10 +121,10 @@ def _load(name: str, path: PathLike, download: bool) -> Data:
         if folder is None:
             tried.append(f"{label}: not set")
             continue
-        target = _layout(folder, name)
+        target = cache_layout(folder, name)
         try:
-            result = _read_any(target)
-        except _Corrupt as exc:
+            result = read_any(target)
+        except CorruptFile as exc:
             tried.append(f"{label} {target}: corrupt: {exc}")
             corrupt.append(str(exc))
             continue
@@ -232,8 +134,8 @@ def _load(name: str, path: PathLike, download: bool) -> Data:
     if result is None and download:
         try:
             (xa, ya), (xb, yb) = _keras_download(name)
-            arrays = dict(zip(_KEYS, map(np.asarray, (xa, ya, xb, yb)), strict=True))
-            result = _check(arrays, f"Keras's download of {name}")
+            arrays = dict(zip(KEYS, map(np.asarray, (xa, ya, xb, yb)), strict=True))
+            result = check_arrays(arrays, f"Keras's download of {name}")
         except Exception as exc:  # any failure becomes one line of the final message
             tried.append(f"Keras download: download failed: {type(exc).__name__}: {exc}")
     elif result is None:
@@ -288,76 +190,3 @@ def load_dataset(name: str, path: PathLike = None, *, download: bool = True) -> 
     if key not in DATASETS:
         raise ConfigError(f"Unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
     return _load(key, path, download)
-
-
-def scale_images(x: np.ndarray) -> np.ndarray:
-    """Map integer pixels 0..255 (any shape, e.g. [n,28,28]) to float32 in [0, 1] (``x/255``).
-
-    Raises:
-        ShapeError: ``x`` is not integer pixels in 0..255 (e.g. it was already scaled).
-    """
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.integer):
-        raise ShapeError(
-            f"scale_images expects integer pixels 0..255, got dtype {x.dtype} "
-            "(already scaled?). Pass the uint8 images from the loader."
-        )
-    if x.size and (x.min() < 0 or x.max() > 255):
-        raise ShapeError(f"scale_images expects pixels in 0..255, got {x.min()}..{x.max()}.")
-    return x.astype(np.float32) / np.float32(255.0)
-
-
-def flatten_images(x: np.ndarray, image_shape: tuple[int, int] | None = (28, 28)) -> np.ndarray:
-    """Flatten images [n, 28, 28] to [n, 784], keeping the dtype; [n, d] passes through.
-
-    Args:
-        x: images [n, height, width], or already flat rows [n, d].
-        image_shape: the ``(height, width)`` images must have; ``None`` accepts any.
-
-    Raises:
-        ShapeError: ``x`` is not rank 2 or 3, or its images are not ``image_shape``.
-    """
-    x = np.asarray(x)
-    if x.ndim == 2:
-        return x
-    if x.ndim != 3:
-        raise ShapeError(f"flatten_images expects [n, 28, 28] or [n, 784], got shape {x.shape}.")
-    if image_shape is not None and tuple(x.shape[1:]) != tuple(image_shape):
-        h, w = image_shape
-        raise ShapeError(
-            f"flatten_images expects images of {h}x{w} pixels ([n, {h}, {w}]), got shape "
-            f"{x.shape}; crop or pad them to {h}x{w}, or pass image_shape={tuple(x.shape[1:])}."
-        )
-    return x.reshape(x.shape[0], x.shape[1] * x.shape[2])
-
-
-def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
-    """Turn integer labels [n] into float32 one-hot rows [n, num_classes].
-
-    Args:
-        labels: Integer class ids, shape [n], each in ``0..num_classes-1``.
-        num_classes: Width of each one-hot row.
-
-    Raises:
-        ShapeError: ``labels`` is not a rank-1 integer array, or a label is outside
-            ``0..num_classes-1``.
-        ConfigError: ``num_classes`` < 1.
-    """
-    if int(num_classes) < 1:
-        raise ConfigError(f"num_classes must be >= 1, got {num_classes}.")
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not (labels.size == 0 or np.issubdtype(labels.dtype, np.integer)):
-        raise ShapeError(
-            f"one_hot expects integer labels of shape [n], got shape "
-            f"{labels.shape} and dtype {labels.dtype}."
-        )
-    bad = (labels < 0) | (labels >= num_classes)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ShapeError(
-            f"one_hot: label {labels[i]} at index {i} is outside the valid range "
-            f"0..{num_classes - 1} (num_classes={num_classes})."
-        )
-    out = np.zeros((labels.size, int(num_classes)), np.float32)
-    out[np.arange(labels.size), labels.astype(np.int64)] = 1.0
-    return out

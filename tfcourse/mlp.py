@@ -20,7 +20,7 @@ import tensorflow as tf
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.precision import as_compute_dtype
 from tfcourse.presets import INITS
-from tfcourse.shapes import check_finite, check_labels
+from tfcourse.value_checks import check_finite, check_labels
 
 
 def _initial_values(

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from tfcourse.data import flatten_images, load_dataset, scale_images
+from tfcourse.data import load_dataset
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.mlp_config import MLPConfig
+from tfcourse.preprocess import flatten_images, scale_images
 
 FASHION_CLASSES = (
     "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
