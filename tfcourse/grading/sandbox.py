@@ -1,4 +1,4 @@
-"""Starting the worker contained, watching it, and leaving nothing behind.
+"""Starting the worker contained (watching its processes and killing them: :mod:`.processes`).
 
 Three levels, best first (``mode="auto"`` picks the first that works here):
 
@@ -14,7 +14,7 @@ Three levels, best first (``mode="auto"`` picks the first that works here):
 
 In every mode the worker starts in a fresh empty folder with a scrubbed environment and resource
 limits; the grader is a child subreaper, so processes that detach (``setsid``, double fork) stay
-its descendants, and :func:`kill_descendants` removes them all when grading ends.
+its descendants, and :func:`.processes.kill_descendants` removes them all when grading ends.
 """
 
 from __future__ import annotations
@@ -91,14 +91,6 @@ def describe_mode(mode: str) -> str:
         "this user's rights and could read or change this user's files; grade untrusted "
         "work only as root or where bubblewrap works",
     }[mode]
-
-
-def become_subreaper() -> None:
-    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), so none escapes."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _python_dirs(hidden: list[Path]) -> list[str]:
@@ -243,70 +235,6 @@ def preexec(mode: str, limits: Limits, cgroup: Path | None = None) -> Callable[[
     return run
 
 
-def children_map() -> dict[int, list[int]]:
-    """``ppid -> [pid, ...]`` for every process in ``/proc``."""
-    out: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        out.setdefault(ppid, []).append(int(entry.name))
-    return out
-
-
-def descendants(root: int) -> list[int]:
-    """Every process below ``root`` (detached ones included, thanks to the subreaper)."""
-    tree, found, todo = children_map(), [], [root]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def rss_bytes(pids: list[int]) -> int:
-    """Resident memory of ``pids`` in bytes (processes that vanished count 0)."""
-    page, total = os.sysconf("SC_PAGE_SIZE"), 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * page
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-def kill_descendants(keep: frozenset[int] = frozenset(), rounds: int = 50) -> None:
-    """SIGKILL every descendant of this process except ``keep``, until none is left."""
-    me = os.getpid()
-    for _ in range(rounds):
-        pids = [p for p in descendants(me) if p not in keep]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.02)
-        reap_orphans(keep)
-
-
-def reap_orphans(keep: frozenset[int] = frozenset()) -> None:
-    """Collect exit statuses of adopted zombies (never those of ``keep``, our own Popens)."""
-    for pid in children_map().get(os.getpid(), []):
-        if pid in keep:
-            continue
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-
 def nobody_can(paths: list[Path], mode: int) -> list[bool]:
     """Whether uid ``nobody`` may access each path with ``mode`` (``os.R_OK``, ``os.X_OK``)."""
     read, write = os.pipe()
@@ -346,18 +274,3 @@ def check_uid_mode(secrets: list[Path]) -> list[str]:
         for p, e in zip(secrets, exposed, strict=True)
         if e
     ]
-
-
-def kill_uid(uid: int = NOBODY) -> None:
-    """SIGKILL every process of ``uid`` (``uid`` mode: the sandbox uid is dedicated)."""
-    if os.geteuid() != 0:
-        return
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)

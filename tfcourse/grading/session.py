@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tfcourse.grading import sandbox
+from tfcourse.grading import processes, sandbox
 from tfcourse.grading.codec import MAX_ITEMS
 from tfcourse.grading.sandbox import Limits
 
@@ -124,16 +124,16 @@ class WorkerSession:
     def _watch_memory(self, proc: subprocess.Popen) -> None:
         cap = self.limits.memory_mb * 2**20
         while proc.poll() is None:
-            pids = [proc.pid, *sandbox.descendants(proc.pid)]
+            pids = [proc.pid, *processes.descendants(proc.pid)]
             self.too_many = len(pids) > self.limits.max_procs
-            if self.too_many or sandbox.rss_bytes(pids) > cap:
+            if self.too_many or processes.rss_bytes(pids) > cap:
                 self.memory_exceeded = not self.too_many
                 self._kill(proc)
                 return
             time.sleep(0.2)
 
     def _kill(self, proc: subprocess.Popen) -> None:
-        pids = [proc.pid, *sandbox.descendants(proc.pid)]
+        pids = [proc.pid, *processes.descendants(proc.pid)]
         for pid in pids:
             try:
                 os.kill(pid, 9)
@@ -153,8 +153,8 @@ class WorkerSession:
             self.selector.close()
             self.proc = None
         if self.mode == "uid":
-            sandbox.kill_uid()
-        sandbox.kill_descendants()
+            processes.kill_uid()
+        processes.kill_descendants()
         sandbox.remove_cgroup(getattr(self, "cgroup", None))
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
