@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tfcourse.grading import sandbox
+from tfcourse.grading import processes, sandbox
 from tfcourse.grading.remote import Inline, Remote, Submission
 from tfcourse.grading.results import Outcome, failure_message, format_report, gradescope
 from tfcourse.grading.sandbox import Limits
@@ -137,7 +137,7 @@ class GradingPlugin:
             except RuntimeError as exc:
                 raise pytest.UsageError(str(exc)) from None
             self.mode_note = "\n".join([self.mode_note, *warnings])
-        sandbox.become_subreaper()
+        processes.become_subreaper()
         hidden = [self.config.rootpath, self.config.invocation_params.dir, self.submission.parent]
         hidden += [Path(a.split("::")[0]).resolve().parent for a in self.config.args]
         if self.config.getoption("results"):
