@@ -136,3 +136,27 @@ def test_training_saves_the_statistics_and_resume_and_eval_load_them(tmp_path):
     assert normalize.load(metrics["run_dir"])["obs"]["count"] > saved["obs"]["count"]
     report = evaluate_run(metrics["run_dir"], episodes=2)
     assert report["env"] == "CartPole-v1" and report["mean_return"] >= 8
+
+
+def test_resume_from_an_older_checkpoint_gets_that_checkpoints_statistics(tmp_path):
+    from tfcourse.rl.config import A2CConfig
+    from tfcourse.rl.trainer import A2CTrainer
+
+    kw = dict(logdir=str(tmp_path), progress=False, eval_episodes=0, gif=False, n_envs=2,
+              n_steps=8, normalize_obs=True, normalize_reward=True)  # fmt: skip
+    first = A2CTrainer(A2CConfig(total_steps=160, **kw))  # 10 updates, a checkpoint after each
+    at_save = {}
+    save = first.norm_stats.before_save
+
+    def recording_save():
+        at_save[int(first.global_step.numpy())] = normalize.get_state(first.envs)
+        save()
+
+    first.norm_stats.before_save = recording_save
+    run_dir = first.train()["run_dir"]
+    newest = tmp_path / run_dir / "checkpoints" / "ckpt-160.data-00000-of-00001"
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # damaged
+    resumed = A2CTrainer(A2CConfig(total_steps=320, resume=True, **kw))
+    assert resumed.restored_from.endswith("ckpt-144") and resumed.global_step.numpy() == 144
+    assert normalize.get_state(resumed.envs) == at_save[144] != at_save[160]
+    assert at_save[160] == normalize.load(run_dir)  # the json: the finished run's statistics

@@ -10,14 +10,17 @@ subclass below normalises it too, with the same statistics and without updating 
 ``NormalizeReward`` supports SAME_STEP itself; :class:`KeepRawRewards` under it keeps the raw
 rewards in ``info["raw_rewards"]`` so that ``episode_returns`` stay in the env's own units.
 
-:func:`get_state` / :func:`set_state` read and write the statistics as a JSON-able dict, which
-:func:`save` writes (atomically) into the run folder with each checkpoint, so that ``eval a2c``
-and ``--resume`` see the statistics training had. Evaluation uses the observation statistics
+:func:`get_state` / :func:`set_state` read and write the statistics as a JSON-able dict.
+:class:`CheckpointedStats` puts them in every checkpoint (one string variable), so ``--resume``
+gets the statistics of the very checkpoint it restores, also an older one kept when the newest
+is damaged; :func:`save` writes them (atomically) into the run folder as ``normalization.json``
+next to the final ``model.keras``, for ``eval a2c``. Evaluation uses the observation statistics
 only, frozen (:func:`frozen_obs`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -134,6 +137,38 @@ def load(run_dir: str | os.PathLike) -> dict[str, Any] | None:
     """The statistics saved in ``run_dir`` (None when the run normalised nothing)."""
     path = Path(run_dir) / STATE_FILE
     return load_json(path) if path.is_file() else None
+
+
+class CheckpointedStats:
+    """The normalisers' statistics as a string ``tf.Variable`` saved in each checkpoint.
+
+    Args:
+        envs: the training envs (their normalisers, if any).
+
+    Attributes:
+        trackables: ``{"normalization": variable}`` to add to the run's checkpoint (``{}``
+            when nothing is normalised, so such checkpoints are unchanged).
+    """
+
+    def __init__(self, envs) -> None:
+        import tensorflow as tf  # only once a trainer exists
+
+        self.envs = envs
+        self.trackables = {}
+        if get_state(envs):
+            self.trackables["normalization"] = tf.Variable(
+                "", dtype=tf.string, trainable=False, name="normalization"
+            )
+
+    def before_save(self) -> None:
+        """Copy the current statistics into the variable (call just before each save)."""
+        if self.trackables:
+            self.trackables["normalization"].assign(json.dumps(get_state(self.envs)))
+
+    def after_restore(self) -> None:
+        """Load the restored checkpoint's statistics into the envs."""
+        if self.trackables:
+            set_state(self.envs, json.loads(self.trackables["normalization"].numpy()))
 
 
 def frozen_obs(env, state: dict[str, Any] | None):

@@ -64,12 +64,14 @@ class A2CTrainer:
             self.optimizer = self.scale.optimizer(self.lr.optimizer, self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         done_at = self.n_updates * cfg.n_envs * cfg.n_steps  # steps_completed of a full run
+        self.norm_stats = normalize.CheckpointedStats(self.envs)
         self.run = Run(cfg, must_match=("env",), model=self.model, optimizer=self.optimizer,
                        global_step=self.global_step, lr_factor=self.lr.factor,
-                       progress=("steps_completed", done_at, "--total-steps"))  # fmt: skip
+                       progress=("steps_completed", done_at, "--total-steps"),
+                       **self.norm_stats.trackables)  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
-        if self.restored_from is not None and (state := normalize.load(self.run_dir)):
-            normalize.set_state(self.envs, state)  # the statistics saved with the checkpoint
+        if self.restored_from is not None:
+            self.norm_stats.after_restore()  # the statistics of the restored checkpoint
         self.stats = EpisodeStats(cfg.n_envs)
         self.history: tuple[list[int], list[float]] = ([], [])  # (end step, return) per episode
         self._update = self.scale.step(
@@ -184,13 +186,14 @@ class A2CTrainer:
         """A checkpoint and the normalisation statistics (never of NaN weights)."""
         if not np.isfinite(self._value(obs)).all():
             self._diverged()
-        normalize.save(self.envs, self.run_dir)
+        self.norm_stats.before_save()
         self.run.save(step)
 
     def _finish(self, solved_step, solved_seconds, seconds: float, steps0: int) -> dict[str, Any]:
         cfg = self.config
         step = int(self.global_step.numpy())
         norm_state = normalize.get_state(self.envs)  # evaluation: obs statistics, frozen
+        normalize.save(self.envs, self.run_dir)  # next to model.keras, for eval a2c
         self.envs.close()
         tmp = self.run_dir / f".{MODEL_FILE}.tmp.keras"
         self.model.save(tmp)
