@@ -151,7 +151,7 @@ def test_shuffled_batches_checks_an_unknown_n_when_the_graph_runs():
         fn(X[:3], Y[:3])
 
 
-# --- the value guards of shapes.py, for mlp.py and rl/returns.py ---------------------------
+# --- the value guards of value_checks.py, for mlp.py and rl/returns.py ---------------------
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.shapes import check_binary, check_finite
+from tfcourse.value_checks import check_binary, check_finite
 
 
 def _shape(x) -> list[int | None] | str:
