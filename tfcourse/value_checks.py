@@ -55,6 +55,14 @@ def check_finite(x: tf.Tensor | object, name: str = "tensor") -> tf.Tensor:
     return _graph_check(x, tf.debugging.assert_all_finite(x, f"{name} has NaN or inf values"))
 
 
+def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[object, list[int]] | None:
+    """``(value, index)`` of the first True of the mask ``bad`` (row-major), None if none."""
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return values[index], list(index)
+
+
 def check_labels(labels: tf.Tensor | object, num_classes: int, name: str = "labels") -> tf.Tensor:
     """Check integer class ids in ``0..num_classes-1``; return them as a tensor.
 
@@ -76,11 +84,10 @@ def check_labels(labels: tf.Tensor | object, num_classes: int, name: str = "labe
         )
     if tf.executing_eagerly():
         values = labels.numpy()
-        bad = (values < 0) | (values >= num_classes)
-        if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
+        if found := _first_bad(values, (values < 0) | (values >= num_classes)):
+            value, index = found
             raise ShapeError(
-                f"{name}: label {values[index]} at index {list(index)} is outside 0.."
+                f"{name}: label {value} at index {index} is outside 0.."
                 f"{num_classes - 1} (num_classes={num_classes}); check the labels or num_classes"
             )
         return labels
@@ -105,12 +112,11 @@ def check_binary(x: tf.Tensor | object, name: str = "dones") -> tf.Tensor:
         return x
     if tf.executing_eagerly():
         values = x.numpy()
-        bad = (values != 0) & (values != 1)
-        if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
+        if found := _first_bad(values, (values != 0) & (values != 1)):
+            value, index = found
             raise ShapeError(
-                f"{name} must hold only 0 (not done) or 1 (done), got {values[index]} at index "
-                f"{list(index)}; pass terminated | truncated as 0/1 or bool"
+                f"{name} must hold only 0 (not done) or 1 (done), got {value} at index "
+                f"{index}; pass terminated | truncated as 0/1 or bool"
             )
         return x
     ok = tf.reduce_all(tf.logical_or(tf.equal(x, 0), tf.equal(x, 1)))
