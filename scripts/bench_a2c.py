@@ -37,8 +37,9 @@ each env; rss_growth_mb < 50.
 
 Prints progress lines and tables, then as the last stdout line one JSON object. Exit code 0
 whether or not the targets are met: this is a report. Run: ``python scripts/bench_a2c.py``
-(about 40-60 minutes on 2 cores), or ``--quick`` for a smoke run with tiny budgets (not
-expected to solve). Runs go to a temporary directory unless ``--logdir`` is given.
+(about 10 minutes on a quiet 2-core machine, 40-60 on a loaded one), or ``--quick`` for a
+smoke run with tiny budgets (not expected to solve). Runs go to a temporary directory unless
+``--logdir`` is given.
 """
 
 from __future__ import annotations
