@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from tfcourse.grading.assignment import available
-from tfcourse.grading.autograder import build, run
+from tfcourse.grading.autograder import run
+from tfcourse.grading.autograder_zip import build
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = REPO / "assignments"

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from tfcourse.grading.assignment import load
-from tfcourse.grading.autograder import build, failing_results, pick_submission
+from tfcourse.grading.autograder import failing_results, pick_submission
+from tfcourse.grading.autograder_zip import build
 
 FIXTURES = Path(__file__).parent / "grading_fixtures"
 SUBMISSIONS = FIXTURES / "submissions"

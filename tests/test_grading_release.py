@@ -282,7 +282,7 @@ def test_autograder_zip_runs_like_gradescope(tmp_path):
 
 
 def test_autograder_rejects_a_non_zip_name(tmp_path):
-    from tfcourse.grading.autograder import build
+    from tfcourse.grading.autograder_zip import build
 
     with pytest.raises(GradingError, match=r"must be a \.zip file"):
         build("toy", tmp_path / "out.tar", source=FIXTURES)

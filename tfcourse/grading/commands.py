@@ -102,7 +102,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_autograder_build(args: argparse.Namespace) -> int:
-    from tfcourse.grading.autograder import build
+    from tfcourse.grading.autograder_zip import build
 
     check_timeout(args.timeout)
     out = build(args.assignment, args.out_zip, source=args.source, timeout=args.timeout)

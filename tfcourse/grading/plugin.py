@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from tfcourse.grading import processes, sandbox
+from tfcourse.grading.limits import Limits
 from tfcourse.grading.remote import Inline, Remote, Submission
 from tfcourse.grading.results import Outcome, failure_message, format_report, gradescope
-from tfcourse.grading.sandbox import Limits
 
 TEST_FILES = ("tests_public.py", "tests_hidden.py")
 _LIMIT_FLAGS = {

@@ -18,8 +18,8 @@ from typing import Any
 
 from tfcourse.grading.assignment import Assignment
 from tfcourse.grading.errors import GradingError, SubmissionError
+from tfcourse.grading.limits import Limits
 from tfcourse.grading.results import format_report  # noqa: F401 - re-exported
-from tfcourse.grading.sandbox import Limits
 from tfcourse.rundir import atomic_write_json
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call into the submission
@@ -68,7 +68,7 @@ def grade(
         submission: the student's ``.py`` or ``.ipynb`` file.
         assignment: from :func:`tfcourse.grading.assignment.load`.
         timeout: seconds allowed per call into the submission.
-        **limits: more :class:`~.sandbox.Limits` fields (``budget=``, ``memory_mb=``...) and
+        **limits: more :class:`~.limits.Limits` fields (``budget=``, ``memory_mb=``...) and
             ``sandbox="bwrap" | "uid" | "none"``.
 
     Returns:

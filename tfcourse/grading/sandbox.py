@@ -1,4 +1,4 @@
-"""Starting the worker contained (watching its processes and killing them: :mod:`.processes`).
+"""Containing the worker: which mode, the bwrap command line, its environment, uid-mode checks.
 
 Three levels, best first (``mode="auto"`` picks the first that works here):
 
@@ -12,25 +12,21 @@ Three levels, best first (``mode="auto"`` picks the first that works here):
 * ``none``: an ordinary account without bwrap. The submission has that user's rights; the
   grader says so once per run.
 
-In every mode the worker starts in a fresh empty folder with a scrubbed environment and resource
-limits; the grader is a child subreaper, so processes that detach (``setsid``, double fork) stay
-its descendants, and :func:`.processes.kill_descendants` removes them all when grading ends.
+In every mode the worker starts in a fresh empty folder with a scrubbed environment
+(:func:`scrubbed_env`) and the resource limits of :mod:`.limits`; the grader is a child
+subreaper, so processes that detach (``setsid``, double fork) stay its descendants, and
+:func:`.processes.kill_descendants` removes them all when grading ends.
 """
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tfcourse
 
@@ -38,21 +34,6 @@ NOBODY = 65534
 MODES = ("auto", "bwrap", "uid", "none")
 SANDBOX_ROOT = "/sub"  # the worker's folder, as the worker sees it under bwrap
 PACKAGE_ROOT = "/opt/tfcourse"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use; every field is a command-line option of the plugin."""
-
-    call_timeout: float = 60.0  # seconds per call into the submission
-    test_timeout: float = 120.0  # seconds per test (all its calls)
-    load_timeout: float = 300.0  # seconds to load (run) the submission file
-    budget: float = 540.0  # seconds for the whole submission (Gradescope's default limit: 600)
-    memory_mb: int = 4096  # resident memory of all its processes
-    max_procs: int = 512  # processes and threads (RLIMIT_NPROC)
-    file_size_mb: int = 256  # largest file it may write (RLIMIT_FSIZE)
-    cpu_seconds: int = 3600  # CPU time (RLIMIT_CPU)
-    output_kb: int = 64  # what is kept of its printed output
 
 
 @functools.cache
@@ -150,91 +131,6 @@ def scrubbed_env(home: str) -> dict[str, str]:
     return env
 
 
-def _user_tasks() -> int:
-    """Processes and threads of this user now (RLIMIT_NPROC counts them all)."""
-    uid, count = os.getuid(), 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += len(os.listdir(f"/proc/{entry.name}/task"))
-            except OSError:
-                continue
-    return count
-
-
-CLONE_NEWNET = 0x40000000
-
-
-def _no_network() -> None:
-    """Put this (root) process in a new, empty network namespace, where the kernel allows."""
-    try:
-        ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
-    except (OSError, AttributeError):
-        pass
-
-
-PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
-
-
-def pids_cgroup(max_procs: int) -> Path | None:
-    """A fresh cgroup (v1 ``pids`` controller) capping tasks at ``max_procs``, if root may make one.
-
-    RLIMIT_NPROC does not bind processes whose real uid is root, which is what bubblewrap's
-    user namespace maps ``nobody`` to when the grader runs as root; the cgroup does.
-    """
-    if os.geteuid() != 0 or not os.access(PIDS_CGROUP, os.W_OK):
-        return None
-    path = PIDS_CGROUP / f"tfcourse-{os.getpid()}-{time.monotonic_ns()}"
-    try:
-        path.mkdir()
-        (path / "pids.max").write_text(str(max_procs))
-    except OSError:
-        return None
-    return path
-
-
-def remove_cgroup(path: Path | None) -> None:
-    """Delete a cgroup made by :func:`pids_cgroup` (once its processes are gone)."""
-    if path is not None:
-        for _ in range(50):
-            try:
-                path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.05)
-
-
-def preexec(mode: str, limits: Limits, cgroup: Path | None = None) -> Callable[[], None]:
-    """What the child runs before ``exec``: new session, limits, and (``uid``) drop to nobody."""
-    procs = limits.max_procs + (_user_tasks() if mode == "none" else 0)
-    procs_file = str(cgroup / "cgroup.procs") if cgroup is not None else None
-
-    def run() -> None:
-        os.setsid()
-        if procs_file is not None:
-            with open(procs_file, "w") as f:
-                f.write(str(os.getpid()))
-        mb = 2**20
-        for kind, value in (
-            (resource.RLIMIT_NPROC, procs),
-            (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
-            (resource.RLIMIT_CPU, limits.cpu_seconds),
-            (resource.RLIMIT_CORE, 0),
-        ):
-            resource.setrlimit(kind, (value, value))
-        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-        if mode == "uid":
-            _no_network()
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-
-    return run
-
-
 def nobody_can(paths: list[Path], mode: int) -> list[bool]:
     """Whether uid ``nobody`` may access each path with ``mode`` (``os.R_OK``, ``os.X_OK``)."""
     read, write = os.pipe()
@@ -274,3 +170,21 @@ def check_uid_mode(secrets: list[Path]) -> list[str]:
         for p, e in zip(secrets, exposed, strict=True)
         if e
     ]
+
+
+# moved to .limits, still importable from here (``from tfcourse.grading.sandbox import Limits``)
+_MOVED_TO_LIMITS = frozenset(
+    (
+        *("Limits", "preexec", "pids_cgroup", "remove_cgroup"),
+        *("PIDS_CGROUP", "CLONE_NEWNET", "_user_tasks", "_no_network"),
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    """A name that moved to :mod:`.limits` (imported on first use: limits imports this module)."""
+    if name in _MOVED_TO_LIMITS:
+        from tfcourse.grading import limits
+
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from typing import Any
 
 from tfcourse.grading import processes, sandbox
 from tfcourse.grading.codec import MAX_ITEMS
-from tfcourse.grading.sandbox import Limits
+from tfcourse.grading.limits import Limits, pids_cgroup, preexec, remove_cgroup
 
 MAX_REPLY_BYTES = 96 * 2**20
 
@@ -103,7 +103,7 @@ class WorkerSession:
         if self.mode == "bwrap":
             cmd = sandbox.bwrap_command(self.workdir, self.hidden) + cmd
         home = "/tmp" if self.mode == "bwrap" else inside
-        self.cgroup = sandbox.pids_cgroup(self.limits.max_procs)
+        self.cgroup = pids_cgroup(self.limits.max_procs)
         self.proc = subprocess.Popen(
             cmd,
             cwd=self.workdir,
@@ -111,7 +111,7 @@ class WorkerSession:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=sandbox.preexec(self.mode, self.limits, self.cgroup),
+            preexec_fn=preexec(self.mode, self.limits, self.cgroup),
         )
         self.output = OutputTail(self.proc.stderr, self.limits.output_kb * 1024)
         self.selector = selectors.DefaultSelector()
@@ -155,7 +155,7 @@ class WorkerSession:
         if self.mode == "uid":
             processes.kill_uid()
         processes.kill_descendants()
-        sandbox.remove_cgroup(getattr(self, "cgroup", None))
+        remove_cgroup(getattr(self, "cgroup", None))
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
