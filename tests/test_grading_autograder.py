@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from tfcourse.grading.assignment import load
-from tfcourse.grading.autograder import failing_results, pick_submission
+from tfcourse.grading.autograder import pick_submission
 from tfcourse.grading.autograder_zip import build
+from tfcourse.grading.results import failing_results
 
 FIXTURES = Path(__file__).parent / "grading_fixtures"
 SUBMISSIONS = FIXTURES / "submissions"

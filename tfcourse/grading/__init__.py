@@ -1,9 +1,10 @@
 """Graded exercises: release, the pytest grading plugin and its contained worker, Gradescope.
 
 Modules: :mod:`.plugin` (pytest plugin, ``sub`` fixture), :mod:`.remote` (the proxy),
-:mod:`.session`, :mod:`.sandbox` and :mod:`.processes` (the worker process, its containment
-and its process tree), :mod:`.codec` (data across the boundary), :mod:`.worker` (runs the
-submission), :mod:`.results`, :mod:`.runner` and :mod:`.batch` (grading from Python and the
-CLI), :mod:`.release`, :mod:`.check`, :mod:`.autograder`, :mod:`.assignment`, :mod:`.markers`,
-:mod:`.loader`.
+:mod:`.session`, :mod:`.sandbox`, :mod:`.limits` and :mod:`.processes` (the worker process,
+its containment, its resource limits and its process tree), :mod:`.codec` (data across the
+boundary), :mod:`.worker` (runs the submission), :mod:`.results`, :mod:`.runner` and
+:mod:`.batch` (grading from Python and the CLI), :mod:`.release`, :mod:`.check`,
+:mod:`.autograder_zip` (building the Gradescope zip) and :mod:`.autograder` (running in it),
+:mod:`.assignment`, :mod:`.markers`, :mod:`.loader`.
 """

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tfcourse.grading.assignment import Assignment, load
+from tfcourse.grading.assignment import load
 
 SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints"}
 
@@ -76,17 +76,6 @@ def pick_submission(folder: str | Path, name: str) -> tuple[Path | None, str]:
     )
 
 
-def failing_results(assignment: Assignment, message: str) -> dict[str, Any]:
-    """``results.json`` giving 0 to every test of ``assignment``, each with ``message``."""
-    from tfcourse.grading.results import Outcome, gradescope
-
-    outcomes = [
-        Outcome(t.name, t.exercise, t.points, t.file, passed=False, output=message)
-        for t in assignment.tests
-    ]
-    return gradescope(outcomes, [message], 0.0)
-
-
 def run(root: str | Path, timeout: float = 60.0) -> dict[str, Any]:
     """Grade ``<root>/submission`` with ``<root>/source/assignment``; write and return results.
 
@@ -95,6 +84,7 @@ def run(root: str | Path, timeout: float = 60.0) -> dict[str, Any]:
     file, and writes a failing result when no file can be chosen or pytest wrote nothing.
     """
     from tfcourse.grading.limits import Limits
+    from tfcourse.grading.results import failing_results
     from tfcourse.grading.runner import INI, pytest_command, write_results
 
     root = Path(root)
@@ -155,24 +145,6 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.root, args.timeout)
     print(f"score: {results['score']:g} / {results.get('max_score', 0):g}")
     return 0
-
-
-# moved to .autograder_zip, still importable from here (``from ...autograder import build``)
-_MOVED_TO_ZIP = frozenset(
-    (
-        *("build", "pinned_requirements", "setup_script", "run_script", "_package_files"),
-        *("SETUP_SH", "RUN_AUTOGRADER", "VENV", "BROKEN_RESULTS", "PINNED"),
-    )
-)
-
-
-def __getattr__(name: str) -> Any:
-    """A name that moved to :mod:`.autograder_zip` (imported on first use: it imports this)."""
-    if name in _MOVED_TO_ZIP:
-        from tfcourse.grading import autograder_zip
-
-        return getattr(autograder_zip, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

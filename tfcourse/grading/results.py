@@ -2,16 +2,20 @@
 
 :func:`failure_message` writes the one sentence a failed test shows (the assertion's message,
 what the submission raised, or why the worker was stopped); :func:`gradescope` assembles
-``results.json``; :func:`format_report` prints the same as text.
+``results.json``; :func:`format_report` prints the same as text; :func:`failing_results` is the
+``results.json`` of a submission that could not be graded at all.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfcourse.grading.loader import describe
 from tfcourse.grading.session import StudentError
+
+if TYPE_CHECKING:
+    from tfcourse.grading.assignment import Assignment
 
 VISIBILITY = {"tests_public": "visible", "tests_hidden": "after_published"}
 MAX_OUTPUT = 3000
@@ -100,3 +104,12 @@ def format_report(results: dict[str, Any], show_hidden: bool = True) -> str:
             lines += [f"       {ln}" for ln in test["output"].splitlines()]
     lines += ["", f"Score: {results['score']:g} / {results['max_score']:g}"]
     return "\n".join(lines)
+
+
+def failing_results(assignment: Assignment, message: str) -> dict[str, Any]:
+    """``results.json`` giving 0 to every test of ``assignment``, each with ``message``."""
+    outcomes = [
+        Outcome(t.name, t.exercise, t.points, t.file, passed=False, output=message)
+        for t in assignment.tests
+    ]
+    return gradescope(outcomes, [message], 0.0)

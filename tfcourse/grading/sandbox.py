@@ -26,11 +26,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import tfcourse
+from tfcourse.grading.limits import NOBODY
 
-NOBODY = 65534
 MODES = ("auto", "bwrap", "uid", "none")
 SANDBOX_ROOT = "/sub"  # the worker's folder, as the worker sees it under bwrap
 PACKAGE_ROOT = "/opt/tfcourse"
@@ -170,21 +169,3 @@ def check_uid_mode(secrets: list[Path]) -> list[str]:
         for p, e in zip(secrets, exposed, strict=True)
         if e
     ]
-
-
-# moved to .limits, still importable from here (``from tfcourse.grading.sandbox import Limits``)
-_MOVED_TO_LIMITS = frozenset(
-    (
-        *("Limits", "preexec", "pids_cgroup", "remove_cgroup"),
-        *("PIDS_CGROUP", "CLONE_NEWNET", "_user_tasks", "_no_network"),
-    )
-)
-
-
-def __getattr__(name: str) -> Any:
-    """A name that moved to :mod:`.limits` (imported on first use: limits imports this module)."""
-    if name in _MOVED_TO_LIMITS:
-        from tfcourse.grading import limits
-
-        return getattr(limits, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
