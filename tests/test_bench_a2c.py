@@ -15,6 +15,7 @@ REQUIRED = (
     "steps_per_s_tutorial", "steps_per_s_tfcourse", "speedup", "rss_growth_mb", "runs", "sb3",
     "cartpole_solved_150k_fraction", "cartpole_held_450_fraction", "cartpole_greedy_worst",
     "acrobot_solved_100k_fraction", "acrobot_greedy_worst", "targets", "targets_met",
+    "sb3_speed_ratio_cartpole", "sb3_speed_ratio_acrobot",
 )  # fmt: skip
 TARGETS = {
     "speedup_min", "cartpole_solved_fraction_min", "cartpole_held_fraction_min",
@@ -33,6 +34,7 @@ def test_bench_a2c_quick_smoke(tmp_path):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert set(REQUIRED) <= set(report)
     assert report["quick"] is True and report["sb3"] is None
+    assert report["sb3_speed_ratio_cartpole"] is None is report["sb3_speed_ratio_acrobot"]
     for key in ("steps_per_s_tutorial", "steps_per_s_tfcourse"):
         assert isinstance(report[key], float) and report[key] > 0, key
     assert report["speedup"] == pytest.approx(
@@ -52,6 +54,7 @@ def test_bench_a2c_quick_smoke(tmp_path):
     # a --quick run is too short for any target: none is checked, each says why
     assert all(v is None for v in report["targets_met"].values())
     assert report["targets_not_checked"]["sb3_speed_ratio_min"] == "not checked: SB3 skipped"
+    assert report["target_rules"]["sb3_speed_ratio_min"] == "sb3_speed_ratio_cartpole >= 1.5"
     assert "SB3 side-by-side skipped (--no-sb3)" in proc.stdout
     assert "(a) tutorial:" in proc.stdout and "(c) Acrobot-v1 seed 1:" in proc.stdout
     assert (tmp_path / "runs").is_dir()  # runs went where we said, nothing in the repo
