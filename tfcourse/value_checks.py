@@ -23,6 +23,14 @@ def _graph_check(x: tf.Tensor, assertion: tf.Operation | None) -> tf.Tensor:
         return tf.identity(x)
 
 
+def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[object, list[int]] | None:
+    """``(value, index)`` of the first True of the mask ``bad`` (row-major), None if none."""
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return values[index], list(index)
+
+
 def check_finite(x: tf.Tensor | object, name: str = "tensor") -> tf.Tensor:
     """Check that a float tensor holds no NaN or ±inf; return it as a tensor.
 
@@ -44,23 +52,15 @@ def check_finite(x: tf.Tensor | object, name: str = "tensor") -> tf.Tensor:
     if tf.executing_eagerly():
         values = x.numpy()
         bad = ~np.isfinite(values)
-        if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
+        if found := _first_bad(values, bad):
+            value, index = found
             raise ShapeError(
                 f"{name} has {int(bad.sum())} non-finite value(s) (NaN or inf), the first "
-                f"{values[index]} at index {list(index)}; clean the data or lower the learning "
+                f"{value} at index {index}; clean the data or lower the learning "
                 "rate if it came from training"
             )
         return x
     return _graph_check(x, tf.debugging.assert_all_finite(x, f"{name} has NaN or inf values"))
-
-
-def _first_bad(values: np.ndarray, bad: np.ndarray) -> tuple[object, list[int]] | None:
-    """``(value, index)`` of the first True of the mask ``bad`` (row-major), None if none."""
-    if not bad.any():
-        return None
-    index = tuple(int(i) for i in np.argwhere(bad)[0])
-    return values[index], list(index)
 
 
 def check_labels(labels: tf.Tensor | object, num_classes: int, name: str = "labels") -> tf.Tensor:

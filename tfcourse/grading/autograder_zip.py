@@ -31,6 +31,7 @@ from pathlib import Path
 
 from tfcourse.grading.assignment import METADATA_FILE, load
 from tfcourse.grading.errors import GradingError
+from tfcourse.grading.results import failing_results
 
 VENV = "/opt/tfcourse-venv"
 BROKEN_RESULTS = "broken_results.json"
@@ -154,8 +155,6 @@ def build(
         "setup.sh": setup_script(pinned_requirements()),
         "run_autograder": run_script(timeout),
     }
-    from tfcourse.grading.results import failing_results  # numpy: only when building
-
     broken = failing_results(
         assignment,
         "The autograder could not start Python to grade your submission; "
