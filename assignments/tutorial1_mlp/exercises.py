@@ -21,6 +21,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+# BEGIN MISTAKES
+from tfcourse.grading.mistakes import mistake
+
+# END MISTAKES
+
 EXERCISES = [
     "compute_a",
     "prepare_images",
@@ -204,6 +209,16 @@ def forward(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
     hidden = tf.nn.relu(tf.matmul(x, W1) + b1)
     return tf.matmul(hidden, W2) + b2
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake("forward", hint="Without a nonlinearity between them, two layers are one linear map.")
+def forward_without_relu(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.matmul(x, W1) + b1, W2) + b2
+
+
+# END MISTAKES
 
 
 def loss_fn(logits: Any, labels: Any) -> tf.Tensor:

@@ -23,3 +23,11 @@ class MarkerError(AssignmentError):
 
 class SubmissionError(GradingError):
     """A submission file is missing or not a ``.py`` / ``.ipynb`` file."""
+
+
+class GraderFailure(GradingError):
+    """The grader itself could not grade: its setup, sandbox or reference solution failed.
+
+    Never the student's fault: no grade is written, the command exits non-zero and the message
+    names the setup problem and its fix.
+    """

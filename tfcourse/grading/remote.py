@@ -35,6 +35,8 @@ from tfcourse.grading.codec import CodecError, decode, encode
 from tfcourse.grading.session import OutOfTime, StudentError, WorkerSession
 from tfcourse.grading.worker import Worker, tf_to_array
 
+MAX_LOGGED = 200  # requests of one test kept for diagnosis
+
 
 def _explain(error: Any, name: str) -> str:
     if not isinstance(error, dict):
@@ -56,6 +58,7 @@ class Submission:
     def __init__(self, session: WorkerSession | Inline, deadline: float) -> None:
         self._session, self._deadline = session, deadline
         self.printed = ""  # what the submission printed during this test (tail)
+        self._log: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (request, reply)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
@@ -91,6 +94,8 @@ class Submission:
         except CodecError as exc:
             raise TypeError(f"the test cannot send this argument to the worker: {exc}") from None
         reply = self._session.call(message, self._deadline)
+        if len(self._log) < MAX_LOGGED:  # replayed against known mistakes if the test fails
+            self._log.append(({k: v for k, v in message.items() if k != "id"}, reply))
         self.printed = (self.printed + reply["printed"])[-2000:]
         if not reply["ok"]:
             error = reply.get("error")
