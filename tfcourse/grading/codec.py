@@ -29,6 +29,8 @@ import numpy as np
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000  # containers' elements, summed over one message
 MAX_ARRAY_BYTES = 64 * 2**20
+MAX_ARRAY_ELEMENTS = 16 * 2**20  # elements of one array, whatever their size
+MAX_MESSAGE_BYTES = 128 * 2**20  # array data in one message, summed
 ARRAY_KINDS = ("ndarray", "scalar", "tensor", "variable")
 _DTYPE_KINDS = set("biufcUS")  # bool, ints, floats, complex, str, bytes: never objects
 _KEY_TYPES = (str, int, float, bool, type(None))
@@ -149,7 +151,7 @@ def encode(value: Any, to_array: Any = None, to_handle: Any = None, _depth: int 
 
 def decode(data: Any) -> Any:
     """The value encoded by :func:`encode`; raises :class:`CodecError` on anything else."""
-    budget = [MAX_ITEMS]
+    budget = [MAX_ITEMS, MAX_MESSAGE_BYTES]  # values left, array bytes left
     return _decode(data, 0, budget)
 
 
@@ -181,24 +183,51 @@ def _decode(data: Any, depth: int, budget: list[int]) -> Any:
             out[key] = _decode(pair[1], depth + 1, budget)
         return out
     if tag == "array" and data.get("kind") in ARRAY_KINDS and isinstance(data.get("npy"), str):
-        return _decode_array(data["npy"], data["kind"])
+        return _decode_array(data["npy"], data["kind"], budget)
     if tag == "handle" and type(data.get("id")) is int and isinstance(data.get("type"), str):
         return Handle(data["id"], data["type"][:100])
     raise CodecError(f"unknown encoded value {str(data)[:60]!r}")
 
 
-def _decode_array(text: str, kind: str) -> Any:
+def _decode_array(text: str, kind: str, budget: list[int]) -> Any:
+    """An array from its ``.npy`` text, every size checked from the header before allocating."""
     if len(text) > MAX_ARRAY_BYTES * 4 // 3 + 1024:
         raise CodecError("an array is too large")
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
-    except (ValueError, OSError, EOFError, UnicodeEncodeError) as exc:
+        stream = io.BytesIO(raw)
+        version = np.lib.format.read_magic(stream)
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }.get(version)
+        if read_header is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        shape, _, dtype = read_header(stream)
+    except (ValueError, OSError, EOFError, UnicodeEncodeError, TypeError) as exc:
         raise CodecError(f"a malformed array ({exc})") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in _DTYPE_KINDS:
+    if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
         raise CodecError("an array of an unsupported dtype")
-    if array.dtype.names is not None or array.dtype.subdtype is not None:
+    if dtype.names is not None or dtype.subdtype is not None:
         raise CodecError("structured arrays are not supported")
+    if dtype.itemsize == 0:
+        raise CodecError(f"an array of empty items ({dtype.str}) is not data")
+    if len(shape) > MAX_DEPTH or any(not 0 <= n <= MAX_ARRAY_ELEMENTS for n in shape):
+        raise CodecError(f"an array of shape {shape} is not accepted")
+    count = math.prod(shape)
+    if count > MAX_ARRAY_ELEMENTS or count * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise CodecError(f"an array of shape {shape} and dtype {dtype} is too large")
+    if count * dtype.itemsize != len(raw) - stream.tell():
+        raise CodecError("an array whose data does not match its header")
+    budget[1] -= count * dtype.itemsize
+    if budget[1] < 0:
+        raise CodecError(f"more than {MAX_MESSAGE_BYTES} bytes of arrays in one message")
+    try:
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise CodecError(f"a malformed array ({exc})") from None
+    if not isinstance(array, np.ndarray) or array.dtype != dtype or array.shape != shape:
+        raise CodecError("an array whose data does not match its header")
     if kind == "scalar":
         if array.ndim != 0:
             raise CodecError("a scalar with a shape")

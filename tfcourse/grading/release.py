@@ -21,6 +21,7 @@ nothing else. Files and folders get the usual permissions
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import tempfile
@@ -123,7 +124,7 @@ def _apply_umask(folder: Path) -> None:
 
 
 def student_source(assignment: Assignment) -> str:
-    """``exercises.py`` with solutions stripped (checked to contain no solution lines)."""
+    """``exercises.py`` without solutions and known mistakes (checked: none left)."""
     path = assignment.path / "exercises.py"
     if not path.is_file():
         raise AssignmentError(f"{path} is missing; release needs the instructor source")
@@ -131,7 +132,17 @@ def student_source(assignment: Assignment) -> str:
     blocks = solution_blocks(text, path)
     if not blocks:
         raise AssignmentError(f"{path} has no '# BEGIN SOLUTION' blocks; nothing to release")
-    return strip_solutions(text, path)
+    code = strip_solutions(text, path)
+    for node in ast.parse(code).body:
+        for dec in getattr(node, "decorator_list", []):
+            func = dec.func if isinstance(dec, ast.Call) else dec
+            if isinstance(func, ast.Name) and func.id in ("mistake", "alternative"):
+                raise AssignmentError(
+                    f"{path}: @{func.id} {node.name!r} lies outside a '# BEGIN MISTAKES' block "
+                    "and would reach students; put it between '# BEGIN MISTAKES' and "
+                    "'# END MISTAKES'"
+                )
+    return code
 
 
 def release(

@@ -12,6 +12,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from tfcourse.grading.loader import describe
+from tfcourse.grading.printable import printable
 from tfcourse.grading.session import StudentError
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Outcome:
     file: str
     passed: bool = False
     output: str = ""
+    mistakes: list[str] = dataclasses.field(default_factory=list)  # known mistakes recognised
 
     @property
     def title(self) -> str:
@@ -68,8 +70,17 @@ def failure_message(exc: BaseException, statement: str | None, printed: str = ""
     return _clip(message)
 
 
+def mistake_note(found: list[Any]) -> str:
+    """The lines a failure message gets for the known mistakes it matched (name and hint)."""
+    if not found:
+        return ""
+    lines = [f"This looks like a known mistake ({m.name}): {m.hint}" for m in found]
+    return "\n" + "\n".join(lines)
+
+
 def gradescope(outcomes: list[Outcome], notes: list[str], seconds: float) -> dict[str, Any]:
-    """``results.json`` content (Gradescope's format)."""
+    """``results.json`` content (Gradescope's format); a test whose failure matched known
+    mistakes names them in ``extra_data`` as ``{"mistakes": [names]}``."""
     tests = [
         {
             "name": o.title,
@@ -77,6 +88,7 @@ def gradescope(outcomes: list[Outcome], notes: list[str], seconds: float) -> dic
             "max_score": o.points,
             "output": o.output or ("passed" if o.passed else "failed"),
             "visibility": VISIBILITY.get(o.file, "visible"),
+            **({"extra_data": {"mistakes": list(o.mistakes)}} if o.mistakes else {}),
         }
         for o in outcomes
     ]
@@ -93,15 +105,20 @@ def gradescope(outcomes: list[Outcome], notes: list[str], seconds: float) -> dic
 
 
 def format_report(results: dict[str, Any], show_hidden: bool = True) -> str:
-    """A readable report: one line per test, failures with their output, then the total."""
-    lines = [results["output"], ""]
+    """A readable report: one line per test, failures with their output, then the total.
+
+    Text from the results (messages quote the submission) goes through :func:`.printable`,
+    so no control character in it can rewrite the report on a terminal.
+    """
+    lines = [printable(str(results["output"])), ""]
     for test in results["tests"]:
         if not show_hidden and test["visibility"] != "visible":
             continue
         mark = "PASS" if test["score"] == test["max_score"] else "FAIL"
-        lines.append(f"{mark} {test['score']:g}/{test['max_score']:g}  {test['name']}")
+        name = printable(str(test["name"]), multiline=False)
+        lines.append(f"{mark} {test['score']:g}/{test['max_score']:g}  {name}")
         if mark == "FAIL":
-            lines += [f"       {ln}" for ln in test["output"].splitlines()]
+            lines += [f"       {ln}" for ln in printable(str(test["output"])).splitlines()]
     lines += ["", f"Score: {results['score']:g} / {results['max_score']:g}"]
     return "\n".join(lines)
 
