@@ -59,7 +59,7 @@ def test_a_folder_of_four_with_two_jobs_gives_points_per_exercise(tmp_path):
     assert _grade(str(folder), "--jobs", "2", "--csv", str(out)) == 0
     with open(out, newline="") as f:
         header = next(csv.reader(f))
-    assert header == ["submission", "file", "add", "mean_square", "scale", "total", "error"]
+    assert ",".join(header) == "submission,file,add,mean_square,scale,total,mistakes,error"
     rows = _rows(out)
     assert list(rows) == ["alice.py", "bob", "carol.py", "dan.py"]  # notes.txt skipped
     points = {k: [r["add"], r["mean_square"], r["scale"], r["total"]] for k, r in rows.items()}
@@ -108,10 +108,11 @@ def test_a_grader_crash_on_one_submission_keeps_the_other_rows():
 
     rows = batch.grade_items(items, TOY, jobs=2, progress=False, grader=grader)
     assert [(r.label, r.total, r.error) for r in rows] == [
-        ("a", 0.0, "RuntimeError('grader bug')"),
+        ("a", 0.0, "grader failure: RuntimeError('grader bug')"),
         ("b", 1.0, ""),
     ]
     assert rows[0].points == {"add": 0.0, "mean_square": 0.0, "scale": 0.0}
+    assert [r.grader_failed for r in rows] == [True, False]
 
 
 def test_exercise_points_sum_each_exercises_tests():
@@ -199,9 +200,9 @@ def test_without_csv_the_grades_are_printed_and_uid_mode_grades_one_at_a_time(
     assert seen["jobs"] == 1  # parallel gradings would share uid nobody
     assert "grading one at a time (--jobs 1)" in captured.err
     assert captured.out == (
-        "submission,file,add,mean_square,scale,total,error\n"
-        f"a.py,{files[0]},2,0,0,2,\n"
-        f"b.ipynb,{files[1]},2,0,0,2,\n"
+        "submission,file,add,mean_square,scale,total,mistakes,error\n"
+        f"a.py,{files[0]},2,0,0,2,,\n"
+        f"b.ipynb,{files[1]},2,0,0,2,,\n"
     )
 
 

@@ -207,7 +207,10 @@ def user_error(exc: BaseException) -> str | None:
         text = str(storage_error(exc.filename or "a file", exc))
     else:
         return None
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+    from tfcourse.grading.printable import printable  # messages may quote a submission
+
+    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return printable(line, multiline=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,9 +3,12 @@
 ``tfcourse grade submissions/ --assignment tutorial1_mlp --jobs 2 --csv grades.csv``. Each
 submission is graded by :func:`.runner.grade` (its own ``pytest`` process and worker), in a
 pool of ``jobs`` threads; a submission that cannot be graded (missing, not a ``.py`` /
-``.ipynb``, crashing the grader) gets a row of zeros and the reason in the ``error`` column,
-and the batch goes on. The CSV columns are ``submission, file``, one per exercise (the points
-earned), ``total`` and ``error``.
+``.ipynb``) gets a row of zeros and the reason in the ``error`` column, and the batch goes on.
+When the grader itself fails (:class:`~.errors.GraderFailure`, or a bug), the row's ``error``
+starts with ``grader failure:`` and the command exits non-zero. The CSV columns are
+``submission, file``, one per exercise (the points earned), ``total``, ``mistakes`` (the known
+mistakes the grader named, separated by spaces) and ``error``; every text cell goes through
+:func:`.printable` (one line, no control characters).
 
 A folder given on the command line holds submissions: each ``.py`` / ``.ipynb`` file in it is
 one, and each sub-folder is one student's upload, whose file is chosen as on Gradescope
@@ -23,12 +26,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from tfcourse.errors import TfcourseError
 from tfcourse.grading.assignment import Assignment
 from tfcourse.grading.autograder import SKIPPED_DIRS, pick_submission
+from tfcourse.grading.errors import GraderFailure
+from tfcourse.grading.printable import printable
 
 SUFFIXES = (".py", ".ipynb")
 LOADED_OK = "Your submission loaded without errors."
 MAX_ERROR = 500  # characters of an error kept in the CSV
+GRADER_FAILURE = "grader failure: "  # how the error column of such a row starts
 
 
 @dataclasses.dataclass
@@ -42,7 +49,12 @@ class Item:
 
 @dataclasses.dataclass
 class Row:
-    """One graded submission: points per exercise, total, and what went wrong (if anything)."""
+    """One graded submission: points per exercise, total, and what went wrong (if anything).
+
+    Attributes:
+        grader_failed: the grader, not the submission, failed (``error`` says how); the zeros
+            are no grade.
+    """
 
     label: str
     file: str
@@ -50,6 +62,12 @@ class Row:
     total: float
     error: str = ""
     results: dict[str, Any] | None = None
+    grader_failed: bool = False
+
+    @property
+    def mistakes(self) -> list[str]:
+        """The known mistakes named in this submission's results, each once, in test order."""
+        return list(dict.fromkeys(name for _, name in named_mistakes(self.results)))
 
 
 def collect(inputs: Sequence[str | Path], name: str) -> tuple[list[Item], list[Path]]:
@@ -80,15 +98,51 @@ def collect(inputs: Sequence[str | Path], name: str) -> tuple[list[Item], list[P
     return items, ignored
 
 
+def exercise_of(test_name: str, assignment: Assignment) -> str:
+    """The exercise a test of ``results.json`` grades (its name is ``"<exercise>: ..."``)."""
+    by_title = {t.title: t.exercise for t in assignment.tests}
+    return by_title.get(test_name, test_name.split(":", 1)[0])
+
+
 def exercise_points(results: dict[str, Any], assignment: Assignment) -> dict[str, float]:
     """Points earned per exercise (every exercise present, in the assignment's order)."""
-    by_title = {t.title: t.exercise for t in assignment.tests}
     points = dict.fromkeys(assignment.exercises, 0.0)
     for test in results["tests"]:
-        exercise = by_title.get(test["name"], test["name"].split(":", 1)[0])
+        exercise = exercise_of(test["name"], assignment)
         if exercise in points:
             points[exercise] += float(test["score"])
     return points
+
+
+def named_mistakes(results: dict[str, Any] | None) -> list[tuple[dict[str, Any], str]]:
+    """``(test, mistake name)`` for each known mistake a test of ``results`` names.
+
+    The grader records them per test as ``"extra_data": {"mistakes": [names]}``; anything
+    else there is ignored.
+    """
+    found = []
+    for test in (results or {}).get("tests", []):
+        extra = test.get("extra_data")
+        names = extra.get("mistakes") if isinstance(extra, dict) else None
+        if isinstance(names, list):
+            found += [(test, n) for n in names if isinstance(n, str) and n.strip()]
+    return found
+
+
+def failed_row(item: Item, assignment: Assignment, exc: BaseException) -> Row:
+    """The row of zeros for a submission whose grading raised ``exc``.
+
+    A :class:`~tfcourse.errors.TfcourseError` other than :class:`.GraderFailure` is the
+    submission's (missing, not a ``.py``...); a :class:`.GraderFailure` or any other exception
+    (a bug) is the grader's.
+    """
+    said = " ".join(str(exc).split()) or type(exc).__name__
+    ours = isinstance(exc, GraderFailure) or not isinstance(exc, TfcourseError)
+    if ours:
+        said = GRADER_FAILURE + (said if isinstance(exc, GraderFailure) else repr(exc))
+    zeros = dict.fromkeys(assignment.exercises, 0.0)
+    shown = str(item.path) if item.path is not None else ""
+    return Row(item.label, shown, zeros, 0.0, said[:MAX_ERROR], grader_failed=ours)
 
 
 def grade_item(item: Item, assignment: Assignment, **options: Any) -> Row:
@@ -102,8 +156,7 @@ def grade_item(item: Item, assignment: Assignment, **options: Any) -> Row:
     try:
         results = grade(item.path, assignment, **options)
     except Exception as exc:  # one broken submission never stops the batch
-        message = " ".join(str(exc).split())[:MAX_ERROR] or type(exc).__name__
-        return Row(item.label, shown, zeros, 0.0, message)
+        return failed_row(item, assignment, exc)
     points = exercise_points(results, assignment)
     output = str(results.get("output", ""))
     note = "" if output == LOADED_OK else " ".join(output.split())
@@ -141,22 +194,22 @@ def grade_items(
             try:
                 rows[i] = future.result()
             except Exception as exc:  # a grader bug must not lose the other rows
-                zeros = dict.fromkeys(assignment.exercises, 0.0)
-                rows[i] = Row(items[i].label, str(items[i].path), zeros, 0.0, repr(exc))
-            bar.set_postfix_str(items[i].label[-30:], refresh=False)
+                rows[i] = failed_row(items[i], assignment, exc)
+            bar.set_postfix_str(printable(items[i].label[-30:], multiline=False), refresh=False)
             bar.update()
     bar.close()
     return [r for r in rows if r is not None]
 
 
 def csv_text(rows: Sequence[Row], exercises: Sequence[str]) -> str:
-    """The grades as CSV: ``submission, file, <exercise>..., total, error``."""
+    """The grades as CSV: ``submission, file, <exercise>..., total, mistakes, error``."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["submission", "file", *exercises, "total", "error"])
+    writer.writerow(["submission", "file", *exercises, "total", "mistakes", "error"])
     for row in rows:
         values = [f"{row.points[e]:g}" for e in exercises]
-        writer.writerow([row.label, row.file, *values, f"{row.total:g}", row.error])
+        text = [row.label, row.file, *values, f"{row.total:g}", " ".join(row.mistakes), row.error]
+        writer.writerow([printable(cell, multiline=False) for cell in text])
     return out.getvalue()
 
 

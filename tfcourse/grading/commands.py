@@ -50,7 +50,9 @@ def add_grading_commands(sub: Any) -> None:
         "grade",
         help="grade one submission, or a class (folders / several files) into a CSV",
         description="One file: print its report (and --results). Several files or folders: "
-        "grade them --jobs at a time, one CSV row each (--csv, else printed).",
+        "grade them --jobs at a time, one CSV row each (--csv, else printed), print a class "
+        "summary and, with --feedback, write a Markdown feedback file per submission. Exits 2 "
+        "if the grader itself failed on any submission.",
     )
     grade.add_argument(
         "submissions",
@@ -66,6 +68,13 @@ def add_grading_commands(sub: Any) -> None:
         "--jobs", type=int, default=1, help="submissions graded at once (default: 1)"
     )
     grade.add_argument("--csv", default=None, help="write the grades to this CSV file")
+    grade.add_argument(
+        "--feedback",
+        default=None,
+        metavar="DIR",
+        help="write one Markdown feedback file per submission into DIR (created if missing): "
+        "score per exercise, failed tests' messages (hidden ones marked), known mistakes",
+    )
     grade.set_defaults(handler=cmd_grade)
 
     autograder = sub.add_parser("autograder", help="Gradescope autograder packaging")
@@ -118,11 +127,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise ConfigError(f"--jobs must be >= 1 submissions at once, got {args.jobs}")
     csv_path = _check_file_flag("--csv", args.csv, "grades.csv")
     _check_file_flag("--results", args.results, "results.json")
+    feedback_dir = _check_dir_flag("--feedback", args.feedback)
     paths = [Path(p) for p in args.submissions]
     assignment = load(args.assignment, args.source)
-    if len(paths) == 1 and not paths[0].is_dir() and csv_path is None:
+    if len(paths) == 1 and not paths[0].is_dir() and csv_path is None and feedback_dir is None:
         return _grade_one(paths[0], assignment, args)
-    return _grade_batch(paths, assignment, csv_path, args)
+    return _grade_batch(paths, assignment, csv_path, feedback_dir, args)
 
 
 def _check_file_flag(flag: str, given: str | None, example: str) -> Path | None:
@@ -137,11 +147,32 @@ def _check_file_flag(flag: str, given: str | None, example: str) -> Path | None:
     return path
 
 
+def _check_dir_flag(flag: str, given: str | None) -> Path | None:
+    """An output folder flag's path, created now (with its parents) if missing.
+
+    Raises:
+        ConfigError: it is a file, or it cannot be created.
+    """
+    if given is None:
+        return None
+    path = Path(given)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {given}: is a file; give a folder (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{flag} {given}: cannot create this folder ({exc.strerror})") from None
+    return path
+
+
 def _grade_one(path: Path, assignment: Any, args: argparse.Namespace) -> int:
+    from tfcourse.grading import sandbox
     from tfcourse.grading.results import format_report
     from tfcourse.grading.runner import grade, write_results
 
-    results = grade(path, assignment, timeout=args.timeout)
+    mode = sandbox.choose_mode()
+    print(f"tfcourse: {sandbox.describe_mode(mode)}", file=sys.stderr)
+    results = grade(path, assignment, timeout=args.timeout, sandbox=mode)
     if args.results:
         write_results(results, args.results)
     print(format_report(results))
@@ -149,10 +180,19 @@ def _grade_one(path: Path, assignment: Any, args: argparse.Namespace) -> int:
 
 
 def _grade_batch(
-    paths: list[Path], assignment: Any, csv_path: Path | None, args: argparse.Namespace
+    paths: list[Path],
+    assignment: Any,
+    csv_path: Path | None,
+    feedback_dir: Path | None,
+    args: argparse.Namespace,
 ) -> int:
-    from tfcourse.grading import batch, sandbox
+    """Grade a class: CSV (``--csv`` or stdout), class summary, ``--feedback`` files.
+
+    Returns 2 when the grader itself failed on a submission (after writing everything else).
+    """
+    from tfcourse.grading import batch, classview, sandbox
     from tfcourse.grading.errors import SubmissionError
+    from tfcourse.grading.printable import printable
     from tfcourse.grading.runner import write_results
 
     items, ignored = batch.collect(paths, assignment.name)
@@ -165,7 +205,8 @@ def _grade_batch(
             f"for {len(items)} submissions use --csv FILE"
         )
     for path in ignored:
-        print(f"tfcourse: skipping {path} (not a .py or .ipynb file)", file=sys.stderr)
+        shown = printable(str(path), multiline=False)
+        print(f"tfcourse: skipping {shown} (not a .py or .ipynb file)", file=sys.stderr)
     jobs = args.jobs
     if jobs > 1 and sandbox.choose_mode() == "uid":
         print(
@@ -177,13 +218,27 @@ def _grade_batch(
     rows = batch.grade_items(items, assignment, jobs=jobs, timeout=args.timeout)
     if args.results and rows[0].results is not None:
         write_results(rows[0].results, args.results)
+    report = sys.stdout
     if csv_path is None:
         print(batch.csv_text(rows, assignment.exercises), end="")
-        return 0
-    batch.write_csv(rows, assignment.exercises, csv_path)
-    failed = sum(1 for r in rows if r.results is None)
-    print(
-        f"grades of {len(rows)} submissions (max {assignment.max_score:g} points) written to "
-        f"{csv_path}" + (f"; {failed} could not be graded (see its error column)" if failed else "")
-    )
+        report = sys.stderr  # stdout is the CSV
+    else:
+        batch.write_csv(rows, assignment.exercises, csv_path)
+        print(
+            f"grades of {len(rows)} submissions (max {assignment.max_score:g} points) written "
+            f"to {csv_path}"
+        )
+    print(classview.summary(rows, assignment), file=report)
+    if feedback_dir is not None:
+        written = classview.write_feedback(rows, assignment, feedback_dir)
+        print(f"feedback for {len(written)} submissions written to {feedback_dir}/", file=report)
+    failures = sum(1 for r in rows if r.grader_failed)
+    if failures:
+        print(
+            f"tfcourse: error: the grader failed on {failures} of {len(rows)} submissions "
+            f"(error column 'grader failure: ...'); fix the grader's setup as it says and grade "
+            "them again",
+            file=sys.stderr,
+        )
+        return 2
     return 0
