@@ -1,12 +1,14 @@
 """A released notebook runs on a fresh kernel that lacks tfcourse: its first cell installs it.
 
-An offline stand-in for a fresh Colab runtime: a virtual environment without tfcourse whose
-``sys.path`` still reaches this machine's other packages (TensorFlow, ipykernel, pip...) through
-a ``.pth`` line naming a folder of symlinks to them (tfcourse's own entries left out, so
-neither ``import tfcourse`` nor pip's view of installed packages sees the editable install).
-The notebook's setup cell then pip-installs a wheel built here, with ``PIP_NO_INDEX=1``: every
-dependency is already importable, so pip needs no network, exactly as on Colab, where
-TensorFlow & co. are preinstalled.
+An offline stand-in for a fresh venv, JupyterHub image or Colab runtime: a virtual environment
+without system site-packages (pip from ``ensurepip``) that reaches, through a ``.pth`` line
+naming a folder of symlinks, exactly the distributions that pip would install with the wheel
+(the closure of its ``Requires-Dist``, markers and extras evaluated) plus the Jupyter kernel's
+(ipykernel and its closure), all taken from this machine's environment. Nothing else: a
+runtime dependency missing from ``pyproject.toml`` (pytest, which grading and ``check()``
+run) fails the notebook here as it would for a student. The notebook's setup cell then
+pip-installs a wheel built here, with ``PIP_NO_INDEX=1``: every dependency is already
+importable, so pip needs no network.
 """
 
 from __future__ import annotations
@@ -14,20 +16,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import site
 import subprocess
 import sys
 import venv
-from pathlib import Path
+import zipfile
+from email.parser import Parser
+from importlib import metadata
+from pathlib import Path, PurePath
 
 import nbformat
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tfcourse.grading.release import release
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 KERNEL = "tfcourse-fresh-venv"
+JUPYTER_KERNEL = "ipykernel"  # what the notebook runner needs; not a tfcourse dependency
 
 
 def test_the_install_part_does_nothing_where_tfcourse_is_importable(monkeypatch):
@@ -39,7 +46,11 @@ def test_the_install_part_does_nothing_where_tfcourse_is_importable(monkeypatch)
     monkeypatch.setattr(real, "run", lambda *a, **k: calls.append(a))
     exec(install_cell("/no/such.whl"), {})
     assert calls == []
-    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # as on a fresh kernel
+
+    def not_installed(name):  # as on a fresh kernel
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr("importlib.metadata.distribution", not_installed)
     exec(install_cell("/no/such.whl"), {})
     assert calls == [([sys.executable, "-m", "pip", "install", "-q", "/no/such.whl"],)]
     monkeypatch.setenv("TFCOURSE_INSTALL", "/mine.whl")  # the variable overrides the cell
@@ -61,11 +72,6 @@ def test_setup_says_where_the_data_comes_from(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("TFCOURSE_DATA")
     setup_notebook()
     assert "downloaded there on first use (needs the internet)" in capsys.readouterr().out
-
-
-def _hidden(name: str) -> bool:
-    """Entries of site-packages that make up the editable tfcourse install."""
-    return name.startswith("tfcourse") or (name.startswith("__editable__") and "tfcourse" in name)
 
 
 def _build_wheel(tmp_path: Path, env: dict[str, str]) -> Path:
@@ -90,10 +96,77 @@ def _build_wheel(tmp_path: Path, env: dict[str, str]) -> Path:
     return wheel
 
 
-def _fresh_venv(tmp_path: Path) -> tuple[Path, Path]:
-    """A venv without tfcourse that sees the system's other packages; (python, site-packages)."""
+def _wheel_requirements(wheel: Path) -> list[str]:
+    """The ``Requires-Dist`` lines of a wheel's METADATA."""
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        meta = Parser().parsestr(archive.read(name).decode("utf-8"))
+    return meta.get_all("Requires-Dist") or []
+
+
+def _closure(requirements: list[str]) -> dict[str, metadata.Distribution]:
+    """The installed distributions that ``requirements`` need, recursively, by canonical name.
+
+    Markers are evaluated for this interpreter, with ``extra`` set to each extra requested of
+    the distribution that declares them (``gymnasium[classic-control]`` pulls in pygame).
+    """
+    found: dict[str, metadata.Distribution] = {}
+    extras_done: dict[str, set[str]] = {}
+    todo = [(Requirement(line), {""}) for line in requirements]
+    while todo:
+        req, context = todo.pop()
+        if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in context):
+            continue
+        name = canonicalize_name(req.name)
+        extras = {"", *req.extras} - extras_done.get(name, set())
+        if not extras:
+            continue
+        try:
+            dist = found.get(name) or metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            pytest.fail(f"{req} is required but not installed here: pip install it first")
+        found[name] = dist
+        extras_done.setdefault(name, set()).update(extras)
+        todo += [(Requirement(line), extras) for line in dist.requires or []]
+    return found
+
+
+def _top_level(dist: metadata.Distribution) -> set[str]:
+    """The entries of site-packages a distribution's RECORD lists (not scripts in bin/)."""
+    assert dist.files is not None, f"{dist.metadata['Name']} has no RECORD: cannot link it"
+    return {f.parts[0] for f in dist.files if f.parts[0] != ".."}
+
+
+def _link_distributions(dists: dict[str, metadata.Distribution], shadow: Path) -> None:
+    """Symlink exactly ``dists``'s files into ``shadow``, as if pip had installed only them.
+
+    An entry of site-packages that no other installed distribution shares (``tensorflow/``,
+    ``numpy.libs/``, a ``.dist-info``) is linked whole; a shared one (the ``google``
+    namespace, ``__pycache__``) is rebuilt as real folders holding links to ``dists``'s
+    files only, so a namespace package shows none of the distributions left out.
+    """
+    owners: dict[str, set[str]] = {}
+    for dist in metadata.distributions():
+        for top in _top_level(dist) if dist.files is not None else ():
+            owners.setdefault(top, set()).add(canonicalize_name(dist.metadata["Name"]))
+    for dist in dists.values():
+        for file in dist.files or ():
+            top = file.parts[0]
+            if top == "..":
+                continue
+            whole = owners[top] <= dists.keys()
+            target = Path(dist.locate_file(top if whole else file))
+            link = shadow / (top if whole else PurePath(file))
+            if link.is_symlink() or not target.exists():
+                continue
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(target)
+
+
+def _fresh_venv(tmp_path: Path, wheel: Path) -> tuple[Path, Path]:
+    """A venv that sees only ``wheel``'s dependencies and the kernel's; (python, site-packages)."""
     root = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    venv.EnvBuilder(with_pip=True, symlinks=True).create(root)  # pip: ensurepip, offline
     python = root / "bin" / "python"
     purelib = Path(
         subprocess.run(
@@ -103,14 +176,13 @@ def _fresh_venv(tmp_path: Path) -> tuple[Path, Path]:
             check=True,
         ).stdout.strip()
     )
-    shadow = tmp_path / "system-packages"
+    dists = _closure([*_wheel_requirements(wheel), JUPYTER_KERNEL])
+    dists.pop("pip", None)  # the venv's own pip stays the one pip sees
+    shadow = tmp_path / "dependencies"
     shadow.mkdir()
-    folders = [*site.getsitepackages(), site.getusersitepackages()]
-    for folder in filter(os.path.isdir, folders):
-        for entry in Path(folder).iterdir():
-            if not _hidden(entry.name) and not (shadow / entry.name).exists():
-                (shadow / entry.name).symlink_to(entry)
-    (purelib / "system-packages.pth").write_text(f"{shadow}\n")
+    _link_distributions(dists, shadow)
+    # addsitedir, not a bare path: the folder's own .pth files run as in a real site-packages
+    (purelib / "dependencies.pth").write_text(f"import site; site.addsitedir({str(shadow)!r})\n")
     return python, purelib
 
 
@@ -135,7 +207,7 @@ def test_a_lone_released_notebook_installs_tfcourse_from_a_wheel_in_a_fresh_venv
     env = dict(os.environ)
 
     wheel = _build_wheel(tmp_path, env)
-    python, purelib = _fresh_venv(tmp_path)
+    python, purelib = _fresh_venv(tmp_path, wheel)
     missing = subprocess.run(
         [str(python), "-c", "import tfcourse"],
         cwd=tmp_path,  # not the checkout: python -c puts the current folder on sys.path
@@ -150,6 +222,10 @@ def test_a_lone_released_notebook_installs_tfcourse_from_a_wheel_in_a_fresh_venv
         [str(python), "-c", "import ipykernel"], cwd=tmp_path, env=env, check=False
     )
     assert kernel_ok.returncode == 0, "the venv must reach ipykernel through the .pth line"
+    leak = subprocess.run(  # installed here (".[dev]"), needed by neither tfcourse nor the kernel
+        [str(python), "-c", "import jupytext"], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert leak.returncode == 1, "the venv must see only the wheel's and the kernel's closure"
 
     out = release(
         "tutorial1_mlp", tmp_path / "handout", source=REPO / "assignments", install=str(wheel)

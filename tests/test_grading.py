@@ -207,13 +207,13 @@ def test_prints_forged_replies_and_input_do_not_fool_the_grader(graded):
     assert _output(results, "test_mean_square").startswith("EOFError: EOF when reading a line")
 
 
-def test_notebook_failing_midway_grades_the_cells_before(graded):
+def test_notebook_failing_midway_reports_the_cell_and_runs_the_next_ones(graded):
     results = graded["notebook"].result()
-    assert results["score"] == 2
+    assert _scores(results)["test_scale"] == 1  # defined in the cell after the failing one
+    assert results["score"] == 4  # add 2, scale 2; mean_square is not in the notebook
     assert results["output"] == (
         "Problem while loading your submission: code cell 4 of 5 (the one starting `1 / 0`) "
-        "raised ZeroDivisionError: division by zero on line 1 (`1 / 0`); code cells 5-5 "
-        "were not run, so what they define is missing"
+        "raised ZeroDivisionError: division by zero on line 1"
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tfcourse.cli import user_error
 from tfcourse.errors import ConfigError
-from tfcourse.grading import batch, classview, runner
+from tfcourse.grading import batch, classview, commands, runner
 from tfcourse.grading.assignment import load
 from tfcourse.grading.commands import add_grading_commands
 from tfcourse.grading.errors import GraderFailure, SubmissionError
@@ -325,6 +325,7 @@ def fake_class(tmp_path, monkeypatch):
         return answer
 
     monkeypatch.setattr(runner, "grade", grade)
+    monkeypatch.setattr(commands, "_self_check_once", lambda *args: None)  # not graded here
     return folder, answers
 
 
@@ -392,3 +393,23 @@ def test_two_real_submissions_get_a_summary_and_feedback_files(tmp_path, capsys)
     assert "### `scale: test_scale_does_not_modify_input (tests_hidden)` (hidden test)" in eve
     assert "scale must not modify its input" in eve
     assert (feedback / "alice.py.md").read_text().endswith("None: every test passed.\n")
+
+
+def test_a_reference_that_loses_points_stops_the_whole_class(tmp_path, monkeypatch, capsys):
+    """The self-check runs once, before anyone is graded; a failing one grades nobody."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ann.py", "ben.py"):
+        (folder / name).write_text("")
+    graded = []
+
+    def grade(path, assignment, *args, **options):
+        graded.append(Path(path).name)
+        return results([1, 1, 2, 1, 0])  # the reference misses a point: limits too small
+
+    monkeypatch.setattr(runner, "grade", grade)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "grades.csv"
+    with pytest.raises(GraderFailure, match=r"the reference solution .* loses points"):
+        _grade(str(folder), "--csv", str(out))
+    assert graded == ["exercises.py"] and not out.exists()

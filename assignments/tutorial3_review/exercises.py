@@ -24,6 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ShapeError
+
+# BEGIN MISTAKES
+from tfcourse.grading.mistakes import alternative, mistake
+
+# END MISTAKES
 from tfcourse.shapes import assert_shape
 
 EXERCISES = [
@@ -89,6 +94,126 @@ def port_tf1_to_tf2() -> tf.types.experimental.PolymorphicFunction:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+_PORT_SIGNATURE = [tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([3, 2], tf.float32)]
+
+
+@mistake("port_tf1_to_tf2", hint="Check which op of the TF1 graph comes after the matmul and bias.")
+def port_without_relu() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.matmul(x, w) + tf.constant(BIAS), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Every term of the TF1 graph must reach the result; re-read its third line.",
+)
+def port_without_bias() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Which axis holds the batch and which the two features? The result has one number "
+    "per row of x.",
+)
+def port_sum_over_batch() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=0)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="The order of the ops matters: the nonlinearity acts on each of the two features.",
+)
+def port_relu_after_sum() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.nn.relu(tf.reduce_sum(tf.matmul(x, w) + tf.constant(BIAS), axis=1))
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Compare the rank of your result with the docstring's: one number per row, no extra axis.",
+)
+def port_keeps_sum_axis() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        h = tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS))
+        return tf.reduce_sum(h, axis=1, keepdims=True)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Without an input_signature, tf.function traces a new graph for every new input shape; "
+    "the placeholder's promise was one graph for any batch size.",
+)
+def port_without_input_signature() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="What did the placeholder's None stand for? A TensorSpec should promise the same.",
+)
+def port_signature_fixes_batch() -> tf.types.experimental.PolymorphicFunction:
+    signature = [tf.TensorSpec([2, 3], tf.float32), tf.TensorSpec([3, 2], tf.float32)]
+
+    @tf.function(input_signature=signature)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="The exercise asks for a tf.function, the TF2 stand-in for a graph; a plain Python "
+    "function has no signature and runs eagerly.",
+)
+def port_plain_python_function() -> object:
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@alternative("port_tf1_to_tf2")
+def port_einsum_maximum() -> tf.types.experimental.PolymorphicFunction:
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        h = tf.maximum(tf.einsum("bi,ij->bj", x, w) + np.asarray(BIAS, np.float32), 0.0)
+        return h[:, 0] + h[:, 1]
+
+    return tf.function(
+        forward,
+        input_signature=(
+            tf.TensorSpec(shape=(None, 3), dtype=tf.float32, name="x"),
+            tf.TensorSpec(shape=(3, 2), dtype=tf.float32, name="w"),
+        ),
+    )
+
+
+# END MISTAKES
+
+
 # --------------------------------------------------------------------------------------------
 # 2. The broadcasting trap
 # --------------------------------------------------------------------------------------------
@@ -139,6 +264,119 @@ def fixed_mse(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
         )
     return tf.reduce_mean(tf.square(pred[:, 0] - y))
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "fixed_mse",
+    hint="Guards alone do not fix the loss: check the shape of the difference before you "
+    "average it.",
+)
+def fixed_mse_still_broadcasts(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return tf.reduce_mean(tf.square(pred - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="Flattening both inputs hides a wrong layout instead of refusing it; the docstring "
+    "lists the shapes that must raise ShapeError.",
+)
+def fixed_mse_flattens_without_guards(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = tf.reshape(tf.cast(y, tf.float32), [-1])
+    pred = tf.reshape(tf.cast(pred, tf.float32), [-1])
+    return tf.reduce_mean(tf.square(pred - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="A guard on y alone is half a guard: which layout must pred have?",
+)
+def fixed_mse_accepts_flat_pred(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = tf.reshape(tf.cast(pred, tf.float32), [-1])
+    return tf.reduce_mean(tf.square(pred - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="Checking each shape on its own is not enough: the targets and predictions must also "
+    "come from one batch.",
+)
+def fixed_mse_no_batch_size_check(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    return tf.reduce_mean(tf.square(pred[:, 0] - y))
+
+
+@mistake("fixed_mse", hint="Re-read the name of the loss: which reduction does 'mean' ask for?")
+def fixed_mse_sum_of_squares(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return tf.reduce_sum(tf.square(pred[:, 0] - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="Mean squared error: check what happens to each difference before the mean.",
+)
+def fixed_mse_absolute_error(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return tf.reduce_mean(tf.abs(pred[:, 0] - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="The factor 0.5 belongs to the training loss of exercise 4, not to the plain mean "
+    "squared error asked for here.",
+)
+def fixed_mse_halved(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return 0.5 * tf.reduce_mean(tf.square(pred[:, 0] - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="The docstring's formula has no root: mean squared error, not its square root.",
+)
+def fixed_mse_root(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return tf.sqrt(tf.reduce_mean(tf.square(pred[:, 0] - y)))
+
+
+@alternative("fixed_mse")
+def fixed_mse_checks_by_hand(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y, pred = tf.cast(y, tf.float32), tf.cast(pred, tf.float32)
+    if y.shape.rank != 1 or pred.shape.rank != 2 or pred.shape[1] != 1:
+        raise ShapeError(f"need y [N] and pred [N, 1], got {y.shape} and {pred.shape}")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError(f"{y.shape[0]} targets but {pred.shape[0]} predictions")
+    errors = tf.squeeze(pred, axis=1) - y
+    return tf.reduce_sum(errors * errors) / tf.cast(tf.size(y), tf.float32)
+
+
+@alternative("fixed_mse")
+def fixed_mse_column_targets(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [y.shape[0], 1], name="pred")
+    return tf.reduce_mean(tf.square(pred - y[:, None]))
+
+
+# END MISTAKES
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,6 +468,232 @@ class SineNet(tf.Module):
         # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "SineNet",
+    hint="A regression output can be negative: check which layers a nonlinearity follows.",
+)
+class SineNetReluOnOutput(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        for w, b in zip(self.weights, self.biases, strict=True):
+            h = tf.nn.relu(tf.matmul(h, w) + b)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="Stacked layers without a nonlinearity between them collapse into one linear map.",
+)
+class SineNetWithoutHiddenRelu(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        for w, b in zip(self.weights, self.biases, strict=True):
+            h = tf.matmul(h, w) + b
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="Count the layers that should be followed by ReLU: all but the last, in a network of "
+    "any depth.",
+)
+class SineNetReluOffByOne(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last - 1:
+                h = tf.nn.relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="A wrongly shaped input should be refused with ShapeError before any matmul runs.",
+)
+class SineNetWithoutInputGuard(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = tf.cast(x, tf.float32)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="Reshaping a wrongly shaped input makes it fit instead of refusing it: the docstring "
+    "asks for a ShapeError.",
+)
+class SineNetReshapesInput(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = tf.reshape(tf.cast(x, tf.float32), [-1, self.sizes[0]])
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="Glorot *uniform*: check which distribution the docstring draws from.",
+)
+class SineNetNormalInit(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.normal([fan_in, fan_out], stddev=limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="Glorot's bound depends on both fans of a layer; re-check what goes into it.",
+)
+class SineNetFanInLimit(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = float(np.sqrt(6.0 / fan_in))
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="A generator made afresh from the same seed repeats its numbers: every layer should "
+    "take the next draws of the one generator.",
+)
+class SineNetReseededPerLayer(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            gen = tf.random.Generator.from_seed(seed)
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="The seed argument must decide the weights: two networks built with one seed should "
+    "be identical. Which random source does the docstring give you?",
+)
+class SineNetGlobalRandom(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(tf.random.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake("SineNet", hint="Re-read how the docstring initialises the biases.")
+class SineNetRandomBiases(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(gen.uniform([fan_out], -limit, limit), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="Variable names get their layer_i/ prefix only from a scope that is open while the "
+    "variable is created.",
+)
+class SineNetWithoutNameScope(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+            b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@alternative("SineNet")
+class SineNetWrittenOut(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i in range(len(self.sizes) - 1):
+            fan_in, fan_out = self.sizes[i], self.sizes[i + 1]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            with tf.name_scope(f"layer_{i}"):
+                unit = gen.uniform([fan_in, fan_out], dtype=tf.float32)  # U(0, 1)
+                self.weights.append(tf.Variable(unit * (2 * limit) - limit, name=f"W{i}"))
+                self.biases.append(tf.Variable(tf.zeros_initializer()([fan_out]), name=f"b{i}"))
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        x = tf.cast(x, tf.float32)
+        if x.shape.rank != 2 or x.shape[1] != self.sizes[0]:
+            raise ShapeError(f"x should be [batch, {self.sizes[0]}], got {x.shape}")
+        h = x
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h = tf.maximum(h @ w + b, 0.0)
+        return h @ self.weights[-1] + self.biases[-1]
+
+
+# END MISTAKES
+
+
 # --------------------------------------------------------------------------------------------
 # 4. One optimisation step
 # --------------------------------------------------------------------------------------------
@@ -290,6 +754,189 @@ def train_step(
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+def _check_same_shape(pred: tf.Tensor, y: tf.Tensor) -> None:
+    """The shape guard every train_step mistake below keeps (unless it is the mistake)."""
+    if pred.shape != y.shape:
+        raise ShapeError(f"model(x) has shape {pred.shape} but y has shape {y.shape}")
+
+
+@mistake(
+    "train_step",
+    hint="Compare your loss with the docstring's formula term by term: is a constant factor "
+    "missing?",
+)
+def train_step_without_half(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The loss is a mean over the batch; with another reduction the step size grows with "
+    "the batch.",
+)
+def train_step_sums_over_batch(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_sum(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The loss is one number: check which axes your reduction averages over.",
+)
+def train_step_mean_over_axis_0(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y), axis=0)
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Which loss should the step report: the one its gradients came from, or one measured "
+    "after the variables moved?",
+)
+def train_step_returns_loss_after_update(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return 0.5 * tf.reduce_mean(tf.square(model(x) - y))
+
+
+@mistake(
+    "train_step",
+    hint="Which variables does the step have to move? A tf.Module collects all of them for "
+    "you; a list of some of them is not enough.",
+)
+def train_step_only_weights(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = list(model.weights)
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer is an argument: its kind, learning rate and state belong to the caller.",
+)
+def train_step_own_optimizer(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    opt = keras.optimizers.Adam(1e-3)
+    opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Without a shape guard, [batch, 1] minus [batch] quietly broadcasts (exercise 2); the "
+    "docstring asks for a ShapeError.",
+)
+def train_step_without_shape_guard(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        loss = 0.5 * tf.reduce_mean(tf.square(model(x) - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Making wrongly shaped targets fit hides the caller's mistake; the docstring asks for a "
+    "ShapeError.",
+)
+def train_step_reshapes_targets(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - tf.reshape(y, tf.shape(pred))))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="A refused step must not change anything: when does your check run, compared with "
+    "the update?",
+)
+def train_step_checks_after_update(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    _check_same_shape(pred, y)
+    return loss
+
+
+@alternative("train_step")
+def train_step_keras_loss(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    pred = model(x)
+    if pred.shape != y.shape:
+        raise ShapeError(f"model(x) is {pred.shape} but y is {y.shape}")
+    with tf.GradientTape() as tape:
+        loss = 0.5 * tf.reduce_mean(keras.losses.mean_squared_error(y, model(x)))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply(grads, model.trainable_variables)
+    return loss
+
+
+# END MISTAKES
+
+
 # --------------------------------------------------------------------------------------------
 # 5. Saving and restoring
 # --------------------------------------------------------------------------------------------
@@ -336,6 +983,111 @@ def save_checkpoint(
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "save_checkpoint",
+    hint="max_to_keep is an argument: the caller decides how many checkpoints stay on disk.",
+)
+def save_checkpoint_fixed_max_to_keep(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep=3)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="The manager should delete old checkpoints: check what you tell it about how many to "
+    "keep.",
+)
+def save_checkpoint_keeps_everything(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep=None)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="A manager made afresh at every call numbers its saves from its own counter unless "
+    "you tell it the training step.",
+)
+def save_checkpoint_numbered_by_counter(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    return manager.save()
+
+
+@mistake(
+    "save_checkpoint",
+    hint="A TF2 checkpoint finds variables by the key they were saved under; re-read which key "
+    "the docstring asks for.",
+)
+def save_checkpoint_other_key(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(net=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="Save the model object itself: a checkpoint records the object tree it is given, and "
+    "a list of variables is another tree than a model.",
+)
+def save_checkpoint_variable_list(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=list(model.trainable_variables))
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="Writing the files yourself skips the bookkeeping: who updates the index file that "
+    "tf.train.latest_checkpoint reads, and who deletes old checkpoints?",
+)
+def save_checkpoint_without_manager(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    prefix = os.path.join(os.fspath(directory), f"{CHECKPOINT_PREFIX}-{step}")
+    return tf.train.Checkpoint(model=model).write(prefix)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="Check the file prefix the docstring asks for: other code looks for <directory>/ckpt-*.",
+)
+def save_checkpoint_other_prefix(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.fspath(directory), max_to_keep, checkpoint_name="model"
+    )
+    return manager.save(checkpoint_number=step)
+
+
+@alternative("save_checkpoint")
+def save_checkpoint_returns_latest(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model), directory=str(directory), max_to_keep=max_to_keep
+    )
+    manager.save(checkpoint_number=int(step))
+    return manager.latest_checkpoint
+
+
+# END MISTAKES
+
+
 def restore_checkpoint(model: tf.Module, directory: str | os.PathLike) -> str:
     """Load the newest checkpoint in ``directory`` into ``model``, a freshly built model.
 
@@ -373,3 +1125,122 @@ def restore_checkpoint(model: tf.Module, directory: str | os.PathLike) -> str:
     tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
     return path
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+def _restore_checked(model: tf.Module, path: str) -> str:
+    """Restore ``path`` into ``model`` as the reference does (for mistakes in finding it)."""
+    tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
+    return path
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="File names sort as text, not as numbers ('ckpt-10' < 'ckpt-9'); the checkpoint index "
+    "file already knows which save is the newest.",
+)
+def restore_newest_by_sorted_names(model: tf.Module, directory: str | os.PathLike) -> str:
+    names = sorted(n for n in os.listdir(os.fspath(directory)) if n.endswith(".index"))
+    if not names:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    return _restore_checked(model, os.path.join(os.fspath(directory), names[-1][: -len(".index")]))
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="The newest checkpoint is the one saved last, which need not carry the largest "
+    "number; the checkpoint index file records the order of the saves.",
+)
+def restore_largest_step_number(model: tf.Module, directory: str | os.PathLike) -> str:
+    steps = [
+        int(n[len(CHECKPOINT_PREFIX) + 1 : -len(".index")])
+        for n in os.listdir(os.fspath(directory))
+        if n.startswith(f"{CHECKPOINT_PREFIX}-") and n.endswith(".index")
+    ]
+    if not steps:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    path = os.path.join(os.fspath(directory), f"{CHECKPOINT_PREFIX}-{max(steps)}")
+    return _restore_checked(model, path)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="Of all the checkpoints a directory keeps, which one should a restart continue from?",
+)
+def restore_oldest_checkpoint(model: tf.Module, directory: str | os.PathLike) -> str:
+    state = tf.train.get_checkpoint_state(os.fspath(directory))
+    if state is None or not state.all_model_checkpoint_paths:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    return _restore_checked(model, state.all_model_checkpoint_paths[0])
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="A restore that matches nothing is not an error by itself: the restore status has a "
+    "check that says whether the model's variables got their values.",
+)
+def restore_without_checking_match(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    tf.train.Checkpoint(model=model).restore(path)
+    return path
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="What does tf.train.latest_checkpoint give back for a directory without checkpoints, "
+    "and what should the caller see then?",
+)
+def restore_without_missing_check(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
+    return path
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="Returning quietly when there is nothing to restore leaves the caller with random "
+    "weights; the docstring asks for an error.",
+)
+def restore_returns_none_when_missing(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        return None
+    return _restore_checked(model, path)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="An error message should say where the code looked, so that the caller can fix the path.",
+)
+def restore_error_without_directory(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError("no checkpoint found; save one first")
+    return _restore_checked(model, path)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="Check what the function returns: the caller wants to know which checkpoint it got.",
+)
+def restore_returns_directory(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    _restore_checked(model, path)
+    return os.fspath(directory)
+
+
+@alternative("restore_checkpoint")
+def restore_through_manager(model: tf.Module, directory: str | os.PathLike) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=None)
+    if manager.latest_checkpoint is None:
+        raise FileNotFoundError(f"{directory} holds no checkpoint to restore")
+    checkpoint.read(manager.latest_checkpoint).assert_existing_objects_matched()
+    return manager.latest_checkpoint
+
+
+# END MISTAKES

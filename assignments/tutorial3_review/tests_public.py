@@ -5,10 +5,12 @@ Run them from the notebook with ``check("fixed_mse")`` (or any other exercise na
 The tests run in the grader; your code runs in a separate worker and only data comes back.
 Functions named ``_probe_*`` below run next to your code (in the worker) and only build
 objects, call your code and read values; every expected value and check is in the tests.
+Every test also draws fresh random cases, so the numbers differ from run to run.
 """
 
 import itertools
 import os
+import uuid
 
 import numpy as np
 import tensorflow as tf
@@ -19,6 +21,14 @@ from tfcourse.grading.points import points
 W_HAND = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]], np.float32)  # [3, 2]
 BIAS = np.array([[0.5, -1.0]], np.float32)  # [1, 2], the constant of the TF1 graph
 SINE_SIZES = (1, 20, 20, 1)
+SINE_NAMES = [
+    "layer_0/W0:0",
+    "layer_0/b0:0",
+    "layer_1/W1:0",
+    "layer_1/b1:0",
+    "layer_2/W2:0",
+    "layer_2/b2:0",
+]
 
 
 def _tf1_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -56,6 +66,16 @@ def _random_layers(rng: np.random.Generator, sizes=SINE_SIZES) -> tuple[list, li
     return weights, biases
 
 
+def _glorot_draws(sizes, seed: int) -> list[np.ndarray]:
+    """The weights SineNet's docstring prescribes: one generator, one uniform draw per layer."""
+    gen = tf.random.Generator.from_seed(seed)
+    draws = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        limit = float(np.sqrt(6.0 / (fan_in + fan_out)))
+        draws.append(gen.uniform([fan_in, fan_out], -limit, limit).numpy())
+    return draws
+
+
 def _number(value, what: str) -> float:
     """``value`` as a float, or a clear failure when it is not a single number."""
     if isinstance(value, bool) or np.size(value) != 1 or np.asarray(value).dtype.kind not in "iuf":
@@ -63,7 +83,72 @@ def _number(value, what: str) -> float:
     return float(np.asarray(value).reshape(()))
 
 
+def _scalar(value, what: str) -> float:
+    """Like :func:`_number`, and the value must be a scalar (shape ``()``), not ``[1]``."""
+    number = _number(value, what)
+    if np.shape(value) != ():
+        raise AssertionError(
+            f"{what} should return a scalar (shape ()), got shape {np.shape(value)} "
+            f"holding {number}"
+        )
+    return number
+
+
+def _expect_raised(outcome: dict, kind: str, what: str) -> None:
+    """Fail unless the probed call raised ``kind`` (a stub's NotImplementedError passed through)."""
+    if "returned" in outcome:
+        value = outcome["returned"]
+        shown = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+        raise AssertionError(f"{what} should raise {kind}, but it returned {shown!r:.200}")
+    if kind not in outcome["is"]:
+        first = (outcome["message"].splitlines() or [""])[0][:160]
+        raise AssertionError(
+            f"{what} should raise {kind} before any op fails, got {outcome['raised']}: {first}"
+        )
+
+
+def _fresh_name() -> str:
+    """A new folder name for checkpoints (the probe creates it in the worker's temp folder)."""
+    return f"tfcourse-t3-{uuid.uuid4().hex[:12]}"
+
+
+def _digit_crossing_steps(rng: np.random.Generator, count: int) -> list[int]:
+    """``count`` increasing steps whose last ones have one digit more (``...8, 9, 10, 12``).
+
+    Sorted as text, the file names of such steps put an older one last (``ckpt-9`` after
+    ``ckpt-12``), so code that picks the newest checkpoint by its name is caught.
+    """
+    scale = 10 ** int(rng.integers(0, 3))
+    lead = int(rng.integers(2, 9))  # the first step starts with this digit (at least 2 such)
+    before = sorted(rng.choice(np.arange(lead, 10), size=min(count - 1, 10 - lead), replace=False))
+    after = sorted(rng.choice(np.arange(10, 10 * lead), size=count - len(before), replace=False))
+    return [int(s) * scale for s in [*before, *after]]
+
+
+def _ckpt(directory: str, step: int) -> str:
+    """The path prefix ``<directory>/ckpt-<step>``."""
+    return os.path.join(directory, f"ckpt-{step}")
+
+
+def _kept(names: list[str]) -> list[str]:
+    """The checkpoint prefixes among file names, in step order (``ckpt-9`` before ``ckpt-10``)."""
+    prefixes = [n[: -len(".index")] for n in names if n.endswith(".index")]
+    return sorted(prefixes, key=lambda p: (len(p), p))
+
+
 # ----------------------------------------------------- probes (they run in the worker)
+
+
+def _probe_port_traced(sub, batches, w):
+    """f = port_tf1_to_tf2(); f(x, w) for each x, then f's trace count (None: no tf.function)."""
+    import tensorflow as tf
+
+    f = sub.port_tf1_to_tf2()
+    kind = type(f).__name__
+    if not hasattr(f, "experimental_get_tracing_count"):
+        return {"type": kind, "traces": None, "outputs": []}
+    outputs = [f(tf.constant(x), tf.constant(w)) for x in batches]
+    return {"type": kind, "traces": int(f.experimental_get_tracing_count()), "outputs": outputs}
 
 
 def _probe_port(sub, batches, w):
@@ -152,11 +237,30 @@ def _probe_optimizer(sub, name, learning_rate):
     return getattr(keras.optimizers, name)(learning_rate)
 
 
-def _probe_tmpdir(sub):
-    """A new empty folder (in the worker's private /tmp)."""
+def _probe_tmpdir(sub, name):
+    """A new, empty folder ``name`` in the worker's temp folder (emptied if it exists)."""
+    import os
+    import shutil
     import tempfile
 
-    return tempfile.mkdtemp()
+    path = os.path.join(tempfile.gettempdir(), name)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def _probe_listdir(sub, directory):
+    """The sorted names in ``directory`` of the worker."""
+    import os
+
+    return sorted(os.listdir(directory))
+
+
+def _probe_latest(sub, directory):
+    """``tf.train.latest_checkpoint(directory)``."""
+    import tensorflow as tf
+
+    return tf.train.latest_checkpoint(directory)
 
 
 def _probe_restore(sub, model, path):
@@ -166,25 +270,28 @@ def _probe_restore(sub, model, path):
     try:
         tf.train.Checkpoint(model=model).restore(path).assert_existing_objects_matched()
     except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc)[:300]}"
+        return f"{type(exc).__name__}: {str(exc).split(' Showing')[0][:300]}"
     return None
 
 
-def _probe_save_series(sub, directory, key, series):
-    """Save a SineMLP under ``key`` with each ``(weights, biases)`` of ``series``, in order."""
-    import os
+def _probe_save_series(sub, directory, key, series, steps):
+    """Save a SineMLP under ``key`` with each ``(weights, biases)`` of ``series`` as ckpt-<step>.
 
+    The saves go through one ``tf.train.CheckpointManager`` (nothing deleted), in the order
+    given, so the last one is the newest whatever its number.
+    """
     import tensorflow as tf
 
     from tfcourse.sine import SineMLP
 
     model = SineMLP(sizes=[len(series[0][0][0])] + [len(b) for b in series[0][1]])
     checkpoint = tf.train.Checkpoint(**{key: model})
+    manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=None)
     paths = []
-    for weights, biases in series:
+    for (weights, biases), step in zip(series, steps, strict=True):
         for var, value in zip(model.weights + model.biases, [*weights, *biases], strict=True):
             var.assign(value)
-        paths.append(checkpoint.save(os.path.join(directory, "ckpt")))
+        paths.append(manager.save(checkpoint_number=step))
     return paths
 
 
@@ -197,13 +304,16 @@ def test_port_hand_computed(sub):
     # row 0: x @ w = [1 + 3, 2 - 3] = [4, -1]; + b = [4.5, -2]; relu [4.5, 0]; sum 4.5
     # row 1: x @ w = [-1, 0]; + b = [-0.5, -1]; relu [0, 0]; sum 0
     rng = np.random.default_rng()
-    x_rand = rng.normal(size=(int(rng.integers(2, 9)), 3)).astype(np.float32)
+    x_rand = rng.normal(size=(int(rng.integers(3, 9)), 3)).astype(np.float32)
     hand, rand = sub.run(_probe_port, [x, x_rand], W_HAND)
     out = np.asarray(hand)
     assert out.shape == (2,), (
-        f"f(x, w) for x of shape (2, 3) should have shape (2,), got {out.shape}"
+        f"f(x, w) for x of shape (2, 3) should have shape (2,), one number per row, got {out.shape}"
     )
-    assert np.allclose(out, [4.5, 0.0]), f"f(x, w) should return [4.5, 0.0], got {out.tolist()}"
+    assert np.allclose(out, [4.5, 0.0]), (
+        f"f(x, w) for the docstring's w and x = {x.tolist()} should return [4.5, 0.0], "
+        f"got {out.tolist()}"
+    )
     want = _numpy_port(x_rand, W_HAND)
     assert np.shape(rand) == want.shape and np.allclose(rand, want, atol=1e-5), (
         f"f(x, w) with the same w and {len(x_rand)} random rows should return "
@@ -212,18 +322,25 @@ def test_port_hand_computed(sub):
 
 
 @points(1, exercise="port_tf1_to_tf2")
-def test_port_matches_tf1_session(sub):
+def test_port_one_graph_matches_tf1_session(sub):
     rng = np.random.default_rng()
-    x = rng.normal(size=(5, 3)).astype(np.float32)
     w = rng.normal(size=(3, 2)).astype(np.float32)
-    expected = _tf1_reference(x, w)
-    [got] = sub.run(_probe_port, [x], w)
-    got = np.asarray(got)
-    assert got.shape == (5,), (
-        f"f(x, w) for x of shape (5, 3) should have shape (5,), got {got.shape}"
+    sizes = [int(n) for n in rng.choice(np.arange(1, 12), size=3, replace=False)]
+    batches = [rng.normal(size=(n, 3)).astype(np.float32) for n in sizes]
+    result = sub.run(_probe_port_traced, batches, w)
+    assert result["traces"] is not None, (
+        f"port_tf1_to_tf2 should return a tf.function (tf.function(..., input_signature=...)), "
+        f"got a {result['type']}"
     )
-    assert np.allclose(got, expected, atol=1e-5), (
-        f"f(x, w) should match the TF1 session's {expected.tolist()}, got {got.tolist()}"
+    for x, got in zip(batches, result["outputs"], strict=True):
+        want = _tf1_reference(x, w)
+        assert np.shape(got) == want.shape and np.allclose(got, want, atol=1e-5), (
+            f"f(x, w) for {len(x)} random rows and a random w should match the TF1 session's "
+            f"{want.round(4).tolist()}, got {np.asarray(got).round(4).tolist()}"
+        )
+    assert result["traces"] == 1, (
+        f"batches of {sizes} rows should share one graph, like one [None, 3] placeholder, but "
+        f"f was traced {result['traces']} times: give tf.function an input_signature"
     )
 
 
@@ -235,105 +352,122 @@ def test_fixed_mse_hand_computed(sub):
     y = np.array([0.0, 1.0, 2.0], np.float32)  # [3]
     pred = np.array([[0.0], [1.0], [4.0]], np.float32)  # [3, 1]
     # right: errors [0, 0, 2] -> (0 + 0 + 4) / 3 = 4/3; the broadcasting bug gives 36 / 9 = 4
-    got = _number(sub.fixed_mse(y, pred), "fixed_mse")
-    assert not np.isclose(got, 4.0), (
-        "fixed_mse returned 4.0, the value of the broadcast [3, 3] table: pred - y still "
-        "broadcasts, compare pred[:, 0] with y"
-    )
-    assert np.isclose(got, 4.0 / 3.0), f"fixed_mse should return 4/3 = 1.3333, got {got}"
     rng = np.random.default_rng()
     n = int(rng.integers(4, 12))
     y_rand = rng.normal(size=n).astype(np.float32)
     pred_rand = rng.normal(size=(n, 1)).astype(np.float32)
+    hand, rand = sub.fixed_mse(y, pred), sub.fixed_mse(y_rand, pred_rand)
+    got = _scalar(hand, "fixed_mse")
+    table = float(np.mean((pred_rand - y_rand) ** 2))  # the [n, n] table's mean
+    assert not (np.isclose(got, 4.0) and np.isclose(_number(rand, "fixed_mse"), table)), (
+        "fixed_mse(y=[0, 1, 2], pred=[[0], [1], [4]]) returned 4.0, the mean of the broadcast "
+        "[3, 3] table (and the same mistake on random points): pred - y still broadcasts"
+    )
+    assert np.isclose(got, 4.0 / 3.0), (
+        f"fixed_mse(y=[0, 1, 2], pred=[[0], [1], [4]]) should return (0² + 0² + 2²) / 3 = 1.3333, "
+        f"got {got}"
+    )
     want = float(np.mean((pred_rand[:, 0] - y_rand) ** 2))
-    got = _number(sub.fixed_mse(y_rand, pred_rand), "fixed_mse")
+    got = _scalar(rand, "fixed_mse")
     assert np.isclose(got, want, rtol=1e-5), (
-        f"fixed_mse on {n} random points should return {want:.6f}, got {got:.6f}"
+        f"fixed_mse on {n} random points should return mean((pred[:, 0] - y)²) = {want:.6f}, "
+        f"got {got:.6f}"
     )
 
 
 @points(1, exercise="fixed_mse")
-def test_fixed_mse_refuses_column_targets(sub):
-    y = np.array([[0.0], [1.0], [2.0]], np.float32)  # [3, 1]: wrong, targets must be [3]
-    pred = np.array([[0.0], [1.0], [4.0]], np.float32)
-    outcome = sub.run(_probe_outcome, "fixed_mse", y, pred)
-    if "returned" in outcome:
-        raise AssertionError(
-            f"fixed_mse(y of shape (3, 1), pred of shape (3, 1)) should raise ShapeError "
-            f"(y must be [N]), but it returned {np.asarray(outcome['returned']).tolist()}"
-        )
-    assert "ShapeError" in outcome["is"], (
-        f"fixed_mse(y of shape (3, 1), pred of shape (3, 1)) should raise ShapeError "
-        f"(y must be [N]), got {outcome['raised']}: {outcome['message'][:200]}"
-    )
+def test_fixed_mse_refuses_wrong_layouts(sub):
+    rng = np.random.default_rng()
+    n, extra = int(rng.integers(2, 9)), int(rng.integers(1, 4))
+    y, pred = rng.normal(size=n).astype(np.float32), rng.normal(size=(n, 1)).astype(np.float32)
+    cases = {
+        f"y of shape ({n}, 1) and pred of shape ({n}, 1) (y must be [N])": (y[:, None], pred),
+        f"y of shape ({n},) and a flat pred of shape ({n},) (pred must be [N, 1])": (
+            y,
+            pred[:, 0],
+        ),
+        f"y of shape ({n},) and pred of shape ({n + extra}, 1) (not the same N)": (
+            y,
+            rng.normal(size=(n + extra, 1)).astype(np.float32),
+        ),
+    }
+    for label, (y_case, pred_case) in cases.items():
+        outcome = sub.run(_probe_outcome, "fixed_mse", y_case, pred_case)
+        _expect_raised(outcome, "ShapeError", f"fixed_mse with {label}")
 
 
 # --------------------------------------------------------------------------------- SineNet
 
 
 @points(2, exercise="SineNet")
-def test_sinenet_variable_names_and_shapes(sub):
-    layers = sub.run(_probe_layers, sub.SineNet())
-    expected = [
-        "layer_0/W0:0",
-        "layer_0/b0:0",
-        "layer_1/W1:0",
-        "layer_1/b1:0",
-        "layer_2/W2:0",
-        "layer_2/b2:0",
-    ]
-    names = layers["names"]
-    assert names == expected, f"SineNet() variable names should be {expected}, got {names}"
-    w_shapes = [tuple(np.shape(w)) for w in layers["weights"]]
-    b_shapes = [tuple(np.shape(b)) for b in layers["biases"]]
-    assert w_shapes == [(1, 20), (20, 20), (20, 1)], (
-        f"net.weights should have shapes [(1, 20), (20, 20), (20, 1)], got {w_shapes}"
-    )
-    assert b_shapes == [(20,), (20,), (1,)], (
-        f"net.biases should have shapes [(20,), (20,), (1,)], got {b_shapes}"
-    )
+def test_sinenet_variables_and_glorot_init(sub):
+    names = sub.run(_probe_layers, sub.SineNet())["names"]
+    assert names == SINE_NAMES, f"SineNet() variable names should be {SINE_NAMES}, got {names}"
     rng = np.random.default_rng()
-    sizes = (int(rng.integers(1, 4)), *(int(k) for k in rng.integers(2, 30, size=2)), 1)
-    layers = sub.run(_probe_layers, sub.SineNet(sizes=sizes))
+    seed = int(rng.integers(0, 10**6))
+    sizes = (int(rng.integers(1, 4)), *(int(k) for k in rng.integers(8, 30, size=2)), 1)
+    layers = sub.run(_probe_layers, sub.SineNet(sizes=sizes, seed=seed))
     want_w = [(sizes[i], sizes[i + 1]) for i in range(3)]
-    want_b = [(sizes[i + 1],) for i in range(3)]
     got_w = [tuple(np.shape(w)) for w in layers["weights"]]
-    got_b = [tuple(np.shape(b)) for b in layers["biases"]]
-    assert (got_w, got_b) == (want_w, want_b), (
-        f"SineNet(sizes={sizes}) should have weights of shapes {want_w} and biases of shapes "
-        f"{want_b}, got {got_w} and {got_b}"
+    assert got_w == want_w, (
+        f"SineNet(sizes={sizes}).weights should have shapes {want_w}, got {got_w}"
     )
+    for i, b in enumerate(layers["biases"]):
+        b = np.asarray(b)
+        assert b.shape == (sizes[i + 1],) and np.all(b == 0), (
+            f"SineNet(sizes={sizes}): b{i} should start as {sizes[i + 1]} zeros, got "
+            f"{b[:5].round(3).tolist()}{'...' if b.size > 5 else ''}"
+        )
+    draws = _glorot_draws(sizes, seed)
+    for i, (w, want) in enumerate(zip(layers["weights"], draws, strict=True)):
+        w = np.asarray(w)
+        limit = np.sqrt(6.0 / sum(want.shape))
+        assert np.abs(w).max() <= limit + 1e-6, (
+            f"SineNet(sizes={sizes}): W{i} of shape {want.shape} should lie in Glorot's "
+            f"[-{limit:.3f}, {limit:.3f}], but max |W{i}| is {np.abs(w).max():.3f}"
+        )
+        assert np.allclose(w, want, atol=1e-6), (
+            f"SineNet(sizes={sizes}, seed={seed}): W{i} should be the next draw "
+            f"gen.uniform({list(want.shape)}, -l, l) of the one generator "
+            f"gen = tf.random.Generator.from_seed({seed}), layer after layer; its first row "
+            f"should be {want[0, :4].round(4).tolist()}..., got {w[0, :4].round(4).tolist()}..."
+        )
 
 
 @points(2, exercise="SineNet")
 def test_sinenet_forward_hand_computed(sub):
     net = sub.SineNet(sizes=(1, 2, 1), seed=0)
-    weights = [np.array([[1.0, -1.0]], np.float32), np.array([[2.0], [3.0]], np.float32)]
+    weights = [np.array([[1.0, -1.0]], np.float32), np.array([[2.0], [-3.0]], np.float32)]
     biases = [np.array([0.0, 0.5], np.float32), np.array([0.25], np.float32)]
     counts = sub.run(_probe_assign, net, weights, biases)
     assert tuple(counts) == (2, 2), (
         f"SineNet(sizes=(1, 2, 1)) should have 2 weights and 2 biases, got {tuple(counts)}"
     )
-    # x = 1:  relu([1, -1] + [0, 0.5]) = [1, 0];    2·1 + 3·0 + 0.25 = 2.25
-    # x = -2: relu([-2, 2] + [0, 0.5]) = [0, 2.5];  2·0 + 3·2.5 + 0.25 = 7.75
-    out = np.asarray(sub.run(_probe_call, net, np.array([[1.0], [-2.0]], np.float32)))
-    assert out.shape == (2, 1), f"net(x) for x of shape (2, 1) should be (2, 1), got {out.shape}"
-    assert np.allclose(out[:, 0], [2.25, 7.75]), (
-        f"net(x) should be [[2.25], [7.75]] with the weights of the docstring example, "
-        f"got {out.tolist()}"
-    )
     rng = np.random.default_rng()
-    weights, biases = _random_layers(rng, (1, 2, 1))
-    x = rng.uniform(-3.0, 3.0, size=(5, 1)).astype(np.float32)
-    sub.run(_probe_assign, net, weights, biases)
-    out = np.asarray(sub.run(_probe_call, net, x))
-    want = _numpy_forward(weights, biases, x)
-    assert out.shape == want.shape and np.allclose(out, want, atol=1e-5), (
-        f"with random weights W0={weights[0].round(3).tolist()}, b0={biases[0].round(3).tolist()}, "
-        f"W1={weights[1].round(3).tolist()}, b1={biases[1].round(3).tolist()}, net(x) for "
-        f"x={x[:, 0].round(3).tolist()} should be {want[:, 0].round(4).tolist()}, "
-        f"got {out.round(4).tolist()}"
+    sizes = (int(rng.integers(2, 5)), *(int(k) for k in rng.integers(2, 9, size=2)), 1)
+    deep = sub.SineNet(sizes=sizes)
+    deep_w, deep_b = _random_layers(rng, sizes)
+    sub.run(_probe_assign, deep, deep_w, deep_b)
+    x = rng.uniform(-3.0, 3.0, size=(6, sizes[0])).astype(np.float32)
+    # every call first, the checks after: a failed check then reports all the answers
+    hand = np.asarray(sub.run(_probe_call, net, np.array([[1.0], [-2.0]], np.float32)))
+    out = np.asarray(sub.run(_probe_call, deep, x))
+    flat = sub.run(_probe_outcome, net, np.array([1.0, -2.0, 0.5], np.float32))
+    # x = 1:  relu([1, -1] + [0, 0.5]) = [1, 0];    2·1 - 3·0 + 0.25 = 2.25
+    # x = -2: relu([-2, 2] + [0, 0.5]) = [0, 2.5];  2·0 - 3·2.5 + 0.25 = -7.25 (linear output)
+    assert hand.shape == (2, 1), f"net(x) for x of shape (2, 1) should be (2, 1), got {hand.shape}"
+    assert np.allclose(hand[:, 0], [2.25, -7.25]), (
+        f"with W0 = [[1, -1]], b0 = [0, 0.5], W1 = [[2], [-3]], b1 = [0.25], net(x) for "
+        f"x = [[1], [-2]] should be [[2.25], [-7.25]] (ReLU on the hidden layer, a linear "
+        f"output), got {hand.tolist()}"
     )
+    want = _numpy_forward(deep_w, deep_b, x)
+    assert out.shape == want.shape and np.allclose(out, want, atol=1e-5), (
+        f"SineNet(sizes={sizes}) with random weights (ReLU after layers 0 and 1, layer 2 "
+        f"linear) should predict {want[:, 0].round(4).tolist()} for 6 random inputs, got "
+        f"{out.round(4).tolist()}"
+    )
+    _expect_raised(flat, "ShapeError", "net(x) for a flat x of shape (3,)")
 
 
 # ------------------------------------------------------------------------------ train_step
@@ -341,75 +475,87 @@ def test_sinenet_forward_hand_computed(sub):
 
 @points(2, exercise="train_step")
 def test_train_step_hand_computed_sgd(sub):
-    model = sub.run(_probe_line, 2.0, 0.0)
-    x = tf.constant([[1.0], [2.0]])
-    y = tf.constant([[1.0], [1.0]])
-    # pred [2, 4], errors [1, 3]: loss 0.5 · (1 + 9) / 2 = 2.5
-    # dw = mean(error · x) = 3.5 -> 2 - 0.1 · 3.5 = 1.65;  db = mean(error) = 2 -> -0.2
-    opt = sub.run(_probe_optimizer, "SGD", 0.1)
-    loss = _number(sub.train_step(model, opt, x, y), "train_step")
-    assert np.isclose(loss, 2.5), (
-        f"train_step should return the loss before the update, 0.5 · mean((pred - y)²) = 2.5, "
-        f"got {loss}"
-    )
-    layers = sub.run(_probe_layers, model)
-    w, b = float(layers["weights"][0][0, 0]), float(layers["biases"][0][0])
-    assert np.isclose(w, 1.65) and np.isclose(b, -0.2), (
-        f"after one SGD(0.1) step w should be 1.65 and b -0.2, got w={w}, b={b}"
-    )
     rng = np.random.default_rng()
     w0, b0, lr = float(rng.normal()), float(rng.normal()), float(rng.uniform(0.01, 0.2))
-    x = rng.normal(size=(6, 1)).astype(np.float32)
-    y = rng.normal(size=(6, 1)).astype(np.float32)
-    error = (x * np.float32(w0) + np.float32(b0) - y)[:, 0]  # [6]
+    n = int(rng.integers(3, 9))
+    x_rand = rng.normal(size=(n, 1)).astype(np.float32)
+    y_rand = rng.normal(size=(n, 1)).astype(np.float32)
+    # every call first, the checks after: a failed check then reports all the answers
+    hand_model, rand_model = sub.run(_probe_line, 2.0, 0.0), sub.run(_probe_line, w0, b0)
+    hand_loss = sub.train_step(
+        hand_model,
+        sub.run(_probe_optimizer, "SGD", 0.1),
+        tf.constant([[1.0], [2.0]]),
+        tf.constant([[1.0], [1.0]]),
+    )
+    rand_loss = sub.train_step(
+        rand_model, sub.run(_probe_optimizer, "SGD", lr), tf.constant(x_rand), tf.constant(y_rand)
+    )
+    hand, rand = sub.run(_probe_layers, hand_model), sub.run(_probe_layers, rand_model)
+    # pred [2, 4], errors [1, 3]: loss 0.5 · (1 + 9) / 2 = 2.5
+    # dw = mean(error · x) = 3.5 -> 2 - 0.1 · 3.5 = 1.65;  db = mean(error) = 2 -> -0.2
+    loss = _scalar(hand_loss, "train_step")
+    assert np.isclose(loss, 2.5), (
+        f"on the docstring's example train_step should return the loss before the update, "
+        f"0.5 · mean((pred - y)²) = 2.5, got {loss}"
+    )
+    w, b = float(hand["weights"][0][0, 0]), float(hand["biases"][0][0])
+    assert np.isclose(w, 1.65) and np.isclose(b, -0.2), (
+        f"on the docstring's example, one step of the given SGD(0.1) should move w to 1.65 and "
+        f"b to -0.2, got w={w}, b={b}"
+    )
+    error = (x_rand * np.float32(w0) + np.float32(b0) - y_rand)[:, 0]  # [n]
     want_loss = 0.5 * np.mean(error**2)
-    want_w, want_b = w0 - lr * np.mean(error * x[:, 0]), b0 - lr * np.mean(error)
-    model = sub.run(_probe_line, w0, b0)
-    opt = sub.run(_probe_optimizer, "SGD", lr)
-    loss = _number(sub.train_step(model, opt, tf.constant(x), tf.constant(y)), "train_step")
-    layers = sub.run(_probe_layers, model)
-    w, b = float(layers["weights"][0][0, 0]), float(layers["biases"][0][0])
+    want_w, want_b = w0 - lr * np.mean(error * x_rand[:, 0]), b0 - lr * np.mean(error)
+    loss = _scalar(rand_loss, "train_step")
+    w, b = float(rand["weights"][0][0, 0]), float(rand["biases"][0][0])
     assert np.isclose(loss, want_loss, rtol=1e-4, atol=1e-6), (
-        f"on a random line model and batch train_step should return the loss before the "
-        f"update {want_loss:.6f}, got {loss:.6f}"
+        f"on a random line model and a batch of {n}, train_step should return the loss before "
+        f"the update {want_loss:.6f}, got {loss:.6f}"
     )
     assert np.isclose(w, want_w, atol=1e-5) and np.isclose(b, want_b, atol=1e-5), (
-        f"on a random line model, one SGD({lr:.3f}) step should give w={want_w:.5f} and "
-        f"b={want_b:.5f}, got w={w:.5f}, b={b:.5f}"
+        f"on a random line model, one step of the given SGD({lr:.3f}) should give "
+        f"w={want_w:.5f} and b={want_b:.5f}, got w={w:.5f}, b={b:.5f}"
     )
 
 
 @points(1, exercise="train_step")
-def test_train_step_adam_lowers_loss(sub):
-    weights, biases = _random_layers(np.random.default_rng())
-    model = sub.run(_probe_sine_mlp, weights, biases)
-    optimizer = sub.run(_probe_optimizer, "Adam", 0.01)
-    x = np.linspace(-2 * np.pi, 2 * np.pi, 64, dtype=np.float32)[:, None]
-    y = np.sin(x)
-    losses = [_number(sub.train_step(model, optimizer, x, y), "train_step") for _ in range(20)]
-    assert losses[-1] < 0.9 * losses[0], (
-        f"20 Adam(0.01) steps should lower the loss by more than 10%, went from "
-        f"{losses[0]:.4f} to {losses[-1]:.4f}"
-    )
-    first = 0.5 * np.mean((_numpy_forward(weights, biases, x) - y) ** 2)
-    assert np.isclose(losses[0], first, rtol=1e-4), (
-        f"the first step should return the loss before the update, {first:.6f}, got {losses[0]:.6f}"
-    )
+def test_train_step_refuses_flat_targets(sub):
+    rng = np.random.default_rng()
+    n = int(rng.integers(3, 9))
+    x = rng.normal(size=(n, 1)).astype(np.float32)
+    cases = {
+        f"y of shape ({n},)": rng.normal(size=n).astype(np.float32),
+        f"y of shape ({n + 1}, 1)": rng.normal(size=(n + 1, 1)).astype(np.float32),
+    }
+    for label, y in cases.items():
+        w0, b0 = float(rng.normal()), float(rng.normal())
+        model = sub.run(_probe_line, w0, b0)
+        opt = sub.run(_probe_optimizer, "SGD", 0.1)
+        outcome = sub.run(_probe_outcome, "train_step", model, opt, x, y)
+        _expect_raised(outcome, "ShapeError", f"train_step with {label} and x ({n}, 1)")
+        layers = sub.run(_probe_layers, model)
+        w, b = float(layers["weights"][0][0, 0]), float(layers["biases"][0][0])
+        assert w == np.float32(w0) and b == np.float32(b0), (
+            f"a refused step ({label}) must leave the variables alone: w and b were "
+            f"{np.float32(w0)} and {np.float32(b0)}, they are now {w} and {b}"
+        )
 
 
 # ------------------------------------------------------------------------- save_checkpoint
 
 
-@points(2, exercise="save_checkpoint")
-def test_save_then_restore_predictions_identical(sub):
+@points(1, exercise="save_checkpoint")
+def test_save_numbered_and_restorable(sub):
     rng = np.random.default_rng()
-    directory = sub.run(_probe_tmpdir)
+    directory = sub.run(_probe_tmpdir, _fresh_name())
     weights, biases = _random_layers(rng)
     model = sub.run(_probe_sine_mlp, weights, biases)
-    path = sub.save_checkpoint(model, directory, 1000)
-    want = os.path.join(directory, "ckpt-1000")
+    step = int(rng.integers(1, 10**5))
+    path = sub.save_checkpoint(model, directory, step)
+    want = _ckpt(directory, step)
     assert path == want, (
-        f"save_checkpoint(model, directory, 1000) should return {want!r}, got {path!r}"
+        f"save_checkpoint(model, directory, {step}) should return {want!r}, got {path!r}"
     )
     fresh = sub.run(_probe_sine_mlp, *_random_layers(rng))  # other values until the restore
     problem = sub.run(_probe_restore, fresh, path)
@@ -424,21 +570,93 @@ def test_save_then_restore_predictions_identical(sub):
     )
 
 
+def _save_several(sub, rng, max_to_keep: int | None) -> None:
+    """Save a changing model several times; check paths, index, what is kept, the newest."""
+    directory = sub.run(_probe_tmpdir, _fresh_name())
+    keep = 3 if max_to_keep is None else max_to_keep
+    steps = _digit_crossing_steps(rng, max(keep + int(rng.integers(1, 3)), 5))
+    how = "max_to_keep left at its default" if max_to_keep is None else f"max_to_keep={keep}"
+    options = {} if max_to_keep is None else {"max_to_keep": max_to_keep}
+    weights, biases = _random_layers(rng)
+    model = sub.run(_probe_sine_mlp, weights, biases)
+    paths = []
+    for step in steps:
+        weights, biases = [w + 1 for w in weights], [b - 1 for b in biases]
+        sub.run(_probe_assign, model, weights, biases)
+        paths.append(sub.save_checkpoint(model, directory, step, **options))
+    want = [_ckpt(directory, s) for s in steps]
+    assert paths == want, f"saves at steps {steps} should return {want}, got {paths}"
+    latest = sub.run(_probe_latest, directory)
+    assert latest == want[-1], (
+        f"after saves at steps {steps}, tf.train.latest_checkpoint should find the last one "
+        f"{want[-1]!r}, got {latest!r}"
+    )
+    kept = _kept(sub.run(_probe_listdir, directory))
+    newest = [f"ckpt-{s}" for s in steps[-keep:]]
+    assert kept == newest, (
+        f"with {how}, after {len(steps)} saves at steps {steps} only the {keep} newest "
+        f"{newest} should remain, found {kept}"
+    )
+    fresh = sub.run(_probe_sine_mlp, *_random_layers(rng))
+    problem = sub.run(_probe_restore, fresh, latest)
+    assert problem is None, f"the newest checkpoint could not be restored: {problem}"
+    x = np.linspace(-6.0, 6.0, 5, dtype=np.float32)[:, None]
+    got = sub.run(_probe_call, fresh, x)
+    assert np.allclose(got, _numpy_forward(weights, biases, x), atol=1e-5), (
+        f"the newest checkpoint {latest!r} should hold the values of the last save"
+    )
+
+
+@points(1, exercise="save_checkpoint")
+def test_save_keeps_max_to_keep_newest(sub):
+    rng = np.random.default_rng()
+    _save_several(sub, rng, int(rng.choice([1, 2, 4, 5])))
+    _save_several(sub, rng, None)
+
+
 # ---------------------------------------------------------------------- restore_checkpoint
 
 
-@points(2, exercise="restore_checkpoint")
-def test_restore_into_fresh_model(sub):
+@points(1, exercise="restore_checkpoint")
+def test_restore_newest_into_fresh_model(sub):
     rng = np.random.default_rng()
-    directory = sub.run(_probe_tmpdir)
-    weights, biases = _random_layers(rng)
-    [saved] = sub.run(_probe_save_series, directory, "model", [(weights, biases)])
+    directory = sub.run(_probe_tmpdir, _fresh_name())
+    steps = _digit_crossing_steps(rng, 3)
+    series = [_random_layers(rng) for _ in steps]
+    paths = sub.run(_probe_save_series, directory, "model", series, steps)
+    newest = paths[-1]
     fresh = sub.run(_probe_sine_mlp, *_random_layers(rng))
     path = sub.restore_checkpoint(fresh, directory)
-    assert path == saved, f"restore_checkpoint should return {saved!r}, got {path!r}"
-    x = np.linspace(-6.0, 6.0, 11, dtype=np.float32)[:, None]
-    got = np.asarray(sub.run(_probe_call, fresh, x))
-    assert np.allclose(got, _numpy_forward(weights, biases, x), atol=1e-5), (
-        "after restore_checkpoint the fresh model should predict exactly what the saved "
-        "model predicts"
+    names = [os.path.basename(p) for p in paths]
+    assert path == newest, (
+        f"after saves {names} (in that order), restore_checkpoint should restore and return "
+        f"the newest, {newest!r}, got {path!r}"
+    )
+    x = np.linspace(-6.0, 6.0, 5, dtype=np.float32)[:, None]
+    got = sub.run(_probe_call, fresh, x)
+    assert np.allclose(got, _numpy_forward(*series[-1], x), atol=1e-5), (
+        f"after restore_checkpoint the model should predict what the model saved in {names[-1]} did"
+    )
+
+
+@points(1, exercise="restore_checkpoint")
+def test_restore_refuses_missing_and_mismatched(sub):
+    rng = np.random.default_rng()
+    directory = sub.run(_probe_tmpdir, _fresh_name())
+    model = sub.run(_probe_sine_mlp, *_random_layers(rng))
+    outcome = sub.run(_probe_outcome, "restore_checkpoint", model, directory)
+    _expect_raised(outcome, "FileNotFoundError", "restore_checkpoint on an empty directory")
+    assert directory in outcome["message"], (
+        f"the FileNotFoundError should name the directory {directory!r}, got: {outcome['message']}"
+    )
+    other = sub.run(_probe_tmpdir, _fresh_name())
+    step = int(rng.integers(1, 10**4))
+    sub.run(_probe_save_series, other, "net", [_random_layers(rng)], [step])  # key "net"
+    target = sub.run(_probe_sine_mlp, *_random_layers(rng))
+    outcome = sub.run(_probe_outcome, "restore_checkpoint", target, other)
+    _expect_raised(
+        outcome,
+        "AssertionError",
+        "restore_checkpoint on a checkpoint saved under the key 'net' (it holds no 'model', so "
+        "nothing is restored)",
     )

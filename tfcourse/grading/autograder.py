@@ -2,7 +2,15 @@
 
 ``run_autograder`` (see :mod:`.autograder_zip` for the zip's layout and base image) calls
 ``python -m tfcourse.grading.autograder run``: :func:`run` picks the file to grade, runs the
-grading plugin on it and leaves ``results/results.json``, a failing one when nothing can be graded.
+grading plugin on it and leaves ``results/results.json``, a failing one when the student's upload
+holds nothing to grade.
+
+The zip carries no solution, so the grader checks itself with a built-in canary instead: before
+grading, :func:`check_canary` grades a tiny submission (numpy and TensorFlow, one function)
+through the same plugin, sandbox and limits. If the canary fails, or the grader fails in any
+other way of its own (:class:`~.errors.GraderFailure`), nothing is written: ``run_autograder``
+says why on stderr and exits non-zero, so Gradescope reports an autograder error instead of
+giving the student zeros.
 
 Which file is graded (:func:`pick_submission`): ``<name>.ipynb`` or ``<name>.py``, ``<name>``
 being the assignment's name (``toy``, ``tutorial1_mlp``); when a student uploads both, the
@@ -21,12 +29,32 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from tfcourse.grading.assignment import load
+from tfcourse.grading.errors import GraderFailure
 
 SKIPPED_DIRS = {"__pycache__", "__MACOSX", ".ipynb_checkpoints"}
+CANARY_VALUE = 6.0
+CANARY_SUBMISSION = f'''"""The autograder's canary: works wherever the grader works."""
+
+
+def canary():
+    import numpy as np
+    import tensorflow as tf
+
+    return float(tf.reduce_sum(tf.constant(np.arange(4.0))).numpy())  # {CANARY_VALUE:g}
+'''
+CANARY_TEST = f"""import pytest
+
+
+@pytest.mark.points(1, exercise="canary")
+def test_canary(sub):
+    value = sub.canary()
+    assert value == {CANARY_VALUE!r}, f"the canary returned {{value!r}}, not {CANARY_VALUE!r}"
+"""
 
 
 def _candidates(folder: Path) -> list[Path]:
@@ -76,16 +104,71 @@ def pick_submission(folder: str | Path, name: str) -> tuple[Path | None, str]:
     )
 
 
+def check_canary(mode: str, timeout: float) -> float:
+    """Grade the built-in canary submission in sandbox ``mode``; return the seconds it took.
+
+    Same plugin, worker, sandbox and limits as a student's grading: if the canary cannot score,
+    no student can, whatever they submitted.
+
+    Raises:
+        GraderFailure: the canary did not score its point (the message says why).
+    """
+    from tfcourse.grading.runner import INI, grader_failure, pytest_command
+
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tfcourse-canary-") as tmp:
+        folder = Path(tmp)
+        submission, test = folder / "canary.py", folder / "test_canary.py"
+        submission.write_text(CANARY_SUBMISSION)
+        test.write_text(CANARY_TEST)
+        (folder / "pytest.ini").write_text(INI)
+        results_path = folder / "results.json"
+        options = {"call_timeout": timeout, "sandbox": mode}
+        cmd = pytest_command(submission, [test], results_path, options)
+        cmd += ["-c", str(folder / "pytest.ini"), "--rootdir", tmp]
+        try:
+            done = subprocess.run(
+                cmd, cwd=tmp, capture_output=True, text=True, check=False, timeout=300
+            )
+        except subprocess.TimeoutExpired:
+            raise GraderFailure("the canary submission was not graded within 300 s") from None
+        failure = grader_failure(done.returncode, done.stderr)
+        if failure is not None:
+            raise GraderFailure(f"the canary submission could not be graded: {failure}")
+        try:
+            results = json.loads(results_path.read_text())
+            test_result = results["tests"][0]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            log = (done.stderr.strip() or done.stdout.strip())[-2000:]
+            raise GraderFailure(
+                f"grading the canary submission wrote no results (pytest exit code "
+                f"{done.returncode}):\n{log}"
+            ) from None
+    if test_result.get("score") != test_result.get("max_score"):
+        raise GraderFailure(
+            "the built-in canary submission (numpy and tensorflow, one function) fails in this "
+            f"autograder: {test_result.get('output')}; check what setup.sh installed and that "
+            f"the {mode} sandbox can run it"
+        )
+    return time.monotonic() - start
+
+
 def run(root: str | Path, timeout: float = 60.0) -> dict[str, Any]:
     """Grade ``<root>/submission`` with ``<root>/source/assignment``; write and return results.
 
     The grading is a ``python -m pytest`` run of the plugin (:func:`.runner.pytest_command`),
     which writes ``<root>/results/results.json`` itself; this adds the note about the chosen
     file, and writes a failing result when no file can be chosen or pytest wrote nothing.
+    The canary (:func:`check_canary`) runs first.
+
+    Raises:
+        GraderFailure: the canary failed, or the grader failed on the submission for a reason
+            of its own; nothing is written.
     """
+    from tfcourse.grading import sandbox
     from tfcourse.grading.limits import Limits
     from tfcourse.grading.results import failing_results
-    from tfcourse.grading.runner import INI, pytest_command, write_results
+    from tfcourse.grading.runner import INI, grader_failure, pytest_command, write_results
 
     root = Path(root)
     assignment = load(str(root / "source" / "assignment"), root / "source")
@@ -96,20 +179,28 @@ def run(root: str | Path, timeout: float = 60.0) -> dict[str, Any]:
         results = failing_results(assignment, note)
         write_results(results, results_path)
         return results
+    mode = sandbox.choose_mode()
+    print(sandbox.describe_mode(mode), flush=True)
+    spent = check_canary(mode, timeout)
+    print(f"canary: graded in {spent:.1f} s", flush=True)
     print(f"grading {chosen}", flush=True)
+    budget = max(Limits().budget - spent, 60.0)  # Gradescope's limit covers the canary too
     with tempfile.TemporaryDirectory(prefix="tfcourse-ag-") as tmp:
         ini = Path(tmp) / "pytest.ini"
         ini.write_text(INI)
-        cmd = pytest_command(chosen, assignment, results_path, {"call_timeout": timeout})
+        options = {"call_timeout": timeout, "budget": budget, "sandbox": mode}
+        cmd = pytest_command(chosen, assignment, results_path, options)
         cmd += ["-c", str(ini), "--rootdir", tmp]
         try:
-            done = subprocess.run(
-                cmd, cwd=tmp, capture_output=True, text=True, timeout=Limits().budget + 45
-            )
+            done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=budget + 45)
             log, why = done.stdout + done.stderr, f"pytest exited with code {done.returncode}"
         except subprocess.TimeoutExpired as exc:
-            log, why = str(exc.stdout or ""), "grading ran out of time"
+            done, log, why = None, str(exc.stdout or ""), "grading ran out of time"
     print(log[-5000:])  # instructors see this on Gradescope (stdout_visibility hidden)
+    failure = grader_failure(done.returncode, done.stderr) if done is not None else None
+    if failure is not None:
+        results_path.unlink(missing_ok=True)
+        raise GraderFailure(failure)
     try:
         results = json.loads(results_path.read_text())
         if not isinstance(results, dict) or "tests" not in results:
@@ -142,7 +233,18 @@ def main(argv: list[str] | None = None) -> int:
         chosen, note = pick_submission(args.folder, args.name)
         print(chosen if chosen is not None else note)
         return 0 if chosen is not None else 1
-    results = run(args.root, args.timeout)
+    try:
+        results = run(args.root, args.timeout)
+    except GraderFailure as exc:
+        from tfcourse.grading.runner import GRADER_FAILURE_EXIT
+
+        rule = "=" * 72
+        heading = (
+            "tfcourse autograder: GRADER FAILURE, nothing was graded and no results were "
+            "written (Gradescope shows an autograder error, not a grade):"
+        )
+        print(f"{rule}\n{heading}\n{exc}\n{rule}", file=sys.stderr)
+        return GRADER_FAILURE_EXIT
     print(f"score: {results['score']:g} / {results.get('max_score', 0):g}")
     return 0
 

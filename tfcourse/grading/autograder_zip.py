@@ -6,8 +6,10 @@ The zip holds (Gradescope unpacks it to ``/autograder/source``)::
                         with this tfcourse and the TensorFlow, Keras, gymnasium, numpy and pytest
                         versions of the environment that built the zip
     run_autograder      locks the source and results folders (chmod 700), then runs
-                        ``python -m tfcourse.grading.autograder run``
-    assignment/         assignment.json, tests_public.py, tests_hidden.py (no solutions) and
+                        ``python -m tfcourse.grading.autograder run``, which grades a built-in
+                        canary submission first; a grader failure exits non-zero and writes
+                        no results (Gradescope shows an error, never zeros)
+    assignment/         assignment.json, tests_public.py, tests_hidden.py (never solutions) and
                         broken_results.json (every test at 0, used if Python cannot even start)
     tfcourse_src/       this tfcourse version: pyproject.toml, README.md and every ``.py`` of the
                         package
@@ -32,6 +34,7 @@ from pathlib import Path
 from tfcourse.grading.assignment import METADATA_FILE, load
 from tfcourse.grading.errors import GradingError
 from tfcourse.grading.results import failing_results
+from tfcourse.grading.runner import GRADER_FAILURE_EXIT
 
 VENV = "/opt/tfcourse-venv"
 BROKEN_RESULTS = "broken_results.json"
@@ -63,7 +66,9 @@ fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission; it must always leave results/results.json.
+# Gradescope runs this for every submission. It leaves results/results.json, except when the
+# grader itself fails (its canary submission, exit status {failure}): then it exits non-zero
+# with no results, so Gradescope reports an autograder error instead of giving zeros.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PY="${{TFCOURSE_PYTHON:-{venv}/bin/python}}"
@@ -74,6 +79,12 @@ rm -f "$ROOT/results/results.json"
 chmod 700 "$ROOT/source" "$ROOT/results"
 cd "$ROOT/source"
 "$PY" -m tfcourse.grading.autograder run --root "$ROOT" --timeout {timeout}
+status=$?
+if [ "$status" -eq {failure} ]; then
+  rm -f "$ROOT/results/results.json"
+  echo "run_autograder: the grader failed (see above); no results written" >&2
+  exit "$status"
+fi
 if [ ! -s "$ROOT/results/results.json" ]; then
   cp "$ROOT/source/assignment/{broken}" "$ROOT/results/results.json"
 fi
@@ -115,7 +126,9 @@ def setup_script(pins: list[str], python: str | None = None) -> str:
 
 def run_script(timeout: float) -> str:
     """``run_autograder`` with ``timeout`` seconds per call into the submission."""
-    return RUN_AUTOGRADER.format(venv=VENV, timeout=f"{timeout:g}", broken=BROKEN_RESULTS)
+    return RUN_AUTOGRADER.format(
+        venv=VENV, timeout=f"{timeout:g}", broken=BROKEN_RESULTS, failure=GRADER_FAILURE_EXIT
+    )
 
 
 def _package_files() -> list[tuple[Path, str]]:

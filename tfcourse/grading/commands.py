@@ -215,6 +215,7 @@ def _grade_batch(
             file=sys.stderr,
         )
         jobs = 1
+    _self_check_once(assignment, args.timeout)
     rows = batch.grade_items(items, assignment, jobs=jobs, timeout=args.timeout)
     if args.results and rows[0].results is not None:
         write_results(rows[0].results, args.results)
@@ -242,3 +243,20 @@ def _grade_batch(
         )
         return 2
     return 0
+
+
+def _self_check_once(assignment: Any, timeout: float) -> None:
+    """Grade the reference once before a class (each grading then finds the verdict cached).
+
+    Raises:
+        GraderFailure: the reference loses points under these limits: nobody is graded.
+    """
+    from tfcourse.grading import sandbox, selfcheck
+    from tfcourse.grading.limits import Limits
+
+    folder = assignment.path.resolve()
+    if not (folder / selfcheck.REFERENCE).is_file():
+        return  # a handout or Gradescope copy: no solutions to check
+    mode = sandbox.choose_mode("auto")
+    note = selfcheck.ensure_reference_passes(folder, Limits(call_timeout=timeout), mode)
+    print(f"tfcourse: {note}", file=sys.stderr)

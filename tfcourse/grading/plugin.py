@@ -24,7 +24,13 @@ import pytest
 from tfcourse.grading import processes, sandbox
 from tfcourse.grading.limits import Limits
 from tfcourse.grading.remote import Inline, Remote, Submission
-from tfcourse.grading.results import Outcome, failure_message, format_report, gradescope
+from tfcourse.grading.results import (
+    Outcome,
+    failure_message,
+    format_report,
+    gradescope,
+    mistake_note,
+)
 
 TEST_FILES = ("tests_public.py", "tests_hidden.py")
 _LIMIT_FLAGS = {
@@ -49,6 +55,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=sandbox.MODES,
         default="auto",
         help="containment of the submission (default: the best available)",
+    )
+    group.addoption(
+        "--self-check",
+        choices=("on", "off"),
+        default="on",
+        help="on (default): where exercises.py lies beside the tests, first grade that "
+        "reference solution with the same sandbox and limits and refuse to grade anyone unless "
+        "it scores full marks (the verdict is cached in $XDG_CACHE_HOME/tfcourse/selfcheck); "
+        "off: skip it (the self-check's own run uses this; an instructor may too, but then a "
+        "too-tight limit costs students points instead of stopping the grading)",
     )
     defaults = Limits()
     for field, (flag, kind, text) in _LIMIT_FLAGS.items():
@@ -96,6 +112,7 @@ class GradingPlugin:
         self.remote: Any = None
         self.started = time.monotonic()
         self.submission: Path | None = None
+        self.diagnosis_errors: list[str] = []  # shown to the instructor, never graded
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config, self.folder = config, _assignment_folder(config)
@@ -137,6 +154,7 @@ class GradingPlugin:
             except RuntimeError as exc:
                 raise pytest.UsageError(str(exc)) from None
             self.mode_note = "\n".join([self.mode_note, *warnings])
+        self._self_check(limits, mode)
         processes.become_subreaper()
         hidden = [self.config.rootpath, self.config.invocation_params.dir, self.submission.parent]
         hidden += [Path(a.split("::")[0]).resolve().parent for a in self.config.args]
@@ -145,6 +163,29 @@ class GradingPlugin:
         worker = WorkerSession(self.submission, limits, mode, [h.resolve() for h in hidden])
         worker.start()  # loads while pytest collects the tests
         self.remote = Remote(worker)
+
+    def _self_check(self, limits: Limits, mode: str) -> None:
+        """Grade the reference solution first, where it is at hand (see :mod:`.selfcheck`).
+
+        A reference short of full marks ends the session (no results.json), with
+        :data:`.runner.GRADER_FAILURE_EXIT` and the :class:`.errors.GraderFailure` message.
+        """
+        from tfcourse.grading import selfcheck
+        from tfcourse.grading.errors import GraderFailure
+        from tfcourse.grading.runner import GRADER_FAILURE_EXIT
+
+        folder, submission = self.folder, self.submission
+        if self.config.getoption("self_check") == "off" or folder is None or submission is None:
+            return
+        if not (folder / selfcheck.REFERENCE).is_file():
+            return  # a handout or Gradescope copy: assignment.json, no solutions
+        if selfcheck.is_reference(submission, folder):
+            return  # grading the reference is its own check
+        try:
+            note = selfcheck.ensure_reference_passes(folder, limits, mode)
+        except GraderFailure as exc:
+            pytest.exit(str(exc), returncode=GRADER_FAILURE_EXIT)
+        self.mode_note = "\n".join([self.mode_note, note])
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
         # files named on the command line are collected by pytest's own python plugin
@@ -171,17 +212,23 @@ class GradingPlugin:
             self.outcomes[item.nodeid] = Outcome(item.name, name, float(value), stem)
             keep.append(item)
         order = self._exercise_order()
-        keep.sort(
-            key=lambda i: order.get(
-                getattr(self.outcomes.get(i.nodeid), "exercise", ""), len(order)
-            )
-        )
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+
+        def exercise(item: pytest.Item) -> int:
+            return order.get(getattr(self.outcomes.get(item.nodeid), "exercise", ""), len(order))
+
+        def hidden(item: pytest.Item) -> bool:
+            return Path(str(item.path)).name == "tests_hidden.py"
+
+        keep.sort(key=exercise)  # the report's order
         self.outcomes = {
             i.nodeid: self.outcomes[i.nodeid] for i in keep if i.nodeid in self.outcomes
         }
+        # every public test runs before any hidden probe reaches the worker, so a submission
+        # that records what it is sent cannot echo hidden source into a visible message
+        keep.sort(key=hidden)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
     def _exercise_order(self) -> dict[str, int]:
         if self.folder is None:
@@ -197,9 +244,16 @@ class GradingPlugin:
     @pytest.fixture
     def sub(self, request: pytest.FixtureRequest) -> Submission:
         """The submission under test: call its functions, or ``sub.run(probe, ...)``."""
+        from tfcourse.grading.errors import GraderFailure
+        from tfcourse.grading.runner import GRADER_FAILURE_EXIT
+
         proxy = Submission(self.remote, 0.0)
         request.node._tfcourse_sub = proxy
-        proxy._deadline = self.remote.begin()
+        try:
+            proxy._deadline = self.remote.begin()
+        except GraderFailure as exc:  # the grader's setup: nobody is graded, no results.json
+            self.grader_failure = str(exc)
+            pytest.exit(self.grader_failure, returncode=GRADER_FAILURE_EXIT)
         return proxy
 
     @pytest.hookimpl(wrapper=True)
@@ -218,7 +272,27 @@ class GradingPlugin:
             proxy = getattr(item, "_tfcourse_sub", None)
             printed = proxy.printed if proxy is not None else ""
             outcome.output = failure_message(call.excinfo.value, statement, printed)
+            if proxy is not None and self.inline is None:
+                found = self._diagnose(outcome.exercise, proxy._log)
+                outcome.mistakes = [m.name for m in found]
+                outcome.output += mistake_note(found)
         return report
+
+    def _diagnose(self, exercise: str, calls: list[Any]) -> list[Any]:
+        """Known mistakes of ``exercise`` that answer ``calls`` as the submission did.
+
+        Instructor code (the reference and its mistakes) replays the calls here, in pytest's
+        process; only possible where ``exercises.py`` sits beside the tests.
+        """
+        if self.folder is None or not (self.folder / "exercises.py").is_file() or not calls:
+            return []
+        from tfcourse.grading.mistakes import diagnose
+
+        try:
+            return diagnose(self.folder, exercise, calls)
+        except Exception as exc:  # a diagnosis never changes a grade
+            self.diagnosis_errors.append(f"{exercise}: {type(exc).__name__}: {exc}")
+            return []
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -227,6 +301,14 @@ class GradingPlugin:
         if worker is not None:
             notes = [f"Problem while loading your submission: {e}" for e in worker.load_errors]
             worker.close()
+        failure = getattr(self, "grader_failure", "")
+        if failure:  # pytest shows no summary for this exit status: say it here, write nothing
+            import sys
+
+            from tfcourse.grading.runner import report_grader_failure
+
+            report_grader_failure(failure, sys.stderr)
+            return
         seconds = time.monotonic() - self.started
         self.results = gradescope(list(self.outcomes.values()), notes, seconds)
         path = self.config.getoption("results")

@@ -26,6 +26,7 @@ functions in this process (``Inline``): ``check()`` in a student's own notebook 
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 import time
 from collections.abc import Callable
@@ -36,15 +37,35 @@ from tfcourse.grading.session import OutOfTime, StudentError, WorkerSession
 from tfcourse.grading.worker import Worker, tf_to_array
 
 MAX_LOGGED = 200  # requests of one test kept for diagnosis
+_NOT_DEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
-def _explain(error: Any, name: str) -> str:
+def _defined_by(session: Any) -> dict[str, str]:
+    """Name -> the failed notebook cell that was meant to define it (empty for ``Inline``)."""
+    defined_by = getattr(getattr(session, "session", None), "defined_by", None)
+    return defined_by if isinstance(defined_by, dict) else {}
+
+
+def _explain(error: Any, name: str, defined_by: dict[str, str] | None = None) -> str:
+    """The sentence for an error reply; a missing name names the failed cell meant to define it.
+
+    Args:
+        error: the reply's ``error`` (``kind``, ``message``, maybe ``types``).
+        name: the function or probe the test called.
+        defined_by: name -> message of the failed cell (or ``.py`` line) that would define it.
+    """
     if not isinstance(error, dict):
         return "your code failed in a way the grader cannot describe"
     kind, message = error.get("kind"), str(error.get("message", ""))[:2000]
+    defined_by = defined_by or {}
     if kind == "missing":
         missing = message if message.isidentifier() else name
+        if missing in defined_by:
+            return f"`{missing}` is not defined: {defined_by[missing]}"
         return f"your submission does not define `{missing}` (check the spelling and run its cell)"
+    undefined = _NOT_DEFINED.match(message) if kind == "raised" else None
+    if undefined and undefined.group(1) in defined_by:  # e.g. train_step calls a missing forward
+        return f"{message}\n`{undefined.group(1)}` is not defined: {defined_by[undefined.group(1)]}"
     if kind == "not_implemented":
         return f"not implemented yet ({message})" if message else "not implemented yet"
     if kind == "unsupported":
@@ -101,7 +122,7 @@ class Submission:
             error = reply.get("error")
             types = error.get("types") if isinstance(error, dict) else None
             names = tuple(str(t)[:100] for t in types[:20]) if isinstance(types, list) else ()
-            raise StudentError(_explain(error, name), names)
+            raise StudentError(_explain(error, name, _defined_by(self._session)), names)
         try:
             return decode(reply.get("value"))
         except CodecError as exc:

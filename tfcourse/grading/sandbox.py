@@ -6,9 +6,9 @@ Three levels, best first (``mode="auto"`` picks the first that works here):
   read-only view of the system directories and of the Python installation only (no home, no
   project, no tests, no results folder), a private ``/tmp``, uid ``nobody``, and kills every
   process inside when the worker goes.
-* ``uid``: the grader runs as root but bwrap cannot run (a container without user namespaces):
-  the worker drops to ``nobody`` before it starts, so it cannot signal the grader nor read or
-  write files that only root may.
+* ``uid``: the grader runs as root but bwrap cannot run (a container without user namespaces),
+  or ``--sandbox uid`` asks for it: the worker drops to ``nobody`` before it starts, so it
+  cannot signal the grader nor read or write files that only root may.
 * ``none``: an ordinary account without bwrap. The submission has that user's rights; the
   grader says so once per run.
 
@@ -60,38 +60,82 @@ def choose_mode(requested: str = "auto") -> str:
     return "uid" if os.geteuid() == 0 else "none"
 
 
+def mode_reason(mode: str) -> str:
+    """Why ``mode`` contains the submission here: chosen by ``auto`` or by ``--sandbox``."""
+    if mode == "bwrap":
+        return "bubblewrap works here"
+    if mode == "uid":
+        if bwrap_works():
+            return "chosen with --sandbox uid, although bubblewrap works here"
+        return "bubblewrap cannot run here and the grader runs as root"
+    if bwrap_works() or os.geteuid() == 0:
+        return "chosen with --sandbox none"
+    return "bubblewrap cannot run here and the grader does not run as root"
+
+
+_WHAT = {
+    "bwrap": (
+        "bubblewrap",
+        "own PID and network namespaces, read-only system, no view of the "
+        "tests or results, uid nobody",
+    ),
+    "uid": (
+        "uid nobody",
+        "WARNING: weaker than bubblewrap: the submission shares the grader's "
+        "file system and sees its processes; keep the tests and results folders unreadable "
+        "to others",
+    ),
+    "none": (
+        "none",
+        "WARNING: no sandbox: the submission runs with this user's rights and could read or "
+        "change this user's files; grade untrusted work only as root or where bubblewrap "
+        "works",
+    ),
+}
+
+
 def describe_mode(mode: str) -> str:
-    """One sentence for the instructor about what contains the submission."""
-    return {
-        "bwrap": "submissions run in a bubblewrap sandbox (own PID and network namespaces, "
-        "read-only system, no view of the tests or results, uid nobody)",
-        "uid": "bubblewrap is not available: submissions run as uid nobody (cannot signal "
-        "the grader; keep the tests and results folders unreadable to others)",
-        "none": "WARNING: no sandbox (no bubblewrap, not root): the submission runs with "
-        "this user's rights and could read or change this user's files; grade untrusted "
-        "work only as root or where bubblewrap works",
-    }[mode]
+    """One line: what contains the submission, why (:func:`mode_reason`), a warning below bwrap."""
+    name, what = _WHAT[mode]
+    return f"sandbox: {name} ({mode_reason(mode)}): {what}"
+
+
+def _checkout_root() -> Path | None:
+    """The source checkout tfcourse is installed from in editable mode (it holds the solutions)."""
+    root = Path(tfcourse.__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
 
 
 def _python_dirs(hidden: list[Path]) -> list[str]:
-    """Folders the interpreter needs, minus any that would show a hidden folder."""
+    """Folders the interpreter needs, minus those that are or hold a hidden folder.
+
+    A folder inside a hidden one stays (a virtual environment in the checkout, ``.venv``); the
+    checkout root itself, which an editable install puts on ``sys.path``, never shows.
+    """
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).parent)}
     dirs.update(p for p in sys.path if p and os.path.isdir(p))
+    checkout = _checkout_root()
+    hidden = [*hidden, checkout] if checkout is not None else list(hidden)
     keep = []
     for d in sorted(dirs):
         real = Path(d).resolve()
-        if any(h == real or h.is_relative_to(real) or real.is_relative_to(h) for h in hidden):
+        if any(h == real or h.is_relative_to(real) for h in hidden):
             continue
         keep.append(str(real))
     return keep
 
 
 def bwrap_command(workdir: Path, hidden: list[Path], allow_network: bool = False) -> list[str]:
-    """The ``bwrap`` arguments that put the worker in its own namespaces and views."""
+    """The ``bwrap`` arguments that put the worker in its own namespaces and views.
+
+    The private ``/tmp``, ``/proc`` and ``/dev`` come first, so that the Python folders bound
+    after them show even where they lie below ``/tmp`` (a scratch virtual environment).
+    """
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
     if allow_network:
         cmd.append("--share-net")
     cmd += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]
@@ -106,7 +150,6 @@ def bwrap_command(workdir: Path, hidden: list[Path], allow_network: bool = False
             cmd += ["--ro-bind", d, d]
     package = str(Path(tfcourse.__file__).resolve().parent)
     cmd += ["--ro-bind", package, f"{PACKAGE_ROOT}/tfcourse"]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     cmd += ["--bind", str(workdir), SANDBOX_ROOT, "--chdir", SANDBOX_ROOT]
     return [*cmd, "--"]
 

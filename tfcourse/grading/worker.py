@@ -4,9 +4,10 @@ Started by :mod:`tfcourse.grading.session` inside the sandbox (:mod:`tfcourse.gr
 in an empty folder that holds a copy of the submission and nothing else. It never sees a test,
 an expected value or a path of the grader's: it loads the submission, then answers requests, one
 JSON line each, on a private copy of its original stdout (fd 1 itself is pointed at stderr, so
-what the submission prints cannot garble the channel)::
+what the submission prints cannot garble the channel). Its first line, ``{"ready": true}``, says
+the worker started (Python, numpy and the grading modules imported) before the submission runs::
 
-    {"id": ID, "op": "load", "file": NAME}              -> {"id", "ok", "errors", "printed"}
+    {"id": ID, "op": "load", "file": NAME}  -> {"id", "ok", "errors", "defined_by", "printed"}
     {"id": ID, "op": "begin"}                           -> {"id", "ok"}  (reseed, drop handles)
     {"id": ID, "op": "call", "name": N, "args": [...], "kwargs": {...}}
     {"id": ID, "op": "probe", "source": SRC, "name": N, "args": [...], "kwargs": {...}}
@@ -33,6 +34,7 @@ from typing import Any
 from tfcourse.grading.codec import Handle, decode, encode
 
 MAX_PRINTED = 2000  # last characters of what the submission printed during one request
+READY = {"ready": True}  # the first line on the channel, before any request is read
 
 
 class Tail(io.TextIOBase):
@@ -115,14 +117,17 @@ class Worker:
         return handle
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
-        from tfcourse.grading.loader import describe, load_submission
+        """Load the submission; reply ``errors`` (messages) and ``defined_by`` (name -> the
+        message of the failed cell that was meant to define it), see :func:`.loader.report`."""
+        from tfcourse.grading.loader import describe, load_submission, report
 
         self.filename = os.path.abspath(request["file"])
         try:
-            self.sub, errors = load_submission(self.filename)
+            self.sub, failures = load_submission(self.filename)
         except BaseException as exc:
-            errors = [f"the submission could not be read: {describe(exc)}"]
-        return {"ok": True, "errors": errors}
+            message = f"the submission could not be read: {describe(exc)}"[:500]
+            return {"ok": True, "errors": [message], "defined_by": {}}
+        return {"ok": True, **report(failures)}
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         from tfcourse.grading.loader import describe
@@ -187,6 +192,10 @@ def main() -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # input() in a submission reads nothing instead of the requests
     sys.stdout, sys.stdin = sys.stderr, open(os.devnull, encoding="utf-8")
+    import tfcourse.grading.loader  # noqa: F401 - imported before ready: the grader's own code
+
+    channel.write(json.dumps(READY) + "\n")  # started: what fails from now on is the submission's
+    channel.flush()
     worker = Worker()
     for line in requests:
         request = json.loads(line)
