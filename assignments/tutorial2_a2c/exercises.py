@@ -22,6 +22,11 @@ import numpy as np
 import numpy.typing as npt
 import tensorflow as tf
 
+# BEGIN MISTAKES
+from tfcourse.grading.mistakes import alternative, mistake
+
+# END MISTAKES
+
 EXERCISES = [
     "discounted_returns",
     "advantages",
@@ -74,6 +79,167 @@ def discounted_returns(
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "discounted_returns",
+    hint="The return of a step is made of the rewards that come after it: in which order must "
+    "the loop visit the steps so that R_{t+1} is known when R_t is computed?",
+)
+def discounted_returns_forward_loop(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in range(len(rewards)):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="An episode that ended at step t has no future: check what the done flags do in your "
+    "recursion.",
+)
+def discounted_returns_ignores_dones(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="The rollout stops before the episode does: where does the critic's estimate of the "
+    "state after the last step enter the recursion?",
+)
+def discounted_returns_ignores_bootstrap(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = 0.0
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="A done at step t cuts the future off step t itself, not off the step before it: check "
+    "at which moment of the loop the done flag takes effect.",
+)
+def discounted_returns_done_one_step_late(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running
+        returns[t] = running
+        if dones[t]:
+            running = 0.0
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="An array made from integer rewards holds integers, and so does an array shaped like "
+    "it: check the dtype of the array you write the returns into.",
+)
+def discounted_returns_integer_array(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="~ is a logical not only for booleans: on the integers 0 and 1 it is a bitwise not "
+    "(~1 == -2). Check what your mask holds when dones come as 0/1.",
+)
+def discounted_returns_bitwise_not_dones(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = ~np.asarray(dones)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="np.asarray returns the caller's own array when it already has the dtype you ask for: "
+    "writing into it changes the caller's rewards.",
+)
+def discounted_returns_overwrites_rewards(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    returns = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(returns))):
+        returns[t] += gamma * running * not_done[t]
+        running = returns[t]
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="Re-read the dtype the docstring asks the returns to have: single precision is not "
+    "what it says.",
+)
+def discounted_returns_float32(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float32)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float32)
+    returns = np.zeros_like(rewards)
+    running = np.float32(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + np.float32(gamma) * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@alternative("discounted_returns")
+def discounted_returns_reset_at_done(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    out = []
+    running = float(bootstrap_value)
+    for reward, done in zip(reversed(list(rewards)), reversed(list(dones)), strict=True):
+        if done:
+            running = 0.0
+        running = float(reward) + gamma * running
+        out.append(running)
+    return np.array(out[::-1], dtype=np.float64)
+
+
+# END MISTAKES
+
+
 # Exercise 2 (3 points)
 def advantages(
     returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
@@ -102,6 +268,118 @@ def advantages(
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     return adv
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "advantages",
+    hint="The advantage is positive when the return beat the critic's expectation: check the "
+    "order of the subtraction.",
+)
+def advantages_values_minus_returns(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(values, dtype=np.float64) - np.asarray(returns, dtype=np.float64)
+    if normalize:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="There are two standard deviations, the population one and the sample one: re-read "
+    "which one the docstring asks for.",
+)
+def advantages_sample_std(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+    if normalize:
+        adv = (adv - adv.mean()) / (adv.std(ddof=1) + 1e-8)
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="For [T, n_envs] advantages, check over which elements your mean and std are taken: "
+    "the whole batch is standardised together.",
+)
+def advantages_normalized_per_column(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+    if normalize:
+        adv = (adv - adv.mean(axis=0)) / (adv.std(axis=0) + 1e-8)
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="What is the standard deviation of a batch whose advantages are all equal, and what "
+    "does dividing by it give?",
+)
+def advantages_without_eps(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+    if normalize:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            adv = (adv - adv.mean()) / adv.std()
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="Re-read where the docstring adds eps: to the standard deviation itself, which is not "
+    "the same as adding it under the square root when the spread is small.",
+)
+def advantages_eps_under_the_root(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+    if normalize:
+        adv = (adv - adv.mean()) / np.sqrt(adv.var() + 1e-8)
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="In-place operators such as -= write into the array they are applied to, and "
+    "np.asarray may hand you the caller's own array: the inputs must stay unchanged.",
+)
+def advantages_in_place(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64)
+    adv -= np.asarray(values, dtype=np.float64)
+    if normalize:
+        adv -= adv.mean()
+        adv /= adv.std() + 1e-8
+    return adv
+
+
+@mistake(
+    "advantages",
+    hint="Check that every argument of the function changes what it returns.",
+)
+def advantages_never_normalized(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    return np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+
+
+@alternative("advantages")
+def advantages_with_tensorflow(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = tf.constant(returns, tf.float64) - tf.constant(values, tf.float64)
+    if normalize:
+        mean, variance = tf.nn.moments(adv, axes=list(range(len(adv.shape))))
+        adv = (adv - mean) / (tf.sqrt(variance) + 1e-8)
+    return adv.numpy()
+
+
+# END MISTAKES
 
 
 # Exercise 3 (4 points)
@@ -157,6 +435,274 @@ def gae(
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "gae",
+    hint="After a done step the next state belongs to a new episode: check every term of the "
+    "TD error that looks one step ahead.",
+)
+def gae_bootstrap_not_masked(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="The advantages are accumulated backward like returns: check what stops that running "
+    "sum at the end of an episode.",
+)
+def gae_trace_not_masked(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="The critic's target is a return, not an advantage: re-read how the docstring builds "
+    "the returns from the advantages.",
+)
+def gae_returns_are_advantages(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv.copy()
+
+
+@mistake(
+    "gae",
+    hint="The bootstrap value is V of the state after the LAST step only: which value follows "
+    "step t for the earlier steps?",
+)
+def gae_bootstrap_for_every_step(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="The TD error of step t compares V(s_t) with the value of the NEXT state: check when "
+    "your loop moves its 'next value' along.",
+)
+def gae_next_value_moved_too_early(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        next_value = values[t]
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="Each step back in time discounts the accumulated advantage by both factors of the "
+    "recursion: check which ones multiply A_{t+1}.",
+)
+def gae_trace_without_gamma(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="gamma and lam play different parts: one discounts rewards and values, the other only "
+    "mixes the TD errors. Check which one each term uses.",
+)
+def gae_td_error_discounted_by_lambda(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + lam * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="dones[t] says the episode ended AT step t: check which step's flag cuts the link "
+    "between step t and step t + 1.",
+)
+def gae_done_of_next_step(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    dones = np.asarray(dones, dtype=np.float64)
+    not_done = 1.0 - np.concatenate([dones[1:], np.zeros_like(dones[:1])], axis=0)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="np.asarray returns the caller's own array when it already has the dtype you ask for, "
+    "and += writes into it: the caller's rewards must stay unchanged.",
+)
+def gae_deltas_in_rewards(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    deltas = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    last = np.asarray(bootstrap_value, dtype=np.float64)[None]
+    deltas += gamma * np.concatenate([values[1:], last], axis=0) * not_done - values
+    adv = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1])
+    for t in reversed(range(len(deltas))):
+        running = deltas[t] + gamma * lam * not_done[t] * running
+        adv[t] = running
+    return adv, adv + values
+
+
+@alternative("gae")
+def gae_td_errors_first(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones).astype(np.float64)
+    last = np.asarray(bootstrap_value, dtype=np.float64)[None]
+    next_values = np.concatenate([values[1:], last], axis=0)
+    deltas = rewards + gamma * next_values * not_done - values
+    adv = np.zeros_like(deltas)
+    running = np.zeros(deltas.shape[1])
+    for t in range(len(deltas) - 1, -1, -1):
+        running = deltas[t] + gamma * lam * not_done[t] * running
+        adv[t] = running
+    return adv, adv + values
+
+
+# END MISTAKES
+
+
 # Exercise 4 (4 points)
 class ActorCritic(keras.Model):
     """One network, two heads: the critic's state value and the actor's policy logits.
@@ -198,6 +744,156 @@ class ActorCritic(keras.Model):
         # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "ActorCritic",
+    hint="The sampler and the losses expect raw scores and apply the softmax themselves: check "
+    "what the policy head outputs.",
+)
+class ActorCriticSoftmaxPolicy(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.dense2 = keras.layers.Dense(hidden, activation="relu")
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions, activation="softmax")
+
+
+@mistake(
+    "ActorCritic",
+    hint="A state value estimates a return, and returns can be negative: check whether your "
+    "value head can output every real number.",
+)
+class ActorCriticReluValue(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.dense2 = keras.layers.Dense(hidden, activation="relu")
+        self.value_head = keras.layers.Dense(1, activation="relu")
+        self.policy_head = keras.layers.Dense(n_actions)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Without a nonlinearity between them, stacked Dense layers are one linear map: check "
+    "the activations of the shared trunk.",
+)
+class ActorCriticLinearTrunk(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden)
+        self.dense2 = keras.layers.Dense(hidden)
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Check that the width of the trunk follows the constructor's arguments rather than a "
+    "number written in the code.",
+)
+class ActorCriticFixedWidth(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(64, activation="relu")
+        self.dense2 = keras.layers.Dense(64, activation="relu")
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+
+
+@mistake(
+    "ActorCritic",
+    hint="A Dense(1) head gives one column per observation: check the shape of the values you "
+    "return against the docstring.",
+)
+class ActorCriticValueNotSqueezed(ActorCritic):
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = self.dense2(self.dense1(tf.cast(obs, tf.float32)))
+        return self.value_head(x), self.policy_head(x)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Removing every axis of size 1 also removes the batch axis when the batch holds one "
+    "observation: check which axis you squeeze.",
+)
+class ActorCriticSqueezesEveryAxis(ActorCritic):
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = self.dense2(self.dense1(tf.cast(obs, tf.float32)))
+        return tf.squeeze(self.value_head(x)), self.policy_head(x)
+
+
+@mistake(
+    "ActorCritic",
+    hint="The actor and the critic are meant to share what they learn about the state: count "
+    "the layers your model has and compare with the docstring.",
+)
+class ActorCriticSeparateTrunks(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.dense2 = keras.layers.Dense(hidden, activation="relu")
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+        self.policy1 = keras.layers.Dense(hidden, activation="relu")
+        self.policy2 = keras.layers.Dense(hidden, activation="relu")
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        obs = tf.cast(obs, tf.float32)
+        values = self.value_head(self.dense2(self.dense1(obs)))
+        return tf.squeeze(values, axis=-1), self.policy_head(self.policy2(self.policy1(obs)))
+
+
+@alternative("ActorCritic")
+class ActorCriticSequentialTrunk(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.trunk = keras.Sequential(
+            [
+                keras.layers.Dense(hidden, activation="relu"),
+                keras.layers.Dense(hidden, activation="relu"),
+            ]
+        )
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = self.trunk(obs)  # Keras casts float64 inputs to the layers' float32
+        return self.value_head(x)[:, 0], self.policy_head(x)
+
+
+@alternative("ActorCritic")
+class ActorCriticHeadsFirst(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.logits_layer = keras.layers.Dense(n_actions, name="logits")
+        self.critic = keras.layers.Dense(1, name="value")
+        self.shared = [keras.layers.Dense(hidden, activation=tf.nn.relu) for _ in range(2)]
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = tf.convert_to_tensor(obs, tf.float32)
+        for layer in self.shared:
+            x = layer(x)
+        return tf.reshape(self.critic(x), [-1]), self.logits_layer(x)
+
+
+# END MISTAKES
+
+
 # Exercise 5 (4 points)
 def sample_actions(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
     """Draw one action per row from the policy ``softmax(logits)``, reproducibly.
@@ -224,6 +920,86 @@ def sample_actions(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "sample_actions",
+    hint="An actor that always takes its most probable action never explores: the action has "
+    "to be drawn at random from the policy.",
+)
+def sample_actions_argmax(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    return tf.argmax(tf.cast(logits, tf.float32), axis=-1, output_type=tf.int32)
+
+
+@mistake(
+    "sample_actions",
+    hint="A categorical sampler that takes logits applies the softmax itself: check what you "
+    "give it.",
+)
+def sample_actions_probabilities_as_logits(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.random.stateless_categorical(probs, 1, seed=[seed, 0], dtype=tf.int32)[:, 0]
+
+
+@mistake(
+    "sample_actions",
+    hint="An op that keeps a hidden random state gives new numbers on every call, seed or not: "
+    "the same seed must always give the same actions.",
+)
+def sample_actions_stateful_op(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.random.categorical(logits, 1, seed=seed, dtype=tf.int32)[:, 0]
+
+
+@mistake(
+    "sample_actions",
+    hint="Check that the seed argument actually reaches the random op.",
+)
+def sample_actions_fixed_seed(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.random.stateless_categorical(logits, 1, seed=[0, 0], dtype=tf.int32)[:, 0]
+
+
+@mistake(
+    "sample_actions",
+    hint="Random ops choose a default integer dtype: compare it with the dtype the docstring "
+    "asks for.",
+)
+def sample_actions_int64(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.random.stateless_categorical(logits, 1, seed=[seed, 0])[:, 0]
+
+
+@mistake(
+    "sample_actions",
+    hint="The categorical op returns a [batch, num_samples] array: compare its shape with the "
+    "one the docstring asks for.",
+)
+def sample_actions_keeps_sample_axis(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.random.stateless_categorical(logits, 1, seed=[seed, 0], dtype=tf.int32)
+
+
+@mistake(
+    "sample_actions",
+    hint="Each row is its own draw: check how many random numbers your sampler uses for a batch.",
+)
+def sample_actions_one_draw_per_batch(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    cdf = tf.cumsum(tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1), axis=-1)
+    u = tf.random.stateless_uniform([1, 1], seed=[seed, 0])
+    n_actions = tf.shape(cdf)[-1]
+    return tf.minimum(tf.reduce_sum(tf.cast(cdf < u, tf.int32), axis=-1), n_actions - 1)
+
+
+@alternative("sample_actions")
+def sample_actions_gumbel_max(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    u = tf.random.stateless_uniform(tf.shape(logits), seed=[seed, 0], minval=1e-20, maxval=1.0)
+    return tf.argmax(logits - tf.math.log(-tf.math.log(u)), axis=-1, output_type=tf.int32)
+
+
+# END MISTAKES
+
+
 # Exercise 6 (3 points)
 def critic_loss(returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray) -> tf.Tensor:
     """The critic's loss: half the mean squared error between returns and values.
@@ -248,6 +1024,94 @@ def critic_loss(returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray)
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "critic_loss",
+    hint="The returns are targets to move towards, not something to adjust: check where the "
+    "gradient of this loss may flow.",
+)
+def critic_loss_targets_not_stopped(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.cast(returns, tf.float32)
+    values = tf.cast(values, tf.float32)
+    return 0.5 * tf.reduce_mean(tf.square(returns - values))
+
+
+@mistake(
+    "critic_loss",
+    hint="Re-read the docstring's formula for the critic's loss: it carries a weight.",
+)
+def critic_loss_without_half(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    return tf.reduce_mean(tf.square(returns - tf.cast(values, tf.float32)))
+
+
+@mistake(
+    "critic_loss",
+    hint="A sum grows with the batch size while a mean does not: check the reduction.",
+)
+def critic_loss_summed(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    return 0.5 * tf.reduce_sum(tf.square(returns - tf.cast(values, tf.float32)))
+
+
+@mistake(
+    "critic_loss",
+    hint="A Huber loss treats large errors differently from a squared error: re-read which loss "
+    "the docstring asks for.",
+)
+def critic_loss_huber(returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    error = tf.abs(returns - tf.cast(values, tf.float32))
+    return tf.reduce_mean(tf.where(error <= 1.0, 0.5 * tf.square(error), error - 0.5))
+
+
+@mistake(
+    "critic_loss",
+    hint="Gradients flow only through TensorFlow operations: a value computed elsewhere and "
+    "turned into a tensor has no history to differentiate.",
+)
+def critic_loss_in_numpy(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    diff = np.asarray(returns, np.float64) - np.asarray(values, np.float64)
+    return tf.constant(0.5 * np.mean(diff**2), tf.float32)
+
+
+@mistake(
+    "critic_loss",
+    hint="For [T, n_envs] inputs, check that the mean runs over every element and the loss "
+    "comes out as one number.",
+)
+def critic_loss_mean_over_time_only(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    return 0.5 * tf.reduce_mean(tf.square(returns - tf.cast(values, tf.float32)), axis=0)
+
+
+@alternative("critic_loss")
+def critic_loss_l2(returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray) -> tf.Tensor:
+    diff = tf.cast(values, tf.float32) - tf.stop_gradient(tf.cast(returns, tf.float32))
+    return tf.nn.l2_loss(diff) / tf.cast(tf.size(diff), tf.float32)
+
+
+@alternative("critic_loss")
+def critic_loss_keras_mse(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    targets = tf.stop_gradient(tf.convert_to_tensor(returns, tf.float32))
+    return 0.5 * keras.losses.MeanSquaredError()(targets, tf.cast(values, tf.float32))
+
+
+# END MISTAKES
+
+
 # Exercise 7 (4 points)
 def mean_actor_loss(
     logits: tf.Tensor | np.ndarray,
@@ -261,7 +1125,9 @@ def mean_actor_loss(
     cross-entropy of the logits with the taken action as the label (the tutorial's
     ``SparseCategoricalCrossentropy(from_logits=True)`` weighted by the advantages). The
     advantages are constants here: wrap them in ``tf.stop_gradient`` so no gradient reaches the
-    critic through them. Reduce with the mean over the batch (the tutorial sums instead).
+    critic through them. Reduce with the mean over the batch (the tutorial sums instead). Work
+    from the logits with a numerically stable function: an action whose probability underflows
+    to 0 in float32 (logits 120 apart) must still give its finite ``-log pi`` (120), not ``inf``.
 
     Args:
         logits: [batch, n_actions] float.
@@ -280,6 +1146,152 @@ def mean_actor_loss(
     neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
     return tf.reduce_mean(neg_log_pi * advantages)
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "mean_actor_loss",
+    hint="The advantages come from the critic, but the actor's loss must not train the critic: "
+    "check where the gradient of this loss may flow.",
+)
+def mean_actor_loss_advantages_not_stopped(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    advantages = tf.cast(advantages, tf.float32)
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(actions, tf.int32), logits=logits
+    )
+    return tf.reduce_mean(neg_log_pi * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="The tutorial reduces differently from this exercise: re-read which reduction the "
+    "docstring asks for.",
+)
+def mean_actor_loss_summed(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(actions, tf.int32), logits=tf.cast(logits, tf.float32)
+    )
+    return tf.reduce_sum(neg_log_pi * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="Minimising the loss must make good actions (positive advantage) MORE likely: check "
+    "the sign of your loss.",
+)
+def mean_actor_loss_wrong_sign(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    log_pi = -tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(actions, tf.int32), logits=tf.cast(logits, tf.float32)
+    )
+    return tf.reduce_mean(log_pi * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="A cross-entropy 'with logits' applies the softmax itself: check what you give it.",
+)
+def mean_actor_loss_softmax_twice(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(actions, tf.int32), logits=probs
+    )
+    return tf.reduce_mean(neg_log_pi * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="Multiplying a [batch] tensor by a [batch, 1] one broadcasts to [batch, batch]: check "
+    "the shapes you multiply.",
+)
+def mean_actor_loss_advantages_as_column(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(actions, tf.int32), logits=tf.cast(logits, tf.float32)
+    )
+    return tf.reduce_mean(neg_log_pi * advantages[:, None])
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="Gradients flow only through TensorFlow operations: a value computed elsewhere and "
+    "turned into a tensor has no history to differentiate.",
+)
+def mean_actor_loss_in_numpy(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    logits = np.asarray(logits, np.float64)
+    top = logits.max(axis=-1, keepdims=True)
+    log_p = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+    taken = log_p[np.arange(len(logits)), np.asarray(actions)]
+    return tf.constant(np.mean(-taken * np.asarray(advantages, np.float64)), tf.float32)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="A probability can underflow to exactly 0 in float32, and its log is then -inf: work "
+    "from the logits with a function that never forms the probability first.",
+)
+def mean_actor_loss_log_of_softmax(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    probs = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    taken = tf.gather(probs, tf.cast(actions, tf.int32), batch_dims=1)
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    return tf.reduce_mean(-tf.math.log(taken) * advantages)
+
+
+@alternative("mean_actor_loss")
+def mean_actor_loss_keras_weighted(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    weights = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    return loss(actions, tf.cast(logits, tf.float32), sample_weight=weights)
+
+
+@alternative("mean_actor_loss")
+def mean_actor_loss_one_hot(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    chosen = tf.one_hot(tf.cast(actions, tf.int32), tf.shape(logits)[-1])
+    log_pi = tf.reduce_sum(chosen * tf.nn.log_softmax(logits), axis=-1)
+    return -tf.reduce_mean(log_pi * tf.stop_gradient(tf.cast(advantages, tf.float32)))
+
+
+# END MISTAKES
 
 
 # Exercise 8 (3 points)
@@ -303,3 +1315,80 @@ def mean_entropy(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
     log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
     return tf.reduce_mean(-tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "mean_entropy",
+    hint="A probability can underflow to exactly 0 in float32, and log(0) times 0 is not 0 in "
+    "floating point: re-read how the docstring says to compute log p.",
+)
+def mean_entropy_log_of_softmax(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    p = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.reduce_mean(-tf.reduce_sum(p * tf.math.log(p), axis=-1))
+
+
+@mistake(
+    "mean_entropy",
+    hint="The function returns the entropy of an average policy of the batch: check the "
+    "reduction over the batch.",
+)
+def mean_entropy_summed_over_batch(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.reduce_sum(-tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
+
+
+@mistake(
+    "mean_entropy",
+    hint="Each row is one policy over the actions: check along which axis you sum p log p.",
+)
+def mean_entropy_sum_over_batch_axis(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.reduce_mean(-tf.reduce_sum(tf.exp(log_p) * log_p, axis=0))
+
+
+@mistake(
+    "mean_entropy",
+    hint="Entropy is never negative, since log p <= 0: check the sign of your result.",
+)
+def mean_entropy_missing_minus(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
+
+
+@mistake(
+    "mean_entropy",
+    hint="Entropy sums over the actions; averaging over them instead scales it by the number "
+    "of actions.",
+)
+def mean_entropy_mean_over_actions(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    return tf.reduce_mean(-tf.reduce_mean(tf.exp(log_p) * log_p, axis=-1))
+
+
+@mistake(
+    "mean_entropy",
+    hint="The docstring measures entropy in nats: check the base of your logarithm.",
+)
+def mean_entropy_in_bits(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    bits = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1) / tf.math.log(2.0)
+    return tf.reduce_mean(bits)
+
+
+@alternative("mean_entropy")
+def mean_entropy_cross_entropy_with_itself(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    p = tf.nn.softmax(logits, axis=-1)
+    return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=p, logits=logits))
+
+
+@alternative("mean_entropy")
+def mean_entropy_logsumexp(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    p = tf.nn.softmax(logits, axis=-1)
+    entropy = tf.reduce_logsumexp(logits, axis=-1) - tf.reduce_sum(p * logits, axis=-1)
+    return tf.reduce_mean(entropy)
+
+
+# END MISTAKES

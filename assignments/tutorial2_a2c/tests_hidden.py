@@ -3,21 +3,28 @@
 Random cases are drawn afresh on every run and compared with short numpy reference code.
 Gradients, the model's variables and input mutation are observed by probes (``sub.run``) that
 run next to the submission and only report values; expected values and assertions stay here.
-The helpers both files use (``_array`` and the numpy references) live in ``tests_public.py``,
-which is beside this file wherever the hidden tests run (pytest puts the folder on
-``sys.path``); only helpers are imported, never ``test_*`` functions.
+The helpers both files use (``_array``, the probes and the numpy references) live in
+``tests_public.py``, which is beside this file wherever the hidden tests run (pytest puts the
+folder on ``sys.path``); only helpers are imported, never ``test_*`` functions.
 """
 
 import numpy as np
-from tests_public import _array, _gae_reference, _log_softmax, _mean_entropy, _returns_reference
+from tests_public import (
+    _actions,
+    _array,
+    _assert_unchanged,
+    _check_actor_critic,
+    _check_advantages_keep_inputs,
+    _critic_loss_and_gradients,
+    _float,
+    _gae_reference,
+    _log_softmax,
+    _mean_entropy,
+    _returns_and_inputs_after,
+    _returns_reference,
+)
 
 from tfcourse.grading.points import points
-
-
-def _float(x, what):
-    out = _array(x, what)
-    assert out.shape == (), f"{what} should be a scalar, got shape {out.shape}"
-    return float(out)
 
 
 def _rollout(rng, shape):
@@ -74,12 +81,6 @@ def test_returns_match_reference_random(sub):
         )
 
 
-def _returns_and_inputs_after(sub, rewards, dones, gamma, bootstrap_value):
-    """Probe: ``discounted_returns(...)`` and the two input arrays as they are afterwards."""
-    out = sub.discounted_returns(rewards, dones, gamma, bootstrap_value)
-    return out, rewards, dones
-
-
 @points(0.5, exercise="discounted_returns")
 def test_returns_int_lists_bool_dones_no_mutation(sub):
     # Integer rewards must still give float returns: [1.75, 1.5, 1.0] (see the public tests).
@@ -93,58 +94,33 @@ def test_returns_int_lists_bool_dones_no_mutation(sub):
             expected,
             atol=1e-6,
             err_msg=f"integer rewards {rewards} given as a list (and bool dones) should give "
-            f"float returns {expected.tolist()}; did an integer array truncate them?",
+            f"float returns {expected.tolist()}; were they truncated to integers?",
         )
     arr = rng.normal(size=int(rng.integers(3, 7)))
     dones = np.zeros(len(arr), np.int64)
     dones[1] = 1
-    out, arr_after, dones_after = sub.run(_returns_and_inputs_after, arr, dones, 0.5, 2.0)
+    out, _, arr_after, dones_after = sub.run(_returns_and_inputs_after, arr, dones, 0.5, 2.0)
+    _assert_unchanged("rewards", arr, arr_after, "discounted_returns")
+    _assert_unchanged("dones", dones, dones_after, "discounted_returns")
     np.testing.assert_allclose(
         _array(out, "discounted_returns"),
         _returns_reference(arr, dones, 0.5, 2.0),
         atol=1e-6,
         err_msg=f"wrong returns with dones {dones.tolist()}, gamma 0.5, bootstrap_value 2",
     )
-    assert np.array_equal(arr_after, arr) and np.array_equal(dones_after, dones), (
-        "discounted_returns must not modify its inputs"
-    )
 
 
 # ---------------------------------------------------------------- advantages
 
 
-def _advantages_and_inputs_after(sub, returns, values):
-    """Probe: plain and normalised advantages, and the inputs as they are afterwards."""
-    plain = sub.advantages(returns, values)
-    normed = sub.advantages(returns, values, normalize=True)
-    return plain, normed, returns, values
-
-
 @points(0.5, exercise="advantages")
 def test_advantages_two_dimensional_match_reference(sub):
+    # Each call gets its own fresh arrays, so a changed input is reported as such.
     rng = np.random.default_rng()
-    shape = (int(rng.integers(4, 9)), int(rng.integers(2, 5)))
-    returns, values, _ = _rollout(rng, shape)
-    plain, normed, returns_after, values_after = sub.run(
-        _advantages_and_inputs_after, returns, values
-    )
-    plain = _array(plain, "advantages")
-    assert plain.shape == shape, (
-        f"advantages of {list(shape)} inputs should be {list(shape)}, got {list(plain.shape)}"
-    )
-    np.testing.assert_allclose(
-        plain, returns - values, atol=1e-6, err_msg="advantages should be returns - values"
-    )
-    adv = returns - values
-    np.testing.assert_allclose(
-        _array(normed, "advantages"),
-        (adv - adv.mean()) / (adv.std() + 1e-8),
-        atol=1e-5,
-        err_msg="normalize should use the mean and std over all elements",
-    )
-    assert np.array_equal(returns_after, returns) and np.array_equal(values_after, values), (
-        "advantages must not modify returns or values"
-    )
+    for normalize in (False, True):
+        shape = (int(rng.integers(4, 9)), int(rng.integers(2, 5)))
+        returns, values, _ = _rollout(rng, shape)
+        _check_advantages_keep_inputs(sub, returns, values * 2.0 + 1.0, normalize)
 
 
 @points(0.5, exercise="advantages")
@@ -155,18 +131,27 @@ def test_advantages_constant_normalize_to_zero(sub):
     np.testing.assert_allclose(
         out, np.zeros(4), atol=1e-6, err_msg="equal advantages should normalise to zeros (add eps)"
     )
-    # Nearly equal advantages (spread 1e-3) are not flattened by eps = 1e-8: still std 1.
     rng = np.random.default_rng()
-    values = rng.normal(size=int(rng.integers(5, 10)))
-    returns = values + 1.0 + 1e-3 * rng.normal(size=len(values))
+    shape = (int(rng.integers(2, 6)), int(rng.integers(2, 4)))
+    values = rng.normal(size=shape)
+    out = _array(sub.advantages(values + 0.5, values, normalize=True), "advantages")
+    np.testing.assert_allclose(
+        out,
+        np.zeros(shape),
+        atol=1e-5,
+        err_msg=f"equal advantages of shape {list(shape)} should normalise to zeros (add eps)",
+    )
+    # Nearly equal advantages (spread 1e-3) are not flattened by eps = 1e-8: still std 1.
+    values = rng.normal(size=shape)
+    returns = values - 2.0 + 1e-3 * rng.normal(size=shape)
     adv = returns - values
     out = _array(sub.advantages(returns, values, normalize=True), "advantages")
     np.testing.assert_allclose(
         out,
         (adv - adv.mean()) / (adv.std() + 1e-8),
         atol=1e-3,
-        err_msg="advantages with a spread of 1e-3 should still normalise to mean 0 and std 1: "
-        "add eps = 1e-8 to the std, nothing larger",
+        err_msg=f"{list(shape)} advantages with a spread of 1e-3 should still normalise to mean "
+        "0 and std 1: add eps = 1e-8 to the std, nothing larger",
     )
 
 
@@ -197,7 +182,7 @@ def test_gae_lambda_one_is_returns_minus_values(sub):
     )
 
 
-@points(0.5, exercise="gae")
+@points(1, exercise="gae")
 def test_gae_lambda_zero_is_td_error(sub):
     # lam = 0: A_t = r_t + gamma * V_{t+1} * (1 - done_t) - V_t (one step only).
     rng = np.random.default_rng()
@@ -243,19 +228,19 @@ def test_gae_matches_reference_random(sub):
 # ---------------------------------------------------------------- ActorCritic
 
 
-def _actor_critic_sizes(sub, kwargs, obs):
-    """Probe: the model's ``(values, logits)`` for ``obs`` and its trainable variables' shapes."""
-    model = sub.ActorCritic(**kwargs)
-    out = model(obs)
-    return out, [list(v.shape) for v in model.trainable_variables]
-
-
-def _actor_critic_gradients_used(sub, obs, weights):
-    """Probe: for each trainable variable, the summed absolute gradient (None: no gradient) of
-    the values and of ``sum(logits @ weights)``."""
+def _actor_critic_gradients_used(sub, obs, weights, seed):
+    """Probe: for each trainable variable (given seeded random values), the summed absolute
+    gradient (None: no gradient) of the values and of ``sum(logits * weights)``."""
+    import numpy as np
     import tensorflow as tf
 
     model = sub.ActorCritic(n_actions=len(weights))
+    model(obs)
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_variables:
+        shape = tuple(variable.shape)
+        scale = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
+        variable.assign(rng.normal(scale=scale, size=shape).astype(np.float32))
     with tf.GradientTape(persistent=True) as tape:
         values, logits = model(obs)
         v_sum = tf.reduce_sum(values)
@@ -268,50 +253,20 @@ def _actor_critic_gradients_used(sub, obs, weights):
     return sizes(tape.gradient(v_sum, variables)), sizes(tape.gradient(l_sum, variables))
 
 
-def _actor_critic_batch_and_row(sub, obs, row):
-    """Probe: one model's outputs for the batch ``obs`` and for ``obs[row:row + 1]`` alone."""
-    model = sub.ActorCritic(n_actions=2)
-    values, logits = model(obs)
-    one_v, one_l = model(obs[row : row + 1])
-    return values, logits, one_v, one_l
+@points(0.5, exercise="ActorCritic")
+def test_actor_critic_other_sizes(sub):
+    rng = np.random.default_rng()
+    hidden, n_actions, obs_dim = (int(v) for v in rng.integers([10, 2, 1], [49, 7, 9]))
+    obs = rng.normal(scale=2.0, size=(int(rng.integers(6, 12)), obs_dim)).astype(np.float32)
+    _check_actor_critic(sub, obs, n_actions=n_actions, hidden=hidden)
 
 
 @points(0.5, exercise="ActorCritic")
-def test_actor_critic_other_sizes(sub):
-    # hidden 16, 3 actions, obs_dim 4:
-    #   4*16 + 16 = 80,  16*16 + 16 = 272,  16 + 1 = 17,  16*3 + 3 = 51   -> 420
+def test_actor_critic_single_observation(sub):
+    # A batch of one observation still gives values of shape (1,) and logits (1, n_actions).
     rng = np.random.default_rng()
-    hidden, n_actions, obs_dim = (int(v) for v in rng.integers([8, 2, 2], [33, 6, 9]))
-    rows = int(rng.integers(3, 10))
-    random_count = (
-        (obs_dim * hidden + hidden)
-        + (hidden * hidden + hidden)
-        + (hidden + 1)
-        + (hidden * n_actions + n_actions)
-    )
-    cases = [(7, 16, 3, 4, 420), (rows, hidden, n_actions, obs_dim, random_count)]
-    for batch, width, actions, dim, expected in cases:
-        obs = rng.normal(size=(batch, dim))  # float64
-        (values, logits), shapes = sub.run(
-            _actor_critic_sizes, {"n_actions": actions, "hidden": width}, obs
-        )
-        assert np.shape(values) == (batch,) and np.shape(logits) == (batch, actions), (
-            f"with {batch} observations and {actions} actions expected shapes ({batch},) and "
-            f"({batch}, {actions}), got {np.shape(values)} and {np.shape(logits)}"
-        )
-        v_dtype, l_dtype = np.asarray(values).dtype, np.asarray(logits).dtype
-        assert v_dtype == np.float32 and l_dtype == np.float32, (
-            f"float64 observations should still give float32 outputs, got {v_dtype}, {l_dtype}"
-        )
-        assert np.ptp(np.asarray(values)) > 0 and np.ptp(np.asarray(logits)) > 0, (
-            f"{batch} different random observations all got the same values or logits: the "
-            "outputs should come from the network"
-        )
-        count = sum(int(np.prod(shape)) for shape in shapes)
-        assert count == expected, (
-            f"expected {expected} trainable parameters for hidden={width}, n_actions={actions} "
-            f"(obs_dim {dim}), got {count}"
-        )
+    obs = rng.normal(size=(1, int(rng.integers(2, 7))))
+    _check_actor_critic(sub, obs, n_actions=int(rng.integers(2, 5)))
 
 
 @points(1, exercise="ActorCritic")
@@ -321,7 +276,8 @@ def test_actor_critic_shared_trunk(sub):
     rng = np.random.default_rng()
     obs = rng.normal(size=(8, 4)).astype(np.float32)
     weights = rng.normal(size=int(rng.integers(2, 5))).astype(np.float32)
-    v_grads, l_grads = sub.run(_actor_critic_gradients_used, obs, weights)
+    seed = int(rng.integers(2**31))
+    v_grads, l_grads = sub.run(_actor_critic_gradients_used, obs, weights, seed)
     assert len(v_grads) == 8, f"expected 8 trainable variables, got {len(v_grads)}"
     v_used = {i for i, g in enumerate(v_grads) if g is not None}
     l_used = {i for i, g in enumerate(l_grads) if g is not None}
@@ -336,78 +292,49 @@ def test_actor_critic_shared_trunk(sub):
     )
 
 
-@points(0.5, exercise="ActorCritic")
-def test_actor_critic_rows_independent(sub):
-    rng = np.random.default_rng()
-    obs = rng.normal(size=(int(rng.integers(3, 8)), 4)).astype(np.float32)
-    row = int(rng.integers(len(obs)))
-    values, logits, one_v, one_l = sub.run(_actor_critic_batch_and_row, obs, row)
-    values, logits = _array(values, "values"), _array(logits, "logits")
-    np.testing.assert_allclose(
-        values[row : row + 1],
-        _array(one_v, "values"),
-        atol=1e-5,
-        err_msg="the value of one observation should not depend on the rest of the batch",
-    )
-    np.testing.assert_allclose(
-        logits[row : row + 1],
-        _array(one_l, "logits"),
-        atol=1e-5,
-        err_msg="the logits of one observation should not depend on the rest of the batch",
-    )
-    assert np.ptp(values) > 0, "different observations should get different values"
-
-
 # ---------------------------------------------------------------- sample_actions
 
 
 @points(1, exercise="sample_actions")
-def test_sample_reproducible(sub):
+def test_sample_frequencies_per_row(sub):
+    # Even rows follow policy P, odd rows policy Q (3 actions each); 3000 rows of each. The
+    # standard error of a frequency is at most sqrt(0.25 / 3000) = 0.0091, so 0.045 is 5 of them.
     rng = np.random.default_rng()
-    seed = int(rng.integers(0, 2**31 - 2))
-    logits = np.zeros((200, 2), np.float32)
-    first = _array(sub.sample_actions(logits, seed=seed), "actions")
-    again = _array(sub.sample_actions(logits, seed=seed), "actions")
-    other = _array(sub.sample_actions(logits, seed=seed + 1), "actions")
-    assert np.array_equal(first, again), (
-        "the same logits and seed should give the same actions (use a stateless random op)"
+    policies = rng.dirichlet(np.ones(3), size=2) * 0.85 + 0.05
+    logits = np.log(np.tile(policies, (3000, 1))).astype(np.float64)  # float64 logits
+    seed = int(rng.integers(0, 2**31 - 1))
+    actions = _actions(sub.sample_actions(logits, seed=seed), 6000, "6000 rows of logits")
+    assert actions.min() >= 0 and actions.max() <= 2, (
+        f"actions should lie in range(3), got values from {actions.min()} to {actions.max()}"
     )
-    assert not np.array_equal(first, other), (
-        f"seeds {seed} and {seed + 1} gave the same 200 actions from a 50/50 policy; the seed "
-        "is not used"
-    )
-    assert 0 < first.sum() < 200, "a 50/50 policy should sample both actions over 200 rows"
+    for k, name in enumerate(("even", "odd")):
+        freq = np.bincount(actions[k::2], minlength=3)[:3] / 3000.0
+        assert np.all(np.abs(freq - policies[k]) < 0.045), (
+            f"the {name} rows have probabilities {np.round(policies[k], 3).tolist()}, but their "
+            f"actions came with frequencies {np.round(freq, 3).tolist()} (seed {seed}): each row "
+            "should be drawn from the softmax of its own logits"
+        )
 
 
 @points(1, exercise="sample_actions")
-def test_sample_frequencies_follow_softmax(sub):
-    # logits log([1 - p, p]) -> action 1 has probability p in [0.2, 0.8]; over 4000 draws the
-    # standard error of the frequency is at most sqrt(0.25 / 4000) = 0.0079, so 0.04 is more
-    # than 5 of them.
+def test_sample_seeds(sub):
     rng = np.random.default_rng()
-    p = float(rng.uniform(0.2, 0.8))
-    logits = np.tile(np.log([[1.0 - p, p]]), (4000, 1)).astype(np.float32)
-    actions = _array(sub.sample_actions(logits, seed=int(rng.integers(0, 1000))), "actions")
-    freq = float(np.mean(actions == 1))
-    assert abs(freq - p) < 0.04, (
-        f"with probabilities [{1 - p:.2f}, {p:.2f}] action 1 should be drawn about "
-        f"{100 * p:.0f}% of the time, got {100 * freq:.1f}% (sample from softmax(logits), not "
-        "from the raw logits)"
-    )
+    rows, n_actions = int(rng.integers(150, 250)), int(rng.integers(2, 6))
+    logits = rng.normal(scale=0.3, size=(rows, n_actions))
+    for seed in (0, int(rng.integers(1, 2**31 - 2))):
+        first = _actions(sub.sample_actions(logits, seed=seed), rows, f"{rows} rows of logits")
+        again = _array(sub.sample_actions(logits, seed=seed), "actions")
+        other = _array(sub.sample_actions(logits, seed=seed + 1), "actions")
+        assert np.array_equal(first, again), (
+            f"seed {seed} gave different actions on two calls with the same logits: the result "
+            "should depend only on the logits and the seed"
+        )
+        assert not np.array_equal(first, other), (
+            f"seeds {seed} and {seed + 1} gave the same {rows} actions: the seed is not used"
+        )
 
 
 # ---------------------------------------------------------------- critic_loss
-
-
-def _critic_loss_and_gradients(sub, returns, values):
-    """Probe: ``critic_loss`` of two float32 variables and its gradients (None: no gradient)."""
-    import tensorflow as tf
-
-    returns, values = tf.Variable(returns, dtype=tf.float32), tf.Variable(values, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        loss = sub.critic_loss(returns, values)
-    grads = tape.gradient(loss, [returns, values])
-    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 def _critic_loss_value_gradient(sub, returns, values):
@@ -438,7 +365,9 @@ def test_critic_loss_gradient_and_shapes(sub):
         rtol=1e-5,
         err_msg=f"critic_loss of {list(shape)} inputs: 0.5 * MSE over all {n} elements",
     )
-    assert grad is not None, "no gradient reached the values: keep the computation in TensorFlow"
+    assert grad is not None, (
+        "no gradient reached the values: compute the loss with TensorFlow operations"
+    )
     np.testing.assert_allclose(
         _array(grad, "gradient"),
         -diff / n,
@@ -462,23 +391,13 @@ def test_critic_loss_returns_are_targets(sub):
         atol=1e-6,
         err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
     )
-    assert g_returns is None, "the returns are targets: wrap them in tf.stop_gradient"
+    assert g_returns is None or not np.any(_array(g_returns, "gradient")), (
+        "a gradient reached the returns: they are targets, so the loss must treat them as "
+        "constants (tf.stop_gradient)"
+    )
 
 
 # ---------------------------------------------------------------- actor_loss
-
-
-def _actor_loss_gradients(sub, logits, actions, advantages):
-    """Probe: ``mean_actor_loss`` with float32 variables of logits and advantages, and the
-    gradients with respect to both (None: no gradient)."""
-    import tensorflow as tf
-
-    logits = tf.Variable(logits, dtype=tf.float32)
-    advantages = tf.Variable(advantages, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        loss = sub.mean_actor_loss(logits, actions, advantages)
-    grads = tape.gradient(loss, [logits, advantages])
-    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 def _actor_loss_logits_gradient(sub, logits, actions, advantages):
@@ -519,7 +438,9 @@ def test_actor_loss_gradient_wrt_logits(sub):
     actions = rng.integers(0, 2, size=5).astype(np.int32)
     adv = rng.normal(size=5).astype(np.float32)
     _, grad = sub.run(_actor_loss_logits_gradient, logits, actions, adv)
-    assert grad is not None, "no gradient reached the logits: keep the computation in TensorFlow"
+    assert grad is not None, (
+        "no gradient reached the logits: compute the loss with TensorFlow operations"
+    )
     probs = np.exp(_log_softmax(logits))
     expected = (probs - np.eye(2)[actions]) * adv[:, None] / 5.0
     np.testing.assert_allclose(
@@ -528,28 +449,6 @@ def test_actor_loss_gradient_wrt_logits(sub):
         rtol=1e-4,
         atol=1e-6,
         err_msg="gradient of mean_actor_loss w.r.t. the logits is wrong",
-    )
-
-
-@points(0.5, exercise="mean_actor_loss")
-def test_actor_loss_advantages_are_constants(sub):
-    rng = np.random.default_rng()
-    logits = rng.normal(size=(2, 2)).astype(np.float32)
-    adv = rng.normal(size=2).astype(np.float32)
-    actions = np.array([1, 1])
-    loss, (g_logits, g_adv) = sub.run(_actor_loss_gradients, logits, actions, adv)
-    assert g_logits is not None, "no gradient reached the logits"
-    np.testing.assert_allclose(
-        _float(loss, "mean_actor_loss"),
-        float(np.mean(-_log_softmax(logits)[:, 1] * adv)),
-        rtol=1e-5,
-        atol=1e-6,
-        err_msg="mean_actor_loss of variables of logits and advantages should be "
-        "mean(-log pi(a|s) * A)",
-    )
-    assert g_adv is None, (
-        "a gradient reached the advantages: wrap them in tf.stop_gradient so the actor's loss "
-        "does not train the critic"
     )
 
 

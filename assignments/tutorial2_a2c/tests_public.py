@@ -1,10 +1,11 @@
 """Public tests for assignment 2 (A2C building blocks): run them with check("<exercise>").
 
 ``sub`` is your submission: ``sub.gae(...)`` runs your ``gae`` and gives back its result as data
-(a tensor comes back as an array that remembers it was a tensor). Your ``ActorCritic`` model is
-built and called in a small probe function (``sub.run(_probe, ...)``) that only reports values
-and shapes; every comparison happens here. Each test checks a case worked out by hand in the
-comment next to it, then the same rule on fresh random inputs.
+(a tensor comes back as an array that remembers it was a tensor). Your ``ActorCritic`` model,
+gradients and what happens to the arrays you are given are observed by small probe functions
+(``sub.run(_probe, ...)``) that only report values and shapes; every comparison happens here.
+Each test checks a case worked out by hand in the comment next to it, then the same rule on
+fresh random inputs.
 """
 
 import numpy as np
@@ -34,6 +35,13 @@ def _scalar(x, what):
     return out.shape, dtype, (float(out) if out.shape == () else float("nan"))
 
 
+def _float(x, what):
+    """A returned scalar as a Python float (it must have shape ``()``)."""
+    out = _array(x, what)
+    assert out.shape == (), f"{what} should be a scalar (shape ()), got shape {out.shape}"
+    return float(out)
+
+
 def _returns_reference(rewards, dones, gamma, bootstrap_value):
     """Bootstrapped discounted returns, backward over time (any trailing env axes)."""
     rewards = np.asarray(rewards, np.float64)
@@ -46,6 +54,7 @@ def _returns_reference(rewards, dones, gamma, bootstrap_value):
 
 
 def _gae_reference(rewards, values, dones, bootstrap_value, gamma, lam):
+    dones = np.asarray(dones, np.float64)
     adv = np.zeros_like(rewards)
     running = np.zeros(rewards.shape[1])
     next_value = np.asarray(bootstrap_value, np.float64)
@@ -70,7 +79,33 @@ def _mean_entropy(logits):
     return float(np.mean(-(np.exp(log_p) * log_p).sum(axis=-1)))
 
 
+def _assert_unchanged(name, before, after, function):
+    """Fail, naming the argument and one changed entry, if ``function`` modified an input."""
+    before, after = np.asarray(before), np.asarray(after)
+    if before.shape == after.shape and np.array_equal(before, after):
+        return
+    if before.shape != after.shape:
+        raise AssertionError(
+            f"{function} changed the shape of its {name} argument from {before.shape} to "
+            f"{after.shape}: work on a new array, the inputs must stay unchanged"
+        )
+    where = tuple(int(i) for i in np.argwhere(before != after)[0])
+    raise AssertionError(
+        f"{function} modified its {name} argument in place: {name}{list(where)} was "
+        f"{before[where]:.4f} before the call and {after[where]:.4f} after it. Work on a new "
+        "array: the inputs must stay unchanged"
+    )
+
+
 # ---------------------------------------------------------------- discounted_returns
+
+
+def _returns_and_inputs_after(sub, rewards, dones, gamma, bootstrap_value):
+    """Probe: ``discounted_returns(...)``, the name of its dtype, and the two input arrays as
+    they are afterwards."""
+    out = sub.discounted_returns(rewards, dones, gamma, bootstrap_value)
+    dtype = getattr(out, "dtype", None)
+    return out, str(getattr(dtype, "name", dtype)), rewards, dones
 
 
 @points(1, exercise="discounted_returns")
@@ -79,7 +114,8 @@ def test_returns_without_dones(sub):
     #   R_2 = 1                  = 1.0
     #   R_1 = 1 + 0.5 * 1.0      = 1.5
     #   R_0 = 1 + 0.5 * 1.5      = 1.75
-    out = sub.discounted_returns(np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0]), 0.5, 0.0)
+    rewards, dones = np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0])
+    out, dtype, _, _ = sub.run(_returns_and_inputs_after, rewards, dones, 0.5, 0.0)
     assert isinstance(out, np.ndarray) and not is_tensor(out), (
         f"discounted_returns should return a numpy array, got "
         f"{'a tensor' if is_tensor(out) else type(out).__name__}"
@@ -91,6 +127,7 @@ def test_returns_without_dones(sub):
         atol=1e-6,
         err_msg="rewards [1, 1, 1], gamma 0.5, no dones, bootstrap 0 should give [1.75, 1.5, 1.0]",
     )
+    assert dtype == "float64", f"the returns should be float64, got {dtype}"
     rng = np.random.default_rng()
     n = int(rng.integers(4, 12))
     rewards, gamma = rng.normal(size=n), float(rng.uniform(0.5, 0.99))
@@ -100,6 +137,17 @@ def test_returns_without_dones(sub):
         _returns_reference(rewards, np.zeros(n), gamma, 0.0),
         atol=1e-6,
         err_msg=f"wrong returns for {n} random rewards, gamma {gamma:.3f}, no dones, bootstrap 0",
+    )
+    # Integer rewards given as Python lists still give float returns (0.9 * r is never whole).
+    int_rewards = [int(r) for r in rng.integers(1, 5, size=int(rng.integers(3, 7)))]
+    expected = _returns_reference(int_rewards, np.zeros(len(int_rewards)), 0.9, 0.0)
+    out = sub.discounted_returns(int_rewards, [0] * len(int_rewards), 0.9, 0)
+    np.testing.assert_allclose(
+        _array(out, "discounted_returns"),
+        expected,
+        atol=1e-6,
+        err_msg=f"integer rewards {int_rewards} given as a list (gamma 0.9) should give the "
+        f"float returns {np.round(expected, 4).tolist()}: were they truncated to integers?",
     )
 
 
@@ -117,19 +165,28 @@ def test_returns_done_mask(sub):
         err_msg="with dones [0, 1, 0] the expected returns are [1.5, 1.0, 1.0]: "
         "nothing after a done step may be added to it",
     )
+    # Random rollouts with bool dones (one of them at the last step: the bootstrap value
+    # must then be ignored), float64 rewards that must come back unchanged.
     rng = np.random.default_rng()
     n = int(rng.integers(6, 14))
     rewards = rng.normal(size=n)
-    dones = np.zeros(n, np.int64)
-    dones[rng.choice(n - 1, size=2, replace=False)] = 1
-    out = _array(sub.discounted_returns(rewards, dones, 0.9, 0.0), "discounted_returns")
-    np.testing.assert_allclose(
-        out,
-        _returns_reference(rewards, dones, 0.9, 0.0),
-        atol=1e-6,
-        err_msg=f"wrong returns with dones {dones.tolist()} (gamma 0.9): nothing after a done "
-        "step may be added to it",
-    )
+    dones = np.zeros(n, bool)
+    dones[rng.choice(n - 1, size=2, replace=False)] = True
+    bootstrap = float(rng.uniform(-5.0, 5.0))
+    for case_dones in (dones, np.concatenate([dones[:-1], [True]])):
+        out, _, rewards_after, dones_after = sub.run(
+            _returns_and_inputs_after, rewards, case_dones, 0.9, bootstrap
+        )
+        _assert_unchanged("rewards", rewards, rewards_after, "discounted_returns")
+        _assert_unchanged("dones", case_dones, dones_after, "discounted_returns")
+        np.testing.assert_allclose(
+            _array(out, "discounted_returns"),
+            _returns_reference(rewards, case_dones, 0.9, bootstrap),
+            atol=1e-6,
+            err_msg=f"wrong returns with bool dones {case_dones.astype(int).tolist()} (gamma "
+            f"0.9, bootstrap_value {bootstrap:.3f}): nothing after a done step may be added to "
+            "it",
+        )
 
 
 @points(1, exercise="discounted_returns")
@@ -160,10 +217,51 @@ def test_returns_bootstrap(sub):
 # ---------------------------------------------------------------- advantages
 
 
+def _advantages_and_inputs_after(sub, returns, values, normalize):
+    """Probe: ``advantages(returns, values, normalize)`` and the inputs as they are afterwards."""
+    out = sub.advantages(returns, values, normalize=normalize)
+    return out, returns, values
+
+
+def _check_advantages_keep_inputs(sub, returns, values, normalize):
+    """Run :func:`_advantages_and_inputs_after`; check the inputs, then the advantages."""
+    out, returns_after, values_after = sub.run(
+        _advantages_and_inputs_after, returns, values, normalize
+    )
+    _assert_unchanged("returns", returns, returns_after, "advantages")
+    _assert_unchanged("values", values, values_after, "advantages")
+    adv = returns - values
+    if normalize:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    out = _array(out, "advantages")
+    assert out.shape == returns.shape, (
+        f"advantages of {list(returns.shape)} inputs should have shape {list(returns.shape)}, "
+        f"got {list(out.shape)}"
+    )
+    np.testing.assert_allclose(
+        out,
+        adv,
+        atol=1e-5,
+        err_msg=f"advantages of random {list(returns.shape)} returns and values with normalize="
+        f"{normalize} should be "
+        + (
+            "(A - mean(A)) / (std(A) + 1e-8) with A = returns - values: one mean and one "
+            "population std over all the elements"
+            if normalize
+            else "returns - values"
+        ),
+    )
+
+
 @points(1, exercise="advantages")
 def test_advantages_plain(sub):
     # [3, 2, 1] - [1, 1, 1] = [2, 1, 0]
-    out = _array(sub.advantages(np.array([3.0, 2.0, 1.0]), np.array([1.0, 1.0, 1.0])), "advantages")
+    out = sub.advantages(np.array([3.0, 2.0, 1.0]), np.array([1.0, 1.0, 1.0]))
+    assert isinstance(out, np.ndarray) and not is_tensor(out), (
+        f"advantages should return a numpy array, got "
+        f"{'a tensor' if is_tensor(out) else type(out).__name__}"
+    )
+    out = _array(out, "advantages")
     assert out.shape == (3,), f"expected advantages of shape (3,), got {out.shape}"
     np.testing.assert_allclose(
         out,
@@ -172,11 +270,8 @@ def test_advantages_plain(sub):
         err_msg="returns [3, 2, 1] minus values [1, 1, 1] is [2, 1, 0]",
     )
     rng = np.random.default_rng()
-    returns, values = rng.normal(size=(2, int(rng.integers(4, 10))))
-    out = _array(sub.advantages(returns, values), "advantages")
-    np.testing.assert_allclose(
-        out, returns - values, atol=1e-6, err_msg="advantages should be returns - values"
-    )
+    returns, values = rng.normal(size=(2, int(rng.integers(4, 10)), int(rng.integers(2, 4))))
+    _check_advantages_keep_inputs(sub, returns, values, normalize=False)
 
 
 @points(1, exercise="advantages")
@@ -191,23 +286,46 @@ def test_advantages_normalized(sub):
         err_msg="normalize=True should standardise [2, 1, 0] to [1.2247, 0, -1.2247] "
         "(population std, np.std's default)",
     )
+    # [T, n_envs] advantages are standardised together, over every element.
     rng = np.random.default_rng()
-    returns, values = rng.normal(loc=2.0, scale=3.0, size=(2, int(rng.integers(5, 12))))
+    shape = (int(rng.integers(5, 10)), int(rng.integers(2, 5)))
+    returns = rng.normal(loc=2.0, scale=3.0, size=shape)
+    values = rng.normal(size=shape) + rng.normal(scale=2.0, size=shape[1])  # columns differ
+    _check_advantages_keep_inputs(sub, returns, values, normalize=True)
+    # Equal advantages: A - mean(A) = 0 and std = 0, so 0 / (0 + 1e-8) = 0, never nan.
+    n, offset = int(rng.integers(3, 8)), float(rng.uniform(0.5, 3.0))
+    out = _array(sub.advantages(np.full(n, 2.0 + offset), np.full(n, 2.0), True), "advantages")
+    assert np.all(np.isfinite(out)), (
+        f"{n} equal advantages ({offset:.3f}) with normalize=True gave {out.tolist()}: their std "
+        "is 0, and adding eps to it must give zeros"
+    )
+    np.testing.assert_allclose(
+        out, np.zeros(n), atol=1e-6, err_msg="equal advantages should normalise to zeros"
+    )
+    # A spread of 1e-3 is far above eps = 1e-8: the result still has std 1.
+    values = rng.normal(size=int(rng.integers(5, 10)))
+    returns = values + 1.0 + 1e-3 * rng.normal(size=len(values))
     adv = returns - values
     out = _array(sub.advantages(returns, values, normalize=True), "advantages")
     np.testing.assert_allclose(
         out,
         (adv - adv.mean()) / (adv.std() + 1e-8),
-        atol=1e-5,
-        err_msg="normalize=True should give (A - mean(A)) / (std(A) + 1e-8) "
-        "(population std, np.std's default)",
+        atol=1e-3,
+        err_msg="advantages with a spread of 1e-3 should still normalise to mean 0 and std 1 "
+        "(eps = 1e-8 added to the std itself)",
     )
 
 
 # ---------------------------------------------------------------- gae
 
 
-@points(1.5, exercise="gae")
+def _gae_and_inputs_after(sub, rewards, values, dones, bootstrap_value, gamma, lam):
+    """Probe: ``gae(...)`` and the rewards, values and dones as they are afterwards."""
+    out = sub.gae(rewards, values, dones, bootstrap_value, gamma, lam)
+    return out, rewards, values, dones
+
+
+@points(1, exercise="gae")
 def test_gae_hand_example(sub):
     # gamma = 0.5, lam = 0.5 (so gamma * lam = 0.25), two environments.
     # env 0: rewards [1, 1, 1], values [0, 0, 0], no dones, V_T = 4
@@ -234,7 +352,7 @@ def test_gae_hand_example(sub):
         adv,
         [[1.4375, -0.25], [1.75, 1.0], [3.0, 0.0]],
         atol=1e-6,
-        err_msg="GAE advantages of the hand example are wrong",
+        err_msg="GAE advantages of the hand example (gamma = lam = 0.5) are wrong",
     )
     np.testing.assert_allclose(
         ret,
@@ -242,21 +360,30 @@ def test_gae_hand_example(sub):
         atol=1e-6,
         err_msg="returns should be advantages + values",
     )
+    # A random rollout with bool dones and different gamma and lam.
     rng = np.random.default_rng()
-    shape = (int(rng.integers(3, 7)), int(rng.integers(2, 5)))
+    shape = (int(rng.integers(4, 8)), int(rng.integers(2, 5)))
     rewards, values = rng.normal(size=(2, *shape))
-    dones = (rng.random(shape) < 0.25).astype(np.int64)
+    dones = rng.random(shape) < 0.25
+    dones[rng.integers(shape[0] - 1), 0] = True
     last = rng.normal(size=shape[1])
-    out = sub.gae(rewards, values, dones, last, 0.5, 0.5)
+    gamma, lam = float(rng.uniform(0.8, 0.99)), float(rng.uniform(0.3, 0.7))
+    out, rewards_after, values_after, dones_after = sub.run(
+        _gae_and_inputs_after, rewards, values, dones, last, gamma, lam
+    )
+    _assert_unchanged("rewards", rewards, rewards_after, "gae")
+    _assert_unchanged("values", values, values_after, "gae")
+    _assert_unchanged("dones", dones, dones_after, "gae")
     assert isinstance(out, tuple) and len(out) == 2, (
         f"gae should return a tuple (advantages, returns), got {type(out).__name__}"
     )
-    ref_adv, ref_ret = _gae_reference(rewards, values, dones, last, 0.5, 0.5)
+    ref_adv, ref_ret = _gae_reference(rewards, values, dones, last, gamma, lam)
     np.testing.assert_allclose(
         _array(out[0], "advantages"),
         ref_adv,
         atol=1e-6,
-        err_msg=f"GAE advantages are wrong on a random {list(shape)} rollout (gamma = lam = 0.5)",
+        err_msg=f"GAE advantages are wrong on a random {list(shape)} rollout with bool dones "
+        f"(gamma {gamma:.3f}, lam {lam:.3f})",
     )
     np.testing.assert_allclose(
         _array(out[1], "returns"),
@@ -269,102 +396,195 @@ def test_gae_hand_example(sub):
 # ---------------------------------------------------------------- ActorCritic
 
 
-def _actor_critic_outputs(sub, n_actions, obs):
-    """Probe: ``ActorCritic(n_actions=n_actions)(obs)`` as it comes out of the model."""
-    model = sub.ActorCritic(n_actions=n_actions)
-    return model(obs)
+def _actor_critic_probe(sub, kwargs, obs, seed):
+    """Probe: ``ActorCritic(**kwargs)`` whose trainable variables get seeded random values (so
+    the test can recompute its outputs, and the values of ``obs`` are of both signs):
+    ``(values, logits)`` for ``obs``, the same for ``obs[:1]`` alone, and
+    ``[layer number, value]`` of each trainable variable."""
+    import numpy as np
 
-
-def _actor_critic_variables(sub, n_actions, obs):
-    """Probe: ``[name, shape]`` of each trainable variable once the model has seen ``obs``."""
-    model = sub.ActorCritic(n_actions=n_actions)
+    model = sub.ActorCritic(**kwargs)
     model(obs)
-    return [[str(getattr(v, "path", v.name)), list(v.shape)] for v in model.trainable_variables]
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_variables:
+        shape = tuple(variable.shape)
+        scale = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
+        variable.assign(rng.normal(scale=scale, size=shape).astype(np.float32))
+    try:  # shift the value head's bias (the one variable of shape (1,)): values straddle 0
+        shift = float(np.median(np.asarray(model(obs)[0], np.float64)))
+    except Exception:
+        shift = 0.0
+    for variable in model.trainable_variables:
+        if tuple(variable.shape) == (1,):
+            variable.assign(np.asarray(variable.numpy()) - np.float32(shift))
+    layers = {}  # a layer's path -> its number, so a kernel and its bias share a number
+    weights = [
+        [layers.setdefault(str(getattr(v, "path", v.name)).rpartition("/")[0], len(layers)), v]
+        for v in model.trainable_variables
+    ]
+    return model(obs), model(obs[:1]), [[n, np.asarray(v.numpy())] for n, v in weights]
 
 
-@points(1, exercise="ActorCritic")
-def test_actor_critic_output_shapes(sub):
-    rng = np.random.default_rng()
-    batch, n_actions = int(rng.integers(3, 9)), int(rng.integers(2, 5))
-    for rows, actions, obs in [
-        (5, 2, np.zeros((5, 4), np.float32)),
-        (batch, n_actions, rng.normal(size=(batch, 4)).astype(np.float32)),
-    ]:
-        out = sub.run(_actor_critic_outputs, actions, obs)
-        assert isinstance(out, tuple | list) and len(out) == 2, (
-            "calling the model should return (values, logits)"
+def _dense_layers(weights, obs_dim, hidden, n_actions):
+    """``{role: (kernel, bias)}`` for the roles trunk1, trunk2, value and policy, found by the
+    kernels' shapes (a kernel and its bias share their layer's number)."""
+    shapes = [list(np.shape(value)) for _, value in weights]
+    roles = {
+        (obs_dim, hidden): "trunk1",
+        (hidden, hidden): "trunk2",
+        (hidden, 1): "value",
+        (hidden, n_actions): "policy",
+    }
+    expected = f"kernels of shapes {[list(s) for s in roles]} each with its bias"
+    setting = f"obs_dim {obs_dim}, hidden={hidden}, n_actions={n_actions}"
+    assert len(weights) == 8, (
+        f"expected 8 trainable variables ({expected}: 2 trunk layers and 2 heads) for "
+        f"{setting}, got {len(weights)} of shapes {shapes}"
+    )
+    by_layer = {}
+    for layer, value in weights:
+        by_layer.setdefault(layer, []).append(_array(value, "a weight"))
+    found = {}
+    for arrays in by_layer.values():
+        kernels = [a for a in arrays if a.ndim == 2]
+        biases = [a for a in arrays if a.ndim == 1]
+        if len(kernels) == 1 and len(biases) == 1:
+            role = roles.get(kernels[0].shape)
+            if role and role not in found and biases[0].shape == kernels[0].shape[1:]:
+                found[role] = (kernels[0], biases[0])
+    assert len(found) == 4, (
+        f"expected four Dense layers with {expected} for {setting}; got trainable variables "
+        f"of shapes {shapes}"
+    )
+    return found
+
+
+def _forward(layers, obs):
+    """numpy's ``(values, logits)`` through the model's own layers, in float64."""
+    h = np.asarray(obs, np.float64)
+    for role in ("trunk1", "trunk2"):
+        kernel, bias = layers[role]
+        h = np.maximum(h @ kernel + bias, 0.0)
+    kernel, bias = layers["value"]
+    values = (h @ kernel + bias)[:, 0]
+    kernel, bias = layers["policy"]
+    return values, h @ kernel + bias
+
+
+def _outputs(out, rows, n_actions, what):
+    """``(values, logits)`` of one call, checked for structure, shape and dtype."""
+    assert isinstance(out, tuple | list) and len(out) == 2, (
+        f"calling the model should return (values, logits), got {type(out).__name__}"
+    )
+    values, logits = out
+    assert np.shape(values) == (rows,), (
+        f"values should have shape ({rows},) for {what} (one value per observation: squeeze "
+        f"the value head's last axis only), got {np.shape(values)}"
+    )
+    assert np.shape(logits) == (rows, n_actions), (
+        f"logits should have shape ({rows}, {n_actions}) for {what} and {n_actions} actions, "
+        f"got {np.shape(logits)}"
+    )
+    v_dtype, l_dtype = np.asarray(values).dtype, np.asarray(logits).dtype
+    assert v_dtype == np.float32 and l_dtype == np.float32, (
+        f"values and logits should be float32 (for {np.asarray(values).dtype} observations "
+        f"too), got {v_dtype} and {l_dtype}"
+    )
+    return _array(values, "values"), _array(logits, "logits")
+
+
+def _check_actor_critic(sub, obs, n_actions, hidden=None):
+    """The model's outputs against numpy's forward pass through its own (seeded) weights."""
+    kwargs = (
+        {"n_actions": n_actions} if hidden is None else {"n_actions": n_actions, "hidden": hidden}
+    )
+    width = 64 if hidden is None else hidden
+    seed = int(np.random.default_rng().integers(2**31))
+    out, one, weights = sub.run(_actor_critic_probe, kwargs, obs, seed)
+    layers = _dense_layers(weights, obs.shape[1], width, n_actions)
+    values, logits = _forward(layers, obs)
+    call = f"ActorCritic({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+    got_values, got_logits = _outputs(out, len(obs), n_actions, f"a batch of {len(obs)}")
+    if not np.allclose(got_logits, logits, rtol=1e-4, atol=1e-4):
+        rows_sum_to_one = np.allclose(got_logits.sum(axis=-1), 1.0, atol=1e-4)
+        assert not (rows_sum_to_one and got_logits.min() >= 0.0), (
+            f"{call}: every row of the logits is a probability distribution (it sums to 1), "
+            "but the model should return raw logits, e.g. for observation 0 "
+            f"{np.round(logits[0], 4).tolist()}, got {np.round(got_logits[0], 4).tolist()}"
         )
-        values, logits = out
-        assert np.shape(values) == (rows,), (
-            f"values should have shape ({rows},) for a batch of {rows} (squeeze the value "
-            f"head's last axis), got {np.shape(values)}"
+        raise AssertionError(
+            f"{call}: the logits differ from Dense(relu) -> Dense(relu) -> Dense(n_actions) "
+            f"computed with the model's own weights: for observation 0 expected "
+            f"{np.round(logits[0], 4).tolist()}, got {np.round(got_logits[0], 4).tolist()}"
         )
-        assert np.shape(logits) == (rows, actions), (
-            f"logits should have shape ({rows}, {actions}) for {rows} observations and "
-            f"{actions} actions, got {np.shape(logits)}"
+    if not np.allclose(got_values, values, rtol=1e-4, atol=1e-4):
+        clipped = np.allclose(got_values, np.maximum(values, 0.0), rtol=1e-4, atol=1e-4)
+        assert not clipped, (
+            f"{call}: the values are clipped at 0 (expected {np.round(values, 4).tolist()}, got "
+            f"{np.round(got_values, 4).tolist()}): a state value can be any real number"
         )
-        v_dtype, l_dtype = np.asarray(values).dtype, np.asarray(logits).dtype
-        assert v_dtype == np.float32 and l_dtype == np.float32, (
-            f"values and logits should be float32, got {v_dtype} and {l_dtype}"
+        raise AssertionError(
+            f"{call}: the values differ from Dense(relu) -> Dense(relu) -> Dense(1) computed "
+            f"with the model's own weights: expected {np.round(values, 4).tolist()}, got "
+            f"{np.round(got_values, 4).tolist()}"
         )
-    assert np.ptp(np.asarray(values)) > 0 and np.ptp(np.asarray(logits)) > 0, (
-        f"{batch} different random observations all got the same values or logits: the "
-        "outputs should come from the network"
+    one_values, one_logits = _outputs(one, 1, n_actions, "a batch of one observation")
+    np.testing.assert_allclose(
+        np.concatenate([one_values, one_logits[0]]),
+        np.concatenate([values[:1], logits[0]]),
+        rtol=1e-4,
+        atol=1e-4,
+        err_msg=f"{call}: the value and logits of observation 0 alone should be those it gets "
+        "in the batch",
     )
 
 
 @points(1, exercise="ActorCritic")
-def test_actor_critic_variables(sub):
-    # 4 Dense layers, each a kernel and a bias: 8 trainable variables.
-    # Parameters for obs_dim 4, hidden 64, 2 actions:
+def test_actor_critic_outputs_from_its_layers(sub):
+    # Parameters for obs_dim 4, hidden 64, 2 actions (each Dense layer: a kernel and a bias):
     #   4*64 + 64 = 320,  64*64 + 64 = 4160,  64*1 + 1 = 65,  64*2 + 2 = 130   -> 4675
+    # The probe gives every variable a seeded random value; the test recomputes the outputs.
     rng = np.random.default_rng()
-    obs_dim, n_actions = int(rng.integers(2, 9)), int(rng.integers(2, 6))
-    random_count = (obs_dim * 64 + 64) + (64 * 64 + 64) + (64 + 1) + (64 * n_actions + n_actions)
-    for dim, actions, expected in [(4, 2, 4675), (obs_dim, n_actions, random_count)]:
-        obs = np.zeros((3, dim), np.float32)
-        variables = sub.run(_actor_critic_variables, actions, obs)
-        assert len(variables) == 8, (
-            f"expected 8 trainable variables (kernel + bias of 2 trunk layers and 2 heads), "
-            f"got {len(variables)}"
-        )
-        count = sum(int(np.prod(shape)) for _, shape in variables)
-        assert count == expected, (
-            f"expected {expected} trainable parameters for obs_dim {dim}, hidden=64 and "
-            f"{actions} actions, got {count}"
-        )
+    obs = rng.normal(size=(int(rng.integers(5, 10)), 4)).astype(np.float32)
+    _check_actor_critic(sub, obs, n_actions=2)
+
+
+@points(1, exercise="ActorCritic")
+def test_actor_critic_hidden_and_actions(sub):
+    # hidden 16, 3 actions, obs_dim 4 -> 4*16+16 + 16*16+16 + 16+1 + 16*3+3 = 420 parameters.
+    rng = np.random.default_rng()
+    hidden, n_actions, obs_dim = (int(v) for v in rng.integers([9, 3, 2], [33, 6, 9]))
+    obs = rng.normal(size=(int(rng.integers(3, 8)), obs_dim))  # float64 observations
+    _check_actor_critic(sub, obs, n_actions=n_actions, hidden=hidden)
 
 
 # ---------------------------------------------------------------- sample_actions
 
 
-@points(1, exercise="sample_actions")
-def test_sample_shape_dtype_range(sub):
-    rng = np.random.default_rng()
-    for rows, n_actions in [(6, 3), (int(rng.integers(60, 100)), int(rng.integers(2, 6)))]:
-        logits = np.zeros((rows, n_actions), np.float32)  # uniform over the actions
-        actions = sub.sample_actions(logits, seed=int(rng.integers(0, 2**31 - 1)))
-        assert np.shape(actions) == (rows,), (
-            f"expected one action per row, shape ({rows},), got {np.shape(actions)}"
-        )
-        dtype = np.asarray(actions).dtype
-        assert dtype == np.int32, f"actions should be int32, got {dtype}"
-        values = np.asarray(actions)
-        assert values.min() >= 0 and values.max() <= n_actions - 1, (
-            f"actions should lie in range({n_actions}), got {values.tolist()}"
-        )
-    assert len(np.unique(values)) > 1, (
-        f"{rows} draws from a uniform policy over {n_actions} actions were all "
-        f"{values[0]}: sample from softmax(logits)"
+def _sample_with_dtype(sub, logits, seed):
+    """Probe: ``sample_actions(logits, seed=seed)`` and the name of its dtype as it returned."""
+    out = sub.sample_actions(logits, seed=seed)
+    dtype = getattr(out, "dtype", None)
+    return out, str(getattr(dtype, "name", dtype))
+
+
+def _actions(out, rows, what, dtype=None):
+    """Returned actions, checked for shape and dtype, as an int numpy array."""
+    assert np.shape(out) == (rows,), (
+        f"expected one action per row, shape ({rows},), for {what}, got {np.shape(out)}"
     )
+    dtype = str(np.asarray(out).dtype) if dtype is None else dtype
+    assert dtype == "int32", f"actions should be int32, got {dtype}"
+    return np.asarray(out).astype(np.int64)
 
 
-@points(1, exercise="sample_actions")
+@points(0.5, exercise="sample_actions")
 def test_sample_peaked_logits(sub):
     # A logit 50 above the others has probability ~1 - 2e-22: it is always drawn.
     logits = np.array([[0.0, 50.0, 0.0], [50.0, 0.0, 0.0], [0.0, 0.0, 50.0]], np.float32)
     for seed in range(3):
-        got = np.asarray(sub.sample_actions(logits, seed=seed)).tolist()
+        out, dtype = sub.run(_sample_with_dtype, logits, seed)
+        got = _actions(out, 3, "3 rows of logits", dtype).tolist()
         assert got == [1, 0, 2], (
             f"rows whose largest logit is 50 above the rest should give their argmax "
             f"[1, 0, 2], got {got} (seed {seed})"
@@ -374,40 +594,154 @@ def test_sample_peaked_logits(sub):
     best = rng.integers(0, n_actions, size=rows)
     logits = rng.normal(size=(rows, n_actions)).astype(np.float32)
     logits[np.arange(rows), best] += 50.0
-    got = np.asarray(sub.sample_actions(logits, seed=int(rng.integers(0, 1000)))).tolist()
+    out = sub.sample_actions(logits, seed=int(rng.integers(0, 1000)))
+    got = _actions(out, rows, f"{rows} rows of logits").tolist()
     assert got == best.tolist(), (
         f"rows whose largest logit is 50 above the rest should give their argmax "
         f"{best.tolist()}, got {got}"
     )
 
 
+@points(0.5, exercise="sample_actions")
+def test_sample_uniform_policy_explores(sub):
+    # Equal logits: every action has probability 1 / n_actions, and each row is its own draw.
+    rng = np.random.default_rng()
+    for rows, n_actions in [(60, 3), (int(rng.integers(60, 100)), int(rng.integers(2, 6)))]:
+        logits = np.zeros((rows, n_actions), np.float32)
+        seed = int(rng.integers(0, 2**31 - 1))
+        values = _actions(sub.sample_actions(logits, seed=seed), rows, f"{rows} equal rows")
+        assert values.min() >= 0 and values.max() <= n_actions - 1, (
+            f"actions should lie in range({n_actions}), got {values.tolist()}"
+        )
+        assert len(np.unique(values)) > 1, (
+            f"{rows} rows of a uniform policy over {n_actions} actions (seed {seed}) all got "
+            f"action {values[0]}: each row should be drawn at random from softmax(logits)"
+        )
+
+
+@points(0.5, exercise="sample_actions")
+def test_sample_reproducible(sub):
+    rng = np.random.default_rng()
+    seed = int(rng.integers(0, 2**31 - 2))
+    logits = np.zeros((200, 2), np.float32)
+    first = _array(sub.sample_actions(logits, seed=seed), "actions")
+    again = _array(sub.sample_actions(logits, seed=seed), "actions")
+    other = _array(sub.sample_actions(logits, seed=seed + 1), "actions")
+    assert np.array_equal(first, again), (
+        f"the same logits and seed {seed} gave different actions on two calls: the result "
+        "should depend only on the logits and the seed (use a stateless random op)"
+    )
+    assert not np.array_equal(first, other), (
+        f"seeds {seed} and {seed + 1} gave the same 200 actions from a 50/50 policy: the seed "
+        "is not used"
+    )
+    assert 0 < first.sum() < 200, "a 50/50 policy should sample both actions over 200 rows"
+
+
+@points(0.5, exercise="sample_actions")
+def test_sample_frequencies_follow_softmax(sub):
+    # logits log([1 - p, p]) -> action 1 has probability p, 0.1 <= |p - 0.5| <= 0.4; over 4000
+    # draws the standard error of the frequency is at most sqrt(0.25 / 4000) = 0.0079, so 0.04
+    # is more than 5 of them.
+    rng = np.random.default_rng()
+    p = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 0.4) + 0.5)
+    logits = np.tile(np.log([[1.0 - p, p]]), (4000, 1)).astype(np.float32)
+    actions = _array(sub.sample_actions(logits, seed=int(rng.integers(0, 1000))), "actions")
+    freq = float(np.mean(actions == 1))
+    assert abs(freq - p) < 0.04, (
+        f"with probabilities [{1 - p:.2f}, {p:.2f}] action 1 should be drawn about "
+        f"{100 * p:.0f}% of the time, got {100 * freq:.1f}% over 4000 rows (sample from "
+        "softmax(logits))"
+    )
+
+
 # ---------------------------------------------------------------- critic_loss
 
 
-@points(1.5, exercise="critic_loss")
+def _critic_loss_and_gradients(sub, returns, values):
+    """Probe: ``critic_loss`` of two float32 variables and its gradients (None: no gradient)."""
+    import tensorflow as tf
+
+    returns, values = tf.Variable(returns, dtype=tf.float32), tf.Variable(values, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.critic_loss(returns, values)
+    grads = tape.gradient(loss, [returns, values])
+    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
+
+
+@points(1, exercise="critic_loss")
 def test_critic_loss_value(sub):
     # returns - values = [1-1, 2-0, 3-5] = [0, 2, -2]; squares [0, 4, 4]; mean 8/3
     # 0.5 * 8/3 = 4/3 = 1.33333
     rng = np.random.default_rng()
-    returns, values = rng.normal(size=(2, int(rng.integers(4, 10)))).astype(np.float32)
-    cases = [
-        (np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 0.0, 5.0], np.float32), 4.0 / 3.0),
-        (returns, values, 0.5 * float(np.mean((returns.astype(np.float64) - values) ** 2))),
-    ]
-    for returns, values, expected in cases:
+    one = rng.normal(size=(2, int(rng.integers(4, 10)))).astype(np.float32)
+    two = rng.normal(size=(2, int(rng.integers(2, 6)), int(rng.integers(2, 5)))).astype(np.float32)
+    cases = [(np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 0.0, 5.0], np.float32))]
+    cases += [(one[0], one[1]), (two[0], two[1])]
+    for returns, values in cases:
+        expected = 0.5 * float(np.mean((returns.astype(np.float64) - values) ** 2))
         shape, dtype, loss = _scalar(sub.critic_loss(returns, values), "critic_loss")
-        assert shape == (), f"critic_loss should return a scalar, got shape {shape}"
+        assert shape == (), (
+            f"critic_loss of {list(returns.shape)} returns and values should be a scalar (the "
+            f"mean over all elements), got shape {shape}"
+        )
         assert dtype == np.float32, f"critic_loss should be float32, got {dtype}"
         np.testing.assert_allclose(
             loss,
             expected,
             rtol=1e-5,
-            err_msg=f"0.5 * mean((returns - values)**2) for returns {returns.tolist()} and "
-            f"values {values.tolist()} is {expected:.6f}",
+            err_msg=f"0.5 * mean((returns - values)**2) for returns "
+            f"{np.round(returns, 4).tolist()} and values {np.round(values, 4).tolist()} is "
+            f"{expected:.6f}",
         )
 
 
+@points(0.5, exercise="critic_loss")
+def test_critic_loss_gradients(sub):
+    # L = 0.5 * mean((R - V)^2) over all N elements  ->  dL/dV = (V - R) / N; the returns are
+    # targets, so no gradient may reach them.
+    rng = np.random.default_rng()
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+    returns = rng.normal(size=shape).astype(np.float32)
+    values = rng.normal(size=shape).astype(np.float32)
+    loss, (g_returns, g_values) = sub.run(_critic_loss_and_gradients, returns, values)
+    diff = returns.astype(np.float64) - values
+    np.testing.assert_allclose(
+        _float(loss, "critic_loss"),
+        0.5 * np.mean(diff**2),
+        rtol=1e-5,
+        err_msg=f"critic_loss of {list(shape)} variables: 0.5 * MSE over all {diff.size} elements",
+    )
+    assert g_values is not None, (
+        "no gradient reached the values: compute the loss with TensorFlow operations"
+    )
+    np.testing.assert_allclose(
+        _array(g_values, "gradient"),
+        -diff / diff.size,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
+    )
+    assert g_returns is None or not np.any(_array(g_returns, "gradient")), (
+        "a gradient reached the returns: they are targets, so the loss must treat them as "
+        "constants (tf.stop_gradient)"
+    )
+
+
 # ---------------------------------------------------------------- actor_loss
+
+
+def _actor_loss_gradients(sub, logits, actions, advantages):
+    """Probe: ``mean_actor_loss`` with float32 variables of logits and advantages, and the
+    gradients with respect to both (None: no gradient)."""
+    import tensorflow as tf
+
+    logits = tf.Variable(logits, dtype=tf.float32)
+    advantages = tf.Variable(advantages, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.mean_actor_loss(logits, actions, advantages)
+    grads = tape.gradient(loss, [logits, advantages])
+    return loss, [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
 
 
 @points(1.5, exercise="mean_actor_loss")
@@ -420,7 +754,7 @@ def test_actor_loss_value(sub):
     rng = np.random.default_rng()
     rows, n_actions = int(rng.integers(3, 9)), int(rng.integers(2, 5))
     logits = rng.normal(size=(rows, n_actions)).astype(np.float32)
-    actions = rng.integers(0, n_actions, size=rows)
+    actions = rng.integers(0, n_actions, size=rows)  # int64, as numpy makes them
     adv = rng.normal(size=rows).astype(np.float32)
     log_pi = _log_softmax(logits)[np.arange(rows), actions]
     cases = [
@@ -431,11 +765,24 @@ def test_actor_loss_value(sub):
             0.640467,
         ),
         (logits, actions, adv, float(np.mean(-log_pi * adv))),
+        # p(action 0) = softmax([0, 120])[0] = e^-120 underflows to 0 in float32, but
+        # -log p = 120 exactly: (120 * 0.5 + ln 2 * -1) / 2 = 29.653426
+        (
+            np.array([[0.0, 120.0], [3.0, 3.0]], np.float32),
+            np.array([0, 1]),
+            np.array([0.5, -1.0], np.float32),
+            29.653426,
+        ),
     ]
     for logits, actions, adv, expected in cases:
         shape, dtype, loss = _scalar(sub.mean_actor_loss(logits, actions, adv), "mean_actor_loss")
         assert shape == (), f"mean_actor_loss should return a scalar, got shape {shape}"
         assert dtype == np.float32, f"mean_actor_loss should be float32, got {dtype}"
+        assert np.isfinite(loss), (
+            f"mean_actor_loss came back {loss} for logits {logits.tolist()} and actions "
+            f"{actions.tolist()}: a probability that underflows to 0 must still give its finite "
+            "-log pi, so work from the logits"
+        )
         np.testing.assert_allclose(
             loss,
             expected,
@@ -446,6 +793,41 @@ def test_actor_loss_value(sub):
         )
 
 
+@points(0.5, exercise="mean_actor_loss")
+def test_actor_loss_advantages_are_constants(sub):
+    # d/dlogits_b of mean_b(-log softmax(logits_b)[a_b] * A_b) = (softmax(logits_b) - onehot(a_b))
+    # * A_b / B; the advantages are constants, so no gradient may reach them.
+    rng = np.random.default_rng()
+    rows, n_actions = int(rng.integers(2, 7)), int(rng.integers(2, 4))
+    logits = rng.normal(size=(rows, n_actions)).astype(np.float32)
+    adv = rng.normal(size=rows).astype(np.float32)
+    actions = rng.integers(0, n_actions, size=rows).astype(np.int32)
+    loss, (g_logits, g_adv) = sub.run(_actor_loss_gradients, logits, actions, adv)
+    np.testing.assert_allclose(
+        _float(loss, "mean_actor_loss"),
+        float(np.mean(-_log_softmax(logits)[np.arange(rows), actions] * adv)),
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg="mean_actor_loss of variables of logits and advantages should be "
+        "mean(-log pi(a|s) * A)",
+    )
+    assert g_logits is not None, (
+        "no gradient reached the logits: compute the loss with TensorFlow operations"
+    )
+    expected = (np.exp(_log_softmax(logits)) - np.eye(n_actions)[actions]) * adv[:, None] / rows
+    np.testing.assert_allclose(
+        _array(g_logits, "gradient"),
+        expected,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="gradient of mean_actor_loss w.r.t. the logits is wrong",
+    )
+    assert g_adv is None or not np.any(_array(g_adv, "gradient")), (
+        "a gradient reached the advantages: the actor's loss must treat them as constants "
+        "(tf.stop_gradient), or it would train the critic too"
+    )
+
+
 # ---------------------------------------------------------------- entropy
 
 
@@ -454,19 +836,17 @@ def test_entropy_values(sub):
     # p = [0.1, 0.9]: -(0.1 ln 0.1 + 0.9 ln 0.9) = 0.230259 + 0.094825 = 0.325083
     # p = [0.5, 0.5]: ln 2 = 0.693147
     # batch mean: (0.325083 + 0.693147) / 2 = 0.509115
-    shape, dtype, one = _scalar(
-        sub.mean_entropy(np.log([[0.1, 0.9]]).astype(np.float32)), "mean_entropy"
+    shape, dtype, two = _scalar(
+        sub.mean_entropy(np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32)), "mean_entropy"
     )
     assert shape == (), f"mean_entropy should return a scalar (the batch mean), got {shape}"
     assert dtype == np.float32, f"mean_entropy should be float32, got {dtype}"
     np.testing.assert_allclose(
-        one, 0.325083, rtol=1e-5, err_msg="mean_entropy of the policy [0.1, 0.9] is 0.325083"
+        two, 0.509115, rtol=1e-5, err_msg="mean entropy of [0.1, 0.9] and [0.5, 0.5] is 0.509115"
     )
-    two = _scalar(
-        sub.mean_entropy(np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32)), "mean_entropy"
-    )
+    one = _scalar(sub.mean_entropy(np.log([[0.1, 0.9]]).astype(np.float32)), "mean_entropy")
     np.testing.assert_allclose(
-        two[2], 0.509115, rtol=1e-5, err_msg="mean entropy of [0.1, 0.9] and [0.5, 0.5] is 0.509115"
+        one[2], 0.325083, rtol=1e-5, err_msg="mean_entropy of the policy [0.1, 0.9] is 0.325083"
     )
     rng = np.random.default_rng()
     logits = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 6)))).astype(np.float32)
@@ -478,4 +858,22 @@ def test_entropy_values(sub):
         rtol=1e-5,
         err_msg=f"mean entropy of the softmax policies of {len(logits)} random rows of logits "
         f"is {expected:.6f}",
+    )
+    # A certain policy: softmax([100, -100, ...]) underflows to [1, 0, ...] in float32, and its
+    # entropy is 0 (0 * log 0 counts as 0), next to a uniform row: mean ln(n) / 2.
+    n = int(rng.integers(2, 6))
+    certain = np.full(n, -100.0)
+    certain[rng.integers(n)] = 100.0
+    logits = np.stack([certain, np.full(n, float(rng.normal()))]).astype(np.float32)
+    got = _scalar(sub.mean_entropy(logits), "mean_entropy")[2]
+    assert np.isfinite(got), (
+        f"mean_entropy of a certain policy (logits {certain.tolist()}) and a uniform one came "
+        f"back {got}: a probability of exactly 0 must contribute 0, not nan"
+    )
+    np.testing.assert_allclose(
+        got,
+        np.log(n) / 2.0,
+        rtol=1e-5,
+        err_msg=f"mean of entropy 0 (certain policy) and ln {n} (uniform over {n} actions) is "
+        f"{np.log(n) / 2.0:.6f}",
     )

@@ -359,9 +359,8 @@ def same_value(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
         if a.shape != b.shape or getattr(a, "kind", "") != getattr(b, "kind", ""):
             return False
         if a.dtype.kind in "biufc" and b.dtype.kind in "biufc":
-            if a.dtype.kind != b.dtype.kind and "f" in (a.dtype.kind + b.dtype.kind):
-                if a.dtype != b.dtype:
-                    return False
+            if "f" in (a.dtype.kind + b.dtype.kind) and a.dtype != b.dtype:
+                return False  # float32 against float64 (or an integer) is a dtype mistake
             return bool(
                 np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=True)
             )
