@@ -37,14 +37,17 @@
 # TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
 # or for a handout the wheel it was released with. An environment variable of the same name
 # overrides it (offline: the path of a local wheel).
-import importlib.util
+import importlib
+import importlib.metadata
 import os
 import subprocess
 import sys
 
 TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
 
-if importlib.util.find_spec("tfcourse") is None:
+try:  # installed? (a folder named tfcourse here, e.g. a git clone, does not count)
+    importlib.metadata.distribution("tfcourse")
+except importlib.metadata.PackageNotFoundError:
     install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
     importlib.invalidate_caches()  # so that the import below finds the new package
@@ -232,7 +235,7 @@ print("nodes:", summaries.graph_op_names(run_dir))
 # To look at it, run this in a terminal from the notebook's folder:
 #
 # ```bash
-# tensorboard --logdir runs
+# tfcourse tensorboard --logdir runs
 # ```
 #
 # then open <http://localhost:6006>, choose the **Graphs** tab, and pick the run and the tag
@@ -401,7 +404,7 @@ print(tf.add(x.astype(np.float32), w))  # or convert on the numpy side
 # * `tf.Variable(value, name=...)` holds state; the name labels it in TensorBoard.
 # * Eager mode computes immediately; `tf.function` traces the Python code into a graph once per
 #   input signature and reuses it.
-# * `summaries.trace_graph` and `tensorboard --logdir runs` let you look at that graph.
+# * `summaries.trace_graph` and `tfcourse tensorboard --logdir runs` let you look at that graph.
 # * Dtypes never mix silently: cast with `tf.cast` (or `astype` in numpy), and remember that
 #   `np.arange` gives integers and numpy floats are `float64`.
 # * Change variables with `.assign`; slicing a variable gives a new tensor, not a view.

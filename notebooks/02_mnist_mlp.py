@@ -42,14 +42,17 @@
 # TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
 # or for a handout the wheel it was released with. An environment variable of the same name
 # overrides it (offline: the path of a local wheel).
-import importlib.util
+import importlib
+import importlib.metadata
 import os
 import subprocess
 import sys
 
 TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
 
-if importlib.util.find_spec("tfcourse") is None:
+try:  # installed? (a folder named tfcourse here, e.g. a git clone, does not count)
+    importlib.metadata.distribution("tfcourse")
+except importlib.metadata.PackageNotFoundError:
     install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
     importlib.invalidate_caches()  # so that the import below finds the new package
@@ -290,7 +293,7 @@ display(Image(filename=str(trainer.run_dir / "misclassified.png")))
 # address it prints (usually http://localhost:6006):
 #
 # ```bash
-# tensorboard --logdir runs
+# tfcourse tensorboard --logdir runs
 # ```
 #
 # The *Scalars* tab shows `losses/train` and `losses/test` (both the plain cross-entropy, so

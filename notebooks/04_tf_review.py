@@ -64,14 +64,17 @@
 # TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
 # or for a handout the wheel it was released with. An environment variable of the same name
 # overrides it (offline: the path of a local wheel).
-import importlib.util
+import importlib
+import importlib.metadata
 import os
 import subprocess
 import sys
 
 TFCOURSE_INSTALL = "git+https://github.com/tfcourse/tfcourse.git"
 
-if importlib.util.find_spec("tfcourse") is None:
+try:  # installed? (a folder named tfcourse here, e.g. a git clone, does not count)
+    importlib.metadata.distribution("tfcourse")
+except importlib.metadata.PackageNotFoundError:
     install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
     importlib.invalidate_caches()  # so that the import below finds the new package
@@ -281,7 +284,7 @@ print("intended broadcast:", shapes.assert_shape(outer, [4, 4], name="outer").sh
 # below 0.0025.
 
 # %% tags=["figure"]
-x, y = sine.make_sine_data(n=10000, noise=0.05, seed=0)
+x, y = sine.make_sine_data(n=10000, noise=0.05, seed=SineConfig().seed)  # the trainer's data
 print("x", x.shape, x.dtype, "| y", y.shape, "| noise variance", float(np.var(y - np.sin(x))))
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.scatter(x[:, 0], y[:, 0], s=0.2, c="k")
@@ -361,7 +364,7 @@ display(Image(filename=str(trainer.run_dir / "predictions.png")))
 # compiling once at the start, which is most of its total time for a run this short.
 # `python scripts/bench_sine.py` measures this properly over the full 10,000 steps.
 #
-# Everything the trainer logged is in TensorBoard (`tensorboard --logdir runs`): `losses/train`
+# Everything the trainer logged is in TensorBoard (`tfcourse tensorboard`): `losses/train`
 # (mean half-MSE of the chunk's batches), `charts/mse` (plain MSE over all points) and
 # `charts/steps_per_s`. The same numbers from Python:
 

@@ -44,6 +44,7 @@ from typing import Any
 from benchkit import run_and_report
 
 from tfcourse.devices import split_cpu
+from tfcourse.settings import import_tensorflow_quietly
 
 NOTES = (
     "CPU-only machine: the 2 logical CPU devices of split_cpu(2) share the same physical cores, "
@@ -197,7 +198,8 @@ def report(r: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    devices = split_cpu(2)  # first: before TensorFlow initialises its devices
+    import_tensorflow_quietly()  # lists the devices, does not initialise them
+    devices = split_cpu(2)  # before TensorFlow initialises its devices
     return run_and_report(args, run, report, "bench_scale_", devices)
 
 

@@ -30,6 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tfcourse.settings import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # first: TensorFlow's C++ log lines stay off stderr
+
 import numpy as np
 from benchkit import Target, check_targets, target_lines
 

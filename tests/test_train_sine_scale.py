@@ -34,7 +34,8 @@ CHILD = textwrap.dedent(
         strategy, precision = run.split("-")
         with tempfile.TemporaryDirectory() as d:
             cfg = SineConfig(steps={STEPS}, chunk=150, n_points=2000, logdir=d, progress=False,
-                             strategy=strategy, precision=precision)
+                             strategy=strategy, precision=precision,
+                             seed=0)  # the seed the tolerances below were set with
             trainer = SineTrainer(cfg)
             m = trainer.fit()
             out[run] = {{

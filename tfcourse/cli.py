@@ -3,15 +3,18 @@
 Every training command is generated from its config dataclass (CleanRL style): one flag per
 field, ``--no-<flag>`` for booleans, help text from the field metadata and, for a field its
 preset fills, the value under each preset. The config modules import no TensorFlow, so
-building the parser (and ``--help``) is instant; TensorFlow is imported, without its start-up
-lines unless ``--verbose``, only by a command that runs. User mistakes
-(:class:`~tfcourse.errors.TfcourseError`) print one line to stderr and exit with code 2.
+building the parser (and ``--help``) is instant; TensorFlow is imported, without its C++ log
+lines unless ``--verbose``, only by a command that runs. Every trainer writes its progress to
+stderr and its metrics, as JSON alone, to stdout (``tfcourse train sine > out.json``). User
+mistakes (:class:`~tfcourse.errors.TfcourseError`) print a short error to stderr and exit with
+code 2.
 
 Examples::
 
     tfcourse info
     tfcourse train mlp --dataset fashion_mnist --epochs 10
     tfcourse train mlp --preset tutorial --resume
+    tfcourse tensorboard --logdir runs
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import importlib
 import json
 import os
 import sys
+import textwrap
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -43,6 +47,13 @@ TRAINERS: dict[str, tuple[str, str, str, str]] = {
     "sine": ("tfcourse.sine_config", "SineConfig", "tfcourse.train_sine", "train_sine"),
     "a2c": ("tfcourse.rl.config", "A2CConfig", "tfcourse.rl.trainer", "train_a2c"),
 }
+WIDTH = 100  # error lines are wrapped at this many characters
+QUIET_COMMANDS = ("info", "train", "eval", "tensorboard")  # import TensorFlow quietly first
+
+
+def _plain(text: str) -> str:
+    """A docstring line as ``--help`` shows it: without reStructuredText's double backticks."""
+    return text.replace("``", "")
 
 
 def _field_type(annotation: Any) -> type:
@@ -115,11 +126,27 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tensorboard(args: argparse.Namespace) -> int:
+    from tensorboard import main as tensorboard_main  # after TensorFlow's quiet import
+
+    if not args.verbose:  # its 4-line NOTE that the (default) fast loader is experimental
+        program = importlib.import_module("tensorboard.program")  # the module, not a lazy proxy
+        program._DATA_SERVER_ADVISORY_MESSAGE = ""
+    sys.argv = ["tensorboard", "--logdir", args.logdir, "--port", str(args.port)]
+    if args.host:
+        sys.argv += ["--host", args.host]
+    tensorboard_main.run_main()  # serves until Ctrl+C
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tfcourse`` parser, built from the config dataclasses (no TensorFlow import)."""
-    parser = argparse.ArgumentParser(prog="tfcourse", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="tfcourse", description=_plain(__doc__.split("\n\n")[0]))
     parser.add_argument(
-        "--verbose", action="store_true", help="show TensorFlow's start-up log lines too"
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's C++ log lines too (start-up, XLA); in notebooks: "
+        "TFCOURSE_VERBOSE=1",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -132,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     for what, (module_name, cls_name, _, _) in TRAINERS.items():
         module = importlib.import_module(module_name)
         cls = getattr(module, cls_name)
-        p = train_sub.add_parser(what, help=(cls.__doc__ or "").splitlines()[0])
+        p = train_sub.add_parser(what, help=_plain((cls.__doc__ or "").splitlines()[0]))
         add_dataclass_args(p, cls, getattr(module, "PRESETS", None))
         p.set_defaults(handler=_cmd_train, config_cls=cls)
 
@@ -144,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     a2c.add_argument("--gif", default=None, help="also save one greedy episode as this GIF")
     a2c.add_argument("--seed", type=int, default=10_000, help="reset seed of the first episode")
     a2c.set_defaults(handler=_cmd_eval)
+
+    board = sub.add_parser("tensorboard", help="TensorBoard on the runs, without TF's log lines")
+    board.add_argument("--logdir", default="runs", help="folder of run folders (default: runs)")
+    board.add_argument("--port", type=int, default=6006, help="port to serve on (default: 6006)")
+    board.add_argument("--host", default=None, help="address to serve on (default: localhost)")
+    board.set_defaults(handler=_cmd_tensorboard)
     add_grading_commands(sub)
     return parser
 
@@ -151,13 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tfcourse`` console script; returns the exit code.
 
-    Every failure the user can act on ends with one ``tfcourse: error: ...`` line on stderr
-    and exit code 2: a :class:`~tfcourse.errors.TfcourseError`, running out of memory, and a
-    file that cannot be written (full disk, read-only folder, a folder where a file goes).
+    Every failure the user can act on ends with a ``tfcourse: error: ...`` message on stderr
+    (see :func:`user_error`) and exit code 2: a :class:`~tfcourse.errors.TfcourseError`,
+    running out of memory, and a file that cannot be written (full disk, read-only folder, a
+    folder where a file goes).
     """
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    if args.command in ("info", "train", "eval"):
+    if args.command in QUIET_COMMANDS:
         import_tensorflow_quietly(verbose=args.verbose)
     try:
         return handler(args)
@@ -183,11 +217,13 @@ def _tf_disk_errno(exc: BaseException) -> int | None:
 
 
 def user_error(exc: BaseException) -> str | None:
-    """The one-line message for an error the user can fix, or None for a bug (traceback).
+    """The message for an error the user can fix, or None for a bug (traceback).
 
     Handles :class:`~tfcourse.errors.TfcourseError`, out of memory (``MemoryError`` and
     TensorFlow's ``ResourceExhaustedError``) and ``OSError`` s of writing (as
-    :func:`tfcourse.safe_write.storage_error`).
+    :func:`tfcourse.safe_write.storage_error`). A message is one line, except a CLI message
+    written in several (``cli_message`` with line breaks, e.g. the places a missing data set
+    was looked for): it keeps its lines, each wrapped at :data:`WIDTH` characters.
     """
     if isinstance(exc, TfcourseError):
         text = exc.cli_message or str(exc)  # the fix in flags where it differs from Python
@@ -209,8 +245,32 @@ def user_error(exc: BaseException) -> str | None:
         return None
     from tfcourse.grading.printable import printable  # messages may quote a submission
 
+    if isinstance(exc, TfcourseError) and exc.cli_message and "\n" in exc.cli_message.strip():
+        return "\n".join(printable(line, multiline=False) for line in _wrap(text))
     line = " ".join(part.strip() for part in text.splitlines() if part.strip())
     return printable(line, multiline=False)
+
+
+def _wrap(text: str) -> list[str]:
+    """``text``'s lines cut at :data:`WIDTH` characters (the first after ``tfcourse: error: ``);
+    a continued line is indented like its list item's text (``  - ``), else by two spaces."""
+    lines: list[str] = []
+    prefix = " " * len("tfcourse: error: ")
+    for i, raw in enumerate(text.strip().splitlines()):
+        item = raw.lstrip()
+        indent = " " * (len(raw) - len(item) + (2 if item.startswith("- ") else 2 * (i == 0)))
+        wrapped = textwrap.wrap(
+            raw,
+            WIDTH,
+            initial_indent=prefix if i == 0 else "",
+            subsequent_indent=indent or "  ",
+            break_long_words=False,  # paths stay whole
+            break_on_hyphens=False,
+        ) or [""]
+        if i == 0:
+            wrapped[0] = wrapped[0][len(prefix) :]
+        lines += wrapped
+    return lines
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,10 +3,12 @@
 A notebook may start on a kernel that has TensorFlow but not this package: a fresh Colab
 runtime, a JupyterHub image, a student's own Python. Its first code cell, :func:`install_cell`
 (the tutorial notebooks carry it verbatim, ``tfcourse release`` writes it into every handout),
-pip-installs ``TFCOURSE_INSTALL`` when ``import tfcourse`` would fail, and does nothing where
-the package is importable: ``find_spec("tfcourse")`` is None only where it is missing, and
-then ``sys.executable -m pip install -q $TFCOURSE_INSTALL`` installs it into the kernel's own
-environment.
+pip-installs ``TFCOURSE_INSTALL`` where the package is not installed, and does nothing where it
+is: it asks for the installed distribution (``importlib.metadata.distribution("tfcourse")``),
+not for an importable module, since a folder named ``tfcourse`` in the working directory (the
+clone of the repository after ``!git clone`` on Colab) is importable as an empty namespace
+package; then ``sys.executable -m pip install -q $TFCOURSE_INSTALL`` installs it into the
+kernel's own environment.
 
 What gets installed: the tutorial notebooks name the course repository (always the newest
 version; needs git and the internet). A handout names what the instructor chose at release time
@@ -40,14 +42,17 @@ _INSTALL_CELL = """\
 # TFCOURSE_INSTALL is what pip installs: the course repository (newest version, needs git),
 # or for a handout the wheel it was released with. An environment variable of the same name
 # overrides it (offline: the path of a local wheel).
-import importlib.util
+import importlib
+import importlib.metadata
 import os
 import subprocess
 import sys
 
 {install_line}
 
-if importlib.util.find_spec("tfcourse") is None:
+try:  # installed? (a folder named tfcourse here, e.g. a git clone, does not count)
+    importlib.metadata.distribution("tfcourse")
+except importlib.metadata.PackageNotFoundError:
     install = os.environ.get("TFCOURSE_INSTALL", TFCOURSE_INSTALL)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
     importlib.invalidate_caches()  # so that the import below finds the new package
@@ -100,6 +105,9 @@ def handout_check(
 ) -> Callable[[str], None]:
     """``check(exercise)`` for a handout: the public tests from ``tests``, or the embedded copy.
 
+    It also imports TensorFlow quietly (:func:`tfcourse.settings.import_tensorflow_quietly`):
+    the exercise cells import it next, and its C++ log lines would land under the cells.
+
     A handout notebook embeds its public tests as the string ``PUBLIC_TESTS`` (a collapsed cell
     under the setup cell), so a notebook uploaded alone (e.g. to Colab) can still check its
     exercises: when ``tests`` is missing, ``check`` first writes it from that string. Nothing
@@ -108,7 +116,9 @@ def handout_check(
     """
     from tfcourse.grading.check import make_check
     from tfcourse.grading.errors import GradingError
+    from tfcourse.settings import import_tensorflow_quietly
 
+    import_tensorflow_quietly()
     check = make_check(namespace, tests)
 
     def handout(exercise: str) -> None:

@@ -138,6 +138,13 @@ class Run:
             error = OSError(errno_, os.strerror(errno_))
             raise rundir.storage_error(where, error, "--logdir") from None
 
+    def say_resumed(self, unit: str, done: int, target: int) -> None:
+        """With a restored checkpoint, print one line on stderr naming it and where it stands,
+        e.g. ``tfcourse: resumed from runs/mlp-.../checkpoints/ckpt-2 at epoch 2 of 3``."""
+        if self.restored_from is not None:
+            where = f"{self.restored_from} at {unit} {done:,} of {target:,}"
+            print(f"tfcourse: resumed from {where}", file=sys.stderr, flush=True)
+
     @property
     def latest_checkpoint(self) -> str | None:
         """The newest checkpoint saved (or restored) in this run, for error messages."""

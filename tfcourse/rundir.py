@@ -7,7 +7,7 @@ Layout of one run (see README, "TensorBoard and run directories")::
         events.out.tfevents.*   TensorBoard summaries
         checkpoints/       tf.train.CheckpointManager files
         metrics.json       final figures (written atomically at the end)
-        .tfcourse-lock     held (flock) by the process training in the folder
+        .tfcourse-lock     held (flock) by the trainer at work; deleted when the run ends
         *.png / *.gif      figures
 
 Guarantees, and the helper that gives each (the writers live in :mod:`tfcourse.safe_write`,

@@ -138,6 +138,7 @@ class MLPTrainer(TrainerBase):
     def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.epoch.numpy())
+        self.run.say_resumed("epoch", start, cfg.epochs)
         if start == 0:
             self.log_new_run(self.x_test[:1])
         history: dict[str, list[float]] = {key: [] for key in TAGS}

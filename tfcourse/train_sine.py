@@ -22,6 +22,7 @@ rounding. ``--precision mixed_float16`` runs the matmuls in float16 with loss sc
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from typing import Any
 
@@ -126,6 +127,7 @@ class SineTrainer(TrainerBase):
     def _fit(self) -> dict[str, Any]:
         cfg = self.config
         start = int(self.step.numpy())
+        self.run.say_resumed("step", start, cfg.steps)
         if start == 0:
             self.log_new_run(self.x[:1])
         # train_loss: mean over the chunk's batches (each before its update); full_loss: the
@@ -158,10 +160,11 @@ class SineTrainer(TrainerBase):
                 history[key].append(value)
             steps.append(step)
             self.run.save(step)
-            if cfg.progress:
+            if cfg.progress:  # stderr: stdout is for the metrics (train sine > out.json)
                 tqdm.write(
                     f"{step:05d} train_loss: {loss:.4f} full_loss: {full['final_loss']:.4f} "
-                    f"mse: {full['final_mse']:.4f}"
+                    f"mse: {full['final_mse']:.4f}",
+                    file=sys.stderr,
                 )
         return self._finish(history, steps, rates, time.perf_counter() - t_start)
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from tfcourse.grading.markers import solution_blocks, strip_solutions
 from tfcourse.notebook_setup import REPOSITORY_INSTALL
 
 MARKER = ".tfcourse-release"  # written into every released folder; --force replaces only these
+VCS_URL = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)  # pip installs a repository's tree
 PROJECT_MARKERS = ("pyproject.toml", ".git")
 
 
@@ -145,6 +148,21 @@ def student_source(assignment: Assignment) -> str:
     return code
 
 
+def install_warning(install: str) -> str | None:
+    """Two lines for stderr when students would install from a repository, which (the course
+    repository certainly) also holds the solutions and hidden tests; else None."""
+    if install == REPOSITORY_INSTALL:
+        place = "the course repository, which also holds"
+    elif VCS_URL.match(install):
+        place = f"{install}, a repository that may also hold"
+    else:
+        return None
+    return (
+        f"tfcourse: warning: the handout installs tfcourse from {place}\n"
+        "  the solutions (exercises.py) and hidden tests; pin a wheel: --install URL_OF_WHEEL"
+    )
+
+
 def release(
     name: str,
     out_dir: str | Path,
@@ -161,7 +179,8 @@ def release(
         force: replace an existing non-empty ``out_dir`` that an earlier release wrote.
         install: what the notebook's first cell pip-installs where tfcourse is missing (a
             wheel's URL or path, or a ``git+https://`` URL); default ``$TFCOURSE_INSTALL``,
-            else the course repository.
+            else the course repository. A repository gets a warning on stderr
+            (:func:`install_warning`): students could read the solutions there.
 
     Returns:
         ``out_dir`` as a :class:`~pathlib.Path`.
@@ -219,4 +238,7 @@ def release(
             old.rename(out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+    warning = install_warning(install)
+    if warning:
+        print(warning, file=sys.stderr)
     return out

@@ -136,6 +136,7 @@ class A2CTrainer:
             summaries.log_hparams(self.run.writer, cfg)
         batch = cfg.n_envs * cfg.n_steps
         start_update = int(self.global_step.numpy()) // batch
+        self.run.say_resumed("env step", int(self.global_step.numpy()), self.n_updates * batch)
         solved_step = solved_seconds = None
         t0, steps0 = time.perf_counter(), int(self.global_step.numpy())
         bar = Progress(self.n_updates * batch, start_update * batch, f"{cfg.name} {cfg.env}",
