@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 # BEGIN MISTAKES
-from tfcourse.grading.mistakes import mistake
+from tfcourse.grading.mistakes import alternative, mistake
 
 # END MISTAKES
 
@@ -68,6 +68,71 @@ def compute_a(b: Any, c: Any) -> tf.Tensor:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "compute_a",
+    hint="TensorFlow does not convert dtypes for you: an integer tensor and a float cannot be "
+    "added. Look at the dtype each input can arrive with before the first operation.",
+)
+def compute_a_without_cast(b: Any, c: Any) -> tf.Tensor:
+    return tf.multiply(tf.add(b, c), tf.add(c, 2.0))
+
+
+@mistake(
+    "compute_a",
+    hint="Either input can be an integer, not only the first one. Re-read which arguments "
+    "may have an integer dtype.",
+)
+def compute_a_casts_only_b(b: Any, c: Any) -> tf.Tensor:
+    b = tf.cast(b, tf.float32)
+    return (b + c) * (c + 2.0)
+
+
+@mistake("compute_a", hint="Check the order of operations: the formula multiplies two sums.")
+def compute_a_missing_parentheses(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.cast(b, tf.float32), tf.cast(c, tf.float32)
+    return (b + c) * c + 2.0
+
+
+@mistake(
+    "compute_a",
+    hint="The dtype of the result is part of the specification, whatever the inputs' dtype.",
+)
+def compute_a_float64(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.cast(b, tf.float64), tf.cast(c, tf.float64)
+    return (b + c) * (c + 2.0)
+
+
+@mistake(
+    "compute_a",
+    hint="Gradients only flow through TensorFlow operations: a detour through numpy cuts the "
+    "graph, even if the values come out right.",
+)
+def compute_a_in_numpy(b: Any, c: Any) -> tf.Tensor:
+    b, c = np.asarray(b, np.float32), np.asarray(c, np.float32)
+    return tf.constant((b + c) * (c + 2.0))
+
+
+@mistake(
+    "compute_a",
+    hint="Casting one input to the other's dtype can turn floats into integers. Choose the "
+    "dtype of the computation yourself.",
+)
+def compute_a_casts_c_to_dtype_of_b(b: Any, c: Any) -> tf.Tensor:
+    b = tf.convert_to_tensor(b)
+    c = tf.cast(c, b.dtype)
+    return (b + c) * (c + 2)
+
+
+@alternative("compute_a")
+def compute_a_with_operators(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.cast(b, "float32"), tf.cast(c, "float32")
+    return (b + c) * (c + 2)
+
+
+# END MISTAKES
+
+
 def prepare_images(images: np.ndarray) -> np.ndarray:
     """Scale integer pixels to ``[0, 1]`` and flatten each image into one row.
 
@@ -93,6 +158,89 @@ def prepare_images(images: np.ndarray) -> np.ndarray:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "prepare_images",
+    hint="Flattening is only half of it: re-read which range the pixel values should end up in.",
+)
+def prepare_images_not_scaled(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return images.reshape(images.shape[0], -1).astype(np.float32)
+
+
+@mistake(
+    "prepare_images",
+    hint="Dividing an integer array by a Python float gives numpy's default float type; check "
+    "the dtype of what you return.",
+)
+def prepare_images_float64(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return images.reshape(images.shape[0], -1) / 255.0
+
+
+@mistake(
+    "prepare_images",
+    hint="Integer division rounds down: most pixels become 0. Check at which point the values "
+    "stop being integers.",
+)
+def prepare_images_integer_division(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return (images.reshape(images.shape[0], -1) // 255).astype(np.float32)
+
+
+@mistake(
+    "prepare_images",
+    hint="The scale must not depend on the batch: a dark batch would be brightened. Use the "
+    "fixed range of the pixel format.",
+)
+def prepare_images_divides_by_max(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    flat = images.reshape(images.shape[0], -1).astype(np.float32)
+    return flat / flat.max()
+
+
+@mistake(
+    "prepare_images",
+    hint="Images need not be 28 x 28: derive the row length from the input's shape.",
+)
+def prepare_images_hard_coded_784(images: np.ndarray) -> np.ndarray:
+    return np.asarray(images).reshape(-1, 784).astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Check the order in which the pixels of one image are laid out in its row: numpy "
+    "can read an array in more than one order.",
+)
+def prepare_images_column_major(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    flat = images.reshape(images.shape[0], -1, order="F")
+    return flat.astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Setting an array's .shape changes the caller's array too. Work on a new array.",
+)
+def prepare_images_reshapes_input_in_place(images: np.ndarray) -> np.ndarray:
+    images.shape = (images.shape[0], -1)
+    return images.astype(np.float32) / np.float32(255.0)
+
+
+@alternative("prepare_images")
+def prepare_images_scaled_in_float64_then_cast(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return (images.reshape(len(images), -1) / 255.0).astype(np.float32)
+
+
+@alternative("prepare_images")
+def prepare_images_row_by_row(images: np.ndarray) -> np.ndarray:
+    return np.array([image.ravel() for image in images], np.float32) / np.float32(255.0)
+
+
+# END MISTAKES
+
+
 def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     """Turn integer class ids into one-hot rows.
 
@@ -116,6 +264,69 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     out[np.arange(labels.shape[0]), labels] = 1.0
     return out
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake("one_hot", hint="Class ids start at 0: check where the 1 of class 0 ends up.")
+def one_hot_off_by_one(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    labels = np.asarray(labels).astype(np.int64)
+    return np.eye(num_classes, dtype=np.float32)[labels - 1]
+
+
+@mistake("one_hot", hint="The row length is an argument of the function; use it.")
+def one_hot_ignores_num_classes(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.eye(10, dtype=np.float32)[np.asarray(labels)]
+
+
+@mistake(
+    "one_hot",
+    hint="A batch need not contain every class, so the labels alone do not tell how many "
+    "classes there are.",
+)
+def one_hot_classes_from_labels(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    labels = np.asarray(labels).astype(np.int64)
+    return np.eye(labels.max() + 1, dtype=np.float32)[labels]
+
+
+@mistake("one_hot", hint="numpy's default float type is not the dtype asked for.")
+def one_hot_float64(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.eye(num_classes)[np.asarray(labels)]
+
+
+@mistake(
+    "one_hot",
+    hint="Check which axis is the sample and which the class: one row per label.",
+)
+def one_hot_transposed(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.eye(num_classes, dtype=np.float32)[:, np.asarray(labels)]
+
+
+@mistake(
+    "one_hot",
+    hint="Indexing with one array selects whole columns (or rows); each sample needs its own "
+    "(row, column) pair.",
+)
+def one_hot_sets_whole_columns(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    labels = np.asarray(labels)
+    out = np.zeros((len(labels), num_classes), np.float32)
+    out[:, labels] = 1.0
+    return out
+
+
+@alternative("one_hot")
+def one_hot_with_tensorflow(labels: np.ndarray, num_classes: int = 10) -> tf.Tensor:
+    return tf.one_hot(tf.cast(labels, tf.int32), num_classes)
+
+
+@alternative("one_hot")
+def one_hot_with_a_loop(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    out = np.zeros((len(labels), num_classes), dtype="float32")
+    for row, label in enumerate(labels):
+        out[row, int(label)] = 1
+    return out
+
+
+# END MISTAKES
 
 
 def get_batch(
@@ -145,6 +356,86 @@ def get_batch(
     idx = rng.integers(0, len(y), size=batch_size)
     return x[idx], y[idx]
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "get_batch",
+    hint="The generator you are given is the only source of randomness allowed: the global "
+    "numpy functions make runs irreproducible.",
+)
+def get_batch_global_random(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.random.randint(0, len(y), size=batch_size)  # noqa: NPY002 - the mistake
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="Re-read whether a sample may appear twice in one batch, and which one generator call "
+    "the exercise asks for.",
+)
+def get_batch_without_replacement(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.choice(len(y), size=batch_size, replace=False)
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="An input and its label must stay together: how many times do you draw indices?",
+)
+def get_batch_separate_draws(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    return x[rng.integers(0, len(y), size=batch_size)], y[rng.integers(0, len(y), size=batch_size)]
+
+
+@mistake(
+    "get_batch",
+    hint="A generator you create inside the function ignores the caller's: successive calls "
+    "should continue the caller's stream.",
+)
+def get_batch_own_generator(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.random.default_rng(0).integers(0, len(y), size=batch_size)
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="A batch is a selection of samples, not a conversion: keep the inputs as they are.",
+)
+def get_batch_casts_x_to_float32(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, len(y), size=batch_size)
+    return x[idx].astype(np.float32), y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="Check whether the upper bound of Generator.integers is included or excluded.",
+)
+def get_batch_excludes_last_sample(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, len(y) - 1, size=batch_size)
+    return x[idx], y[idx]
+
+
+@alternative("get_batch")
+def get_batch_with_take(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(len(x), size=(batch_size,))
+    return np.take(x, idx, axis=0), np.take(y, idx)
+
+
+# END MISTAKES
 
 
 def init_params(
@@ -179,6 +470,145 @@ def init_params(
     b2 = tf.Variable(gen.normal([n_out]), name="b2")
     return [W1, b1, W2, b2]
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "init_params",
+    hint="A generator created anew from the same seed repeats the same numbers, so two "
+    "variables share their values. Think about how many generators you need.",
+)
+def init_params_reseeds_per_variable(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    W1 = tf.random.Generator.from_seed(seed).normal([n_in, n_hidden], stddev=0.03)
+    b1 = tf.random.Generator.from_seed(seed).normal([n_hidden])
+    W2 = tf.random.Generator.from_seed(seed).normal([n_hidden, n_out], stddev=0.03)
+    b2 = tf.random.Generator.from_seed(seed).normal([n_out])
+    return [
+        tf.Variable(W1, name="W1"),
+        tf.Variable(b1, name="b1"),
+        tf.Variable(W2, name="W2"),
+        tf.Variable(b2, name="b2"),
+    ]
+
+
+@mistake(
+    "init_params",
+    hint="Zero is a common choice for biases, but re-read which distribution this exercise "
+    "asks for.",
+)
+def init_params_zero_biases(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(tf.zeros([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(tf.zeros([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Check the spread of the weights: normal() has a default standard deviation.",
+)
+def init_params_unit_std_weights(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden]), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out]), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Weights and biases have different spreads here; re-read which one is small.",
+)
+def init_params_small_biases(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden], stddev=0.03), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out], stddev=0.03), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake("init_params", hint="The seed is an argument: a different seed should give other values.")
+def init_params_ignores_seed(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(0)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Global random functions give new values on every call: the same seed should always "
+    "give the same network.",
+)
+def init_params_unseeded(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    W1 = tf.Variable(tf.random.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(tf.random.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(tf.random.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(tf.random.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Check the shape of each weight matrix against the product x @ W it takes part in.",
+)
+def init_params_transposed_weights(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_hidden, n_in], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_out, n_hidden], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Variables get a default name unless you give one; checkpoints and TensorBoard show it.",
+)
+def init_params_unnamed(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03))
+    b1 = tf.Variable(gen.normal([n_hidden]))
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03))
+    b2 = tf.Variable(gen.normal([n_out]))
+    return [W1, b1, W2, b2]
+
+
+@alternative("init_params")
+def init_params_weights_first_scaled(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(0.03 * gen.normal((n_in, n_hidden)), name="W1")
+    W2 = tf.Variable(0.03 * gen.normal((n_hidden, n_out)), name="W2")
+    b1 = tf.Variable(gen.normal((n_hidden,)), name="b1")
+    b2 = tf.Variable(gen.normal((n_out,)), name="b2")
+    return [W1, b1, W2, b2]
+
+
+# END MISTAKES
 
 
 def forward(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
@@ -218,6 +648,88 @@ def forward_without_relu(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tenso
     return tf.matmul(tf.matmul(x, W1) + b1, W2) + b2
 
 
+@mistake(
+    "forward",
+    hint="Logits are raw scores and may be negative: re-read which layers have an activation.",
+)
+def forward_relu_on_logits(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.nn.relu(tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2)
+
+
+@mistake(
+    "forward",
+    hint="The function returns logits; turning them into probabilities is the loss's job.",
+)
+def forward_softmax_output(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.nn.softmax(tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2)
+
+
+@mistake(
+    "forward",
+    hint="The activation applies to the whole pre-activation z = x W + b; check what the ReLU "
+    "sees.",
+)
+def forward_relu_before_bias(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1)) + b1, W2) + b2
+
+
+@mistake("forward", hint="Check which activation function the hidden layer uses.")
+def forward_sigmoid_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.sigmoid(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Gradients only flow through TensorFlow operations: a detour through numpy cuts the "
+    "graph, even if the values come out right.",
+)
+def forward_in_numpy(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = np.asarray(x, np.float32).reshape(len(x), -1)
+    W1, b1, W2, b2 = (np.asarray(v) for v in (W1, b1, W2, b2))
+    return tf.constant(np.maximum(x @ W1 + b1, 0.0) @ W2 + b2)
+
+
+@mistake(
+    "forward",
+    hint="A matrix product needs both operands in the same dtype; inputs can arrive as "
+    "integers or float64.",
+)
+def forward_without_cast(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.reshape(x, [tf.shape(x)[0], -1])
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Scaling the inputs is prepare_images's job; forward should use the values it is given.",
+)
+def forward_rescales_images(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.convert_to_tensor(x)
+    scale = 255.0 if x.dtype == tf.uint8 else 1.0
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32) / scale
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Images need not be 28 x 28: derive the row length from the input, not a constant.",
+)
+def forward_hard_coded_784(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [-1, 784]), tf.float32)
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@alternative("forward")
+def forward_with_operators(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(x, tf.float32)
+    x = tf.reshape(x, (x.shape[0], -1))
+    return tf.maximum(x @ W1 + b1, 0.0) @ W2 + b2
+
+
 # END MISTAKES
 
 
@@ -251,6 +763,162 @@ def loss_fn(logits: Any, labels: Any) -> tf.Tensor:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "loss_fn",
+    hint="The loss of a batch is an average; a sum grows with the batch size and scales the "
+    "gradients.",
+)
+def loss_fn_sum(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits)
+    return tf.reduce_sum(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="exp(1000) overflows float32. Look for a way to compute the log-probabilities that "
+    "never forms exp of a large logit.",
+)
+def loss_fn_naive_softmax(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    probs = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=-1, keepdims=True)
+    return -tf.reduce_mean(tf.reduce_sum(tf.cast(labels, tf.float32) * tf.math.log(probs), -1))
+
+
+@mistake(
+    "loss_fn",
+    hint="The functions that take logits apply the softmax themselves; check what you pass them.",
+)
+def loss_fn_softmax_twice(logits: Any, labels: Any) -> tf.Tensor:
+    probs = tf.nn.softmax(tf.convert_to_tensor(logits, tf.float32))
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(probs)[-1])
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), probs)
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="Labels come in two forms here; re-read the docstring on how to tell them apart.",
+)
+def loss_fn_class_ids_only(logits: Any, labels: Any) -> tf.Tensor:
+    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=tf.convert_to_tensor(logits, tf.float32)
+    )
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="Labels come in two forms here; re-read the docstring on how to tell them apart.",
+)
+def loss_fn_one_hot_only(logits: Any, labels: Any) -> tf.Tensor:
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.float32), logits=tf.convert_to_tensor(logits, tf.float32)
+    )
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="The number of classes is in the logits' shape; MNIST's 10 is only one case.",
+)
+def loss_fn_ten_classes(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), 10)
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits)
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="MNIST labels are uint8, which not every TensorFlow function accepts as class ids. "
+    "Check the dtypes the function you call allows.",
+)
+def loss_fn_uncast_class_ids(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    else:
+        per_sample = tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits)
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="Check the axes you average over: each sample's cross-entropy is a sum over classes.",
+)
+def loss_fn_mean_over_classes(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    return -tf.reduce_mean(tf.cast(labels, tf.float32) * tf.nn.log_softmax(logits))
+
+
+@mistake(
+    "loss_fn",
+    hint="A loss to minimise should be small when the true class is likely; check its sign.",
+)
+def loss_fn_wrong_sign(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    log_p = tf.nn.log_softmax(logits)
+    return tf.reduce_mean(tf.reduce_sum(tf.cast(labels, tf.float32) * log_p, axis=-1))
+
+
+@mistake(
+    "loss_fn",
+    hint="Gradients only flow through TensorFlow operations: a detour through numpy cuts the "
+    "graph, even if the value comes out right.",
+)
+def loss_fn_in_numpy(logits: Any, labels: Any) -> tf.Tensor:
+    logits = np.asarray(logits, np.float64)
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    top = logits.max(axis=1, keepdims=True)
+    log_p = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+    return tf.constant(-np.mean(log_p[np.arange(len(labels)), labels]), tf.float32)
+
+
+@alternative("loss_fn")
+def loss_fn_log_softmax_written_out(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    if len(np.shape(labels)) == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int64), logits.shape[1])
+    log_p = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)
+    return -tf.reduce_mean(tf.reduce_sum(tf.cast(labels, tf.float32) * log_p, axis=1))
+
+
+@alternative("loss_fn")
+def loss_fn_sparse_for_class_ids(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int64), logits=logits
+    )
+    return tf.reduce_mean(per_sample)
+
+
+# END MISTAKES
+
+
 def accuracy(logits: Any, labels: Any) -> tf.Tensor:
     """Fraction of samples whose largest logit sits at the true class.
 
@@ -277,6 +945,91 @@ def accuracy(logits: Any, labels: Any) -> tf.Tensor:
     # END SOLUTION
 
 
+# BEGIN MISTAKES
+@mistake(
+    "accuracy",
+    hint="Check the axis of the arg-max: one prediction per sample, chosen among the classes.",
+)
+def accuracy_wrong_axis(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    pred = tf.argmax(logits, axis=0, output_type=tf.int64)
+    return tf.reduce_mean(tf.cast(tf.equal(pred, tf.cast(labels, tf.int64)), tf.float32))
+
+
+@mistake("accuracy", hint="Accuracy is a fraction of the batch, not a count.")
+def accuracy_counts_correct(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    pred = tf.argmax(logits, axis=-1, output_type=tf.int64)
+    return tf.reduce_sum(tf.cast(tf.equal(pred, tf.cast(labels, tf.int64)), tf.float32))
+
+
+@mistake(
+    "accuracy",
+    hint="The mean of an integer tensor is rounded to an integer. Check the dtype you average in.",
+)
+def accuracy_integer_mean(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    pred = tf.argmax(logits, axis=-1, output_type=tf.int64)
+    return tf.reduce_mean(tf.cast(tf.equal(pred, tf.cast(labels, tf.int64)), tf.int32))
+
+
+@mistake(
+    "accuracy",
+    hint="Labels come in two forms here; re-read the docstring on how to tell them apart.",
+)
+def accuracy_class_ids_only(logits: Any, labels: Any) -> tf.Tensor:
+    pred = tf.argmax(logits, axis=-1, output_type=tf.int64)
+    return tf.reduce_mean(tf.cast(tf.equal(pred, tf.cast(labels, tf.int64)), tf.float32))
+
+
+@mistake(
+    "accuracy",
+    hint="tf.equal needs both sides in the same dtype, and MNIST labels are uint8. Check what "
+    "arg-max returns.",
+)
+def accuracy_uncast_labels(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    correct = tf.equal(tf.argmax(logits, axis=-1), labels)
+    return tf.reduce_mean(tf.cast(correct, tf.float32))
+
+
+@mistake(
+    "accuracy",
+    hint="Class ids are already the true classes; only one-hot rows need converting.",
+)
+def accuracy_arg_max_of_any_labels(logits: Any, labels: Any) -> tf.Tensor:
+    classes = tf.argmax(labels, axis=-1)
+    correct = tf.equal(tf.argmax(logits, axis=-1), classes)
+    return tf.reduce_mean(tf.cast(correct, tf.float32))
+
+
+@alternative("accuracy")
+def accuracy_in_top_1(logits: Any, labels: Any) -> tf.Tensor:
+    if len(np.shape(labels)) == 2:
+        labels = np.argmax(labels, axis=1)
+    hits = tf.math.in_top_k(tf.cast(labels, tf.int32), tf.cast(logits, tf.float32), k=1)
+    return tf.reduce_mean(tf.cast(hits, tf.float32))
+
+
+@alternative("accuracy")
+def accuracy_softmax_then_numpy_compare(logits: Any, labels: Any) -> tf.Tensor:
+    labels = np.asarray(labels)
+    classes = labels.argmax(axis=1) if labels.ndim == 2 else labels.astype(np.int64)
+    pred = tf.argmax(tf.nn.softmax(logits), axis=1).numpy()
+    return tf.constant((pred == classes).mean(), tf.float32)
+
+
+# END MISTAKES
+
+
 def train_step(
     x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
 ) -> tf.Tensor:
@@ -297,8 +1050,9 @@ def train_step(
     Returns:
         The loss of the batch *before* the update, a scalar ``float32`` tensor.
 
-    Use your own ``forward`` and ``loss_fn`` from above. Do not call ``tfcourse.mlp`` or
-    ``tfcourse.train_mlp``, and do not use ``model.fit``.
+    Use your own ``forward`` and ``loss_fn`` from above, called by those names: the tests of
+    this exercise swap in simple stand-ins for them, so a mistake there is not counted twice.
+    Do not call ``tfcourse.mlp`` or ``tfcourse.train_mlp``, and do not use ``model.fit``.
     """
     # BEGIN SOLUTION
     with tf.GradientTape() as tape:
@@ -308,3 +1062,145 @@ def train_step(
     optimizer.apply_gradients(zip(grads, params, strict=True))
     return loss
     # END SOLUTION
+
+
+# BEGIN MISTAKES
+@mistake(
+    "train_step",
+    hint="The optimizer changes the variables: a loss computed after that step is not the "
+    "loss of the batch the step was taken for.",
+)
+def train_step_returns_loss_after_update(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss_fn(forward(x, *params), labels)
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer you are given decides how the variables move (its learning rate, its "
+    "algorithm); let it apply the gradients.",
+)
+def train_step_manual_update(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    for p, g in zip(params, tape.gradient(loss, params), strict=True):
+        p.assign_sub(0.01 * g)
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="apply_gradients already moves each variable against its gradient; check the sign of "
+    "what you give it.",
+)
+def train_step_gradient_ascent(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    grads = tape.gradient(loss, params)
+    optimizer.apply_gradients(zip([-g for g in grads], params, strict=True))
+    return loss
+
+
+@mistake("train_step", hint="Every parameter of the network should learn, the biases too.")
+def train_step_weights_only(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    weights = [params[0], params[2]]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer is an argument: the caller chooses the algorithm and its learning "
+    "rate, and expects its optimizer to take the step.",
+)
+def train_step_own_optimizer(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    own = keras.optimizers.Adam()
+    own.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The tape only records what runs inside its with block; check where the forward pass "
+    "happens.",
+)
+def train_step_forward_outside_tape(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    logits = forward(x, *params)
+    with tf.GradientTape() as tape:
+        loss = loss_fn(logits, labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Variables you create inside the function are copies: training them leaves the "
+    "caller's variables as they were.",
+)
+def train_step_trains_copies(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    params = [tf.Variable(p) for p in params]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Training minimises the loss: check what you ask the tape to differentiate.",
+)
+def train_step_gradient_of_logits(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        logits = forward(x, *params)
+        loss = loss_fn(logits, labels)
+    optimizer.apply_gradients(zip(tape.gradient(logits, params), params, strict=True))
+    return loss
+
+
+@alternative("train_step")
+def train_step_unpacked(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    W1, b1, W2, b2 = params
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, W1, b1, W2, b2), labels)
+    dW1, db1, dW2, db2 = tape.gradient(loss, [W1, b1, W2, b2])
+    optimizer.apply_gradients([(dW1, W1), (db1, b1), (dW2, W2), (db2, b2)])
+    return loss
+
+
+@alternative("train_step")
+def train_step_keyword_arguments(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    W1, b1, W2, b2 = params
+    with tf.GradientTape() as tape:
+        logits = forward(x=x, W1=W1, b1=b1, W2=W2, b2=b2)
+        loss = loss_fn(logits=logits, labels=labels)
+    optimizer.apply_gradients(list(zip(tape.gradient(loss, params), params, strict=True)))
+    return loss
+
+
+# END MISTAKES

@@ -3,8 +3,12 @@
 ``sub`` is your submission: ``sub.forward(x, ...)`` runs your ``forward`` and gives back its
 result as data (a tensor comes back as an array that remembers it was a tensor). Checks that
 need your objects alive (variables updated by ``train_step``, a random generator drawn from
-twice) run in small probe functions (``sub.run(_probe, ...)``) that only report values; every
-comparison happens here. Most tests draw fresh random inputs on every run.
+twice, gradients) run in small probe functions (``sub.run(_probe, ...)``) that only report
+values; every comparison happens here. Every test draws fresh random inputs on every run.
+
+The ``train_step`` tests check ``train_step`` alone: while they run, your ``forward`` and
+``loss_fn`` are swapped for simple stand-ins (a tanh hidden layer and a squared error), so a
+mistake in those two costs points only in their own tests.
 """
 
 import numpy as np
@@ -42,17 +46,24 @@ def _shape(value):
     return tuple(np.shape(value)) if not isinstance(value, Handle) else None
 
 
-def _small_problem(rng):
-    """A 6-input, 5-hidden, 3-class network and a batch of 8 samples (all float32)."""
-    x = rng.normal(size=(8, 6)).astype(np.float32)
-    y = rng.integers(0, 3, size=8).astype(np.int64)
+def _small_problem(rng, sizes=(8, 6, 5, 3)):
+    """A network of ``n_in`` inputs, ``n_hidden`` hidden units and ``classes`` outputs, and a
+    batch of ``n`` samples (all float32); ``sizes`` is ``(n, n_in, n_hidden, classes)``."""
+    n, n_in, n_hidden, classes = sizes
+    x = rng.normal(size=(n, n_in)).astype(np.float32)
+    y = rng.integers(0, classes, size=n).astype(np.int64)
     values = [
-        (0.5 * rng.normal(size=(6, 5))).astype(np.float32),
-        (0.1 * rng.normal(size=5)).astype(np.float32),
-        (0.5 * rng.normal(size=(5, 3))).astype(np.float32),
-        np.zeros(3, np.float32),
+        (0.5 * rng.normal(size=(n_in, n_hidden))).astype(np.float32),
+        (0.1 * rng.normal(size=n_hidden)).astype(np.float32),
+        (0.5 * rng.normal(size=(n_hidden, classes))).astype(np.float32),
+        (0.1 * rng.normal(size=classes)).astype(np.float32),
     ]
     return x, y, values
+
+
+def _random_sizes(rng):
+    """``(n, n_in, n_hidden, classes)`` for :func:`_small_problem`, each drawn at random."""
+    return tuple(int(s) for s in rng.integers([2, 2, 2, 2], [12, 10, 10, 7]))
 
 
 def _numpy_forward(x, W1, b1, W2, b2):
@@ -62,6 +73,7 @@ def _numpy_forward(x, W1, b1, W2, b2):
 def _numpy_cross_entropy(logits, labels):
     """Mean of log(sum(exp(logits))) - logit of the true class, computed stably in float64."""
     logits = np.asarray(logits, np.float64)
+    labels = np.asarray(labels, np.int64)
     top = logits.max(axis=1, keepdims=True)
     log_norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
     return float(np.mean(log_norm - logits[np.arange(len(labels)), labels]))
@@ -74,17 +86,9 @@ def _softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _reference_loss_and_grads(x, y, values):
-    """Loss and gradients of [W1, b1, W2, b2], backpropagation written out in float64 numpy."""
-    W1, b1, W2, b2 = (np.asarray(v, np.float64) for v in values)
-    z1 = x @ W1 + b1
-    hidden = np.maximum(z1, 0.0)
-    logits = hidden @ W2 + b2
-    d_logits = (_softmax(logits) - np.eye(logits.shape[1])[y]) / len(y)  # d mean-loss / d logits
-    active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
-    d_z1 = (d_logits @ W2.T) * active
-    grads = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
-    return _numpy_cross_entropy(logits, y), grads
+def _rounded(values, decimals):
+    """``values`` as nested lists of numbers rounded for a message."""
+    return np.round(np.asarray(values, np.float64), decimals).tolist()
 
 
 def _first_wrong(out, expected, atol=1e-6):
@@ -96,55 +100,106 @@ def _first_wrong(out, expected, atol=1e-6):
 # ---------------------------------------------------------------- compute_a
 
 
+def _compute_a_gradients(sub, b, c):
+    """Probe: ``[da/db, da/dc]`` (None where no gradient flows) for float32 variables b, c."""
+    import tensorflow as tf
+
+    b, c = tf.Variable(b, dtype=tf.float32), tf.Variable(c, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        a = sub.compute_a(b, c)
+    return [None if g is None else float(g) for g in tape.gradient(a, [b, c])]
+
+
 @points(1, exercise="compute_a")
-def test_compute_a_scalars(sub):
-    # b = 2, c = 1: d = 3, e = 3, a = 9.   b = -1, c = 3: d = 2, e = 5, a = 10.
+def test_compute_a_scalars_and_gradients(sub):
+    # b = 2, c = 1: d = 3, e = 3, a = 9.   da/db = c + 2 = 3, da/dc = (c + 2) + (b + c) = 6
     a = sub.compute_a(2.0, 1.0)
     assert is_tensor(a), f"compute_a should return a tf.Tensor, got {_type_name(a)}"
     assert np.isclose(float(a), 9.0), f"compute_a(2.0, 1.0) should be 9.0, got {float(a)}"
-    a = sub.compute_a(_tf(-1.0, kind="variable"), _tf(3.0, kind="variable"))
-    assert np.isclose(float(a), 10.0), f"compute_a(-1.0, 3.0) should be 10.0, got {float(a)}"
-    b, c = np.random.default_rng().uniform(-3.0, 3.0, size=2).astype(np.float32)
-    expected = (float(b) + float(c)) * (float(c) + 2.0)
-    a = sub.compute_a(_tf(b, kind="variable"), _tf(c, kind="variable"))
-    assert np.isclose(float(a), expected, rtol=1e-5, atol=1e-5), (
-        f"compute_a({b:.4f}, {c:.4f}) should be {expected:.5f}, got {float(a)}"
-    )
+    assert _dtype(a) == np.float32, f"compute_a should return float32, got {_dtype(a)}"
+    rng = np.random.default_rng()
+    random_b, random_c = (float(v) for v in rng.uniform(-3.0, 3.0, size=2).astype(np.float32))
+    for b, c in [(2.0, 1.0), (random_b, random_c)]:
+        expected = (b + c) * (c + 2.0)
+        a = sub.compute_a(_tf(b, kind="variable"), _tf(c, kind="variable"))
+        assert np.isclose(float(a), expected, rtol=1e-5, atol=1e-5), (
+            f"compute_a({b:.4f}, {c:.4f}) on float32 variables should be {expected:.5f}, "
+            f"got {float(a)}"
+        )
+        grad_b, grad_c = sub.run(_compute_a_gradients, b, c)
+        assert grad_b is not None and grad_c is not None, (
+            "no gradient flows from compute_a's result back to b and c: compute it with "
+            "TensorFlow operations only (no numpy, no .numpy())"
+        )
+        want = [c + 2.0, b + 2.0 * c + 2.0]
+        assert np.allclose([grad_b, grad_c], want, atol=1e-4), (
+            f"gradients of a at b={b:.4g}, c={c:.4g} should be da/db = {want[0]:.4g} and "
+            f"da/dc = {want[1]:.4g}, got {grad_b} and {grad_c}"
+        )
 
 
 @points(1, exercise="compute_a")
-def test_compute_a_integer_array(sub):
+def test_compute_a_integer_and_float64_inputs(sub):
     # b = [0, 1, ..., 9] (int64), c = 1: a_k = (k + 1) * 3 = [3, 6, ..., 30]
     rng = np.random.default_rng()
-    b = rng.integers(-20, 20, size=int(rng.integers(5, 15)))
+    n = int(rng.integers(4, 12))
+    b = rng.integers(-20, 20, size=n)
     c = float(np.float32(rng.uniform(-3.0, 3.0)))
-    cases = [("np.arange(10), 1.0", np.arange(10), 1.0), (f"{b}, {c:.4f}", b, c)]
+    ints_c = rng.integers(-5, 5, size=n)
+    floats = rng.uniform(-3.0, 3.0, size=(2, n))  # float64
+    cases = [
+        ("np.arange(10) (int64), 1.0", np.arange(10), 1.0),
+        (f"{b.tolist()} (int64 array), {c:.4f}", b, c),
+        (
+            f"{b.tolist()} (int64 tensor), {ints_c.tolist()} (int32 tensor)",
+            _tf(b, np.int64),
+            _tf(ints_c, np.int32),
+        ),
+        ("two float64 arrays", floats[0], floats[1]),
+    ]
     for shown, b, c in cases:
         a = sub.compute_a(b, c)
-        expected = (b + c) * (c + 2.0)
-        assert _dtype(a) == np.float32, f"compute_a should return float32, got {_dtype(a).name}"
-        assert _shape(a) == b.shape, f"compute_a should return shape {b.shape}, got {_shape(a)}"
+        plain_b, plain_c = np.asarray(b, np.float64), np.asarray(c, np.float64)
+        expected = (plain_b + plain_c) * (plain_c + 2.0)
+        assert _dtype(a) == np.float32, (
+            f"compute_a({shown}) should return float32, got {_dtype(a).name}"
+        )
+        assert _shape(a) == expected.shape, (
+            f"compute_a({shown}) should return shape {expected.shape}, got {_shape(a)}"
+        )
         assert np.allclose(_as_array(a), expected, rtol=1e-5, atol=1e-4), (
-            f"compute_a({shown}) should be {expected}, got {_as_array(a)}"
+            f"compute_a({shown}) should be {_rounded(expected, 4)}, got {_rounded(_as_array(a), 4)}"
         )
 
 
 # ---------------------------------------------------------------- prepare_images
 
 
-@points(1, exercise="prepare_images")
-def test_prepare_images_shape_and_dtype(sub):
-    rng = np.random.default_rng()
-    for n in rng.choice(np.arange(2, 9), size=2, replace=False):
-        images = rng.integers(0, 256, size=(n, 28, 28)).astype(np.uint8)
-        out = sub.prepare_images(images)
-        assert isinstance(out, np.ndarray) and not is_tensor(out), (
-            f"prepare_images should return a numpy array, got {_type_name(out)}"
-        )
-        assert out.shape == (n, 784), (
-            f"prepare_images should return shape ({n}, 784), got {out.shape}"
-        )
-        assert out.dtype == np.float32, f"prepare_images should return float32, got {out.dtype}"
+def _prepare_and_keep_input(sub, images):
+    """Probe: ``prepare_images(images)`` and the input array as it is afterwards."""
+    out = sub.prepare_images(images)
+    return out, images
+
+
+def _check_prepared(out, images, shown):
+    """Assert that ``out`` is ``images`` flattened row by row and scaled to [0, 1]."""
+    n = len(images)
+    expected = images.reshape(n, -1).astype(np.float64) / 255.0
+    assert isinstance(out, np.ndarray) and not is_tensor(out), (
+        f"prepare_images should return a numpy array, got {_type_name(out)}"
+    )
+    assert out.shape == expected.shape, (
+        f"prepare_images on {shown} should return shape {expected.shape}, got {out.shape}"
+    )
+    assert out.dtype == np.float32, (
+        f"prepare_images on {shown} should return float32, got {out.dtype}"
+    )
+    wrong = _first_wrong(out, expected)
+    assert wrong is None, (
+        f"prepare_images on {shown}: entry {wrong} should be {expected[wrong]:.4f} "
+        f"(pixel {images.reshape(n, -1)[wrong]} / 255), got {out[wrong]:.4f} "
+        "(scale by 1/255 and flatten each image row by row)"
+    )
 
 
 @points(1, exercise="prepare_images")
@@ -154,42 +209,65 @@ def test_prepare_images_values(sub):
     images[0, 0, 1] = 51  # -> row 0, column 1:               51 / 255 = 0.2
     images[0, 1, 0] = 102  # -> row 0, column 1 * 28 + 0 = 28: 102 / 255 = 0.4
     images[1, 27, 27] = 153  # -> row 1, column 783:           153 / 255 = 0.6
-    expected = np.zeros((2, 784), np.float32)
-    expected[0, 0], expected[0, 1], expected[0, 28], expected[1, 783] = 1.0, 0.2, 0.4, 0.6
     rng = np.random.default_rng()
-    random_images = rng.integers(0, 256, size=(int(rng.integers(2, 6)), 28, 28)).astype(np.uint8)
-    cases = [(images, expected), (random_images, random_images.reshape(-1, 784) / 255.0)]
-    for images, expected in cases:
-        out = _as_array(sub.prepare_images(images))
-        assert out.shape == expected.shape, (
-            f"prepare_images should return shape {expected.shape}, got {out.shape}"
-        )
-        wrong = _first_wrong(out, expected)
-        assert wrong is None, (
-            f"prepare_images: entry {wrong} should be {expected[wrong]:.3f}, "
-            f"got {out[wrong]:.3f} (scale by 1/255 and flatten row by row)"
-        )
+    mnist = rng.integers(0, 256, size=(int(rng.integers(2, 6)), 28, 28)).astype(np.uint8)
+    n, h, w = (int(s) for s in rng.integers([2, 2, 2], [6, 9, 9]))
+    dark = rng.integers(10, 120, size=(n, h, w)).astype(np.uint8)  # a dim batch, no 0 or 255
+    cases = [
+        ("the hand-made [2, 28, 28] images", images),
+        (f"random [{len(mnist)}, 28, 28] uint8 images", mnist),
+        (f"dim [{n}, {h}, {w}] uint8 images with pixels 10..119", dark),
+    ]
+    for shown, images in cases:
+        _check_prepared(sub.prepare_images(images), images, shown)
+
+
+@points(1, exercise="prepare_images")
+def test_prepare_images_keeps_its_input(sub):
+    rng = np.random.default_rng()
+    n, h, w = (int(s) for s in rng.integers([2, 2, 2], [6, 9, 9]))
+    images = rng.integers(0, 256, size=(n, h, w)).astype(np.uint8)
+    out, after = sub.run(_prepare_and_keep_input, images)
+    assert after.shape == images.shape and np.array_equal(after, images), (
+        f"prepare_images must not modify its input: the [{n}, {h}, {w}] array it was given "
+        f"came back with shape {list(after.shape)} (make a new array instead)"
+    )
+    _check_prepared(out, images, f"[{n}, {h}, {w}] uint8 images")
+    flat = rng.integers(0, 256, size=(int(rng.integers(2, 6)), 784)).astype(np.uint8)
+    _check_prepared(sub.prepare_images(flat), flat, f"already flat {list(flat.shape)} images")
 
 
 # ---------------------------------------------------------------- one_hot
 
 
+def _check_one_hot(out, labels, classes, shown):
+    """Assert that ``out`` is the ``float32`` one-hot encoding of ``labels``."""
+    out = _as_array(out)
+    expected = np.eye(classes, dtype=np.float32)[np.asarray(labels, np.int64)]
+    assert out.shape == expected.shape, (
+        f"one_hot({shown}, {classes}) should have shape {expected.shape} (a row per label, "
+        f"a column per class), got {out.shape}"
+    )
+    assert out.dtype == np.float32, f"one_hot should return float32, got {out.dtype}"
+    assert np.array_equal(out, expected), (
+        f"one_hot({shown}, {classes}) should be\n{expected}\ngot\n{out}"
+    )
+
+
 @points(1, exercise="one_hot")
 def test_one_hot_small(sub):
     rng = np.random.default_rng()
-    num_classes = int(rng.integers(3, 13))
-    random_labels = rng.integers(0, num_classes, size=int(rng.integers(5, 30)))
-    for labels, classes in [(np.array([3, 0, 9]), 10), (random_labels, num_classes)]:
-        out = _as_array(sub.one_hot(labels, classes))
-        expected = np.eye(classes, dtype=np.float32)[labels]
-        shown = labels.tolist()
-        assert out.shape == expected.shape, (
-            f"one_hot({shown}, {classes}) should have shape {expected.shape}, got {out.shape}"
-        )
-        assert out.dtype == np.float32, f"one_hot should return float32, got {out.dtype}"
-        assert np.array_equal(out, expected), (
-            f"one_hot({shown}, {classes}) should be\n{expected}\ngot\n{out}"
-        )
+    classes = int(rng.integers(4, 11))
+    absent_top = rng.integers(0, classes - 1, size=int(rng.integers(5, 20)))  # no class c-1
+    other = int(rng.integers(3, 9))
+    mnist_like = rng.integers(0, other, size=int(rng.integers(5, 20))).astype(np.uint8)
+    cases = [
+        (np.array([3, 0, 9]), 10, "[3, 0, 9]"),
+        (absent_top, classes, str(absent_top.tolist())),
+        (mnist_like, other, f"{mnist_like.tolist()} as uint8"),
+    ]
+    for labels, classes, shown in cases:
+        _check_one_hot(sub.one_hot(labels, classes), labels, classes, shown)
 
 
 # ---------------------------------------------------------------- get_batch
@@ -212,11 +290,9 @@ def test_get_batch_shapes_and_pairs(sub):
     for batch_size in rng.choice(np.arange(3, 13), size=2, replace=False):
         generator = sub.run(_generator, int(rng.integers(2**31)))
         xb, yb = sub.get_batch(x, y, int(batch_size), generator)
-        assert _shape(xb) == (batch_size, 784), (
-            f"get_batch should return x of shape ({batch_size}, 784), got {_shape(xb)}"
-        )
-        assert _shape(yb) == (batch_size,), (
-            f"get_batch should return y of shape ({batch_size},), got {_shape(yb)}"
+        assert _shape(xb) == (batch_size, 784) and _shape(yb) == (batch_size,), (
+            f"get_batch of {batch_size} should return x of shape ({batch_size}, 784) and y of "
+            f"shape ({batch_size},), got {_shape(xb)} and {_shape(yb)}"
         )
         assert _dtype(xb) == np.float32, f"x_batch should keep dtype float32, got {_dtype(xb)}"
         assert np.isin(yb, y).all(), f"y_batch should hold labels taken from y, got {yb}"
@@ -224,6 +300,24 @@ def test_get_batch_shapes_and_pairs(sub):
             "each x_batch row must belong to its label: x_batch[k] should be the row of x "
             f"whose label is y_batch[k] (labels {yb})"
         )
+    # three uint8 images, each a single shade, and more samples than images
+    shades = rng.choice(np.arange(1, 256), size=3, replace=False).astype(np.uint8)
+    images = np.stack([np.full((28, 28), s, np.uint8) for s in shades])
+    labels = rng.choice(np.arange(10, 250), size=3, replace=False).astype(np.uint8)
+    batch_size = int(rng.integers(5, 12))
+    xb, yb = sub.get_batch(images, labels, batch_size, sub.run(_generator, int(rng.integers(9))))
+    assert _shape(xb) == (batch_size, 28, 28), (
+        f"get_batch of {batch_size} from 3 images should return x of shape "
+        f"({batch_size}, 28, 28), got {_shape(xb)} (samples may repeat)"
+    )
+    assert _dtype(xb) == np.uint8 and _dtype(yb) == np.uint8, (
+        f"get_batch should keep the dtypes of x and y (uint8, uint8), got "
+        f"({_dtype(xb)}, {_dtype(yb)})"
+    )
+    shade_of = dict(zip(labels.tolist(), shades.tolist(), strict=True))
+    assert all(
+        shade_of.get(int(label)) == int(px) for label, px in zip(yb, xb[:, 5, 5], strict=True)
+    ), "each image of the batch must keep its own label"
 
 
 @points(1, exercise="get_batch")
@@ -231,54 +325,151 @@ def test_get_batch_uses_the_generator(sub):
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
     y = np.arange(10)
     for seed in [42, int(np.random.default_rng().integers(2**31))]:
-        expected = np.random.default_rng(seed).integers(0, 10, size=6)
-        _, yb = sub.get_batch(x, y, 6, sub.run(_generator, seed))
-        assert np.array_equal(yb, expected), (
-            f"with rng = np.random.default_rng({seed}) get_batch should pick indices {expected} "
-            f"(one call rng.integers(0, n, size=batch_size)), got {yb}"
+        ref = np.random.default_rng(seed)
+        first, second = ref.integers(0, 10, size=6), ref.integers(0, 10, size=6)
+        rng = sub.run(_generator, seed)
+        _, y1 = sub.get_batch(x, y, 6, rng)
+        assert np.array_equal(y1, first), (
+            f"with rng = np.random.default_rng({seed}) get_batch of 6 out of 10 should pick "
+            f"indices {first} (one call rng.integers(0, n, size=batch_size)), got {y1}"
+        )
+        _, y2 = sub.get_batch(x, y, 6, rng)
+        assert np.array_equal(y2, second), (
+            f"a second call with the same generator should continue its stream and pick "
+            f"{second}, got {y2} (use the rng you are given, once per call)"
         )
 
 
 # ---------------------------------------------------------------- init_params
 
 
+def _variable_names(sub, n_in, n_hidden, n_out, seed):
+    """Probe: ``(name, shape)`` of each variable ``init_params`` returns (None: no name)."""
+    params = sub.init_params(n_in, n_hidden, n_out, seed=seed)
+    return [(getattr(v, "name", None), tuple(getattr(v, "shape", ()))) for v in params]
+
+
+def _check_variables(sub, sizes, seed):
+    """Assert that ``init_params(*sizes, seed)`` returns four float32 variables with the right
+    names and shapes; return their values."""
+    n_in, n_hidden, n_out = sizes
+    call = f"init_params({n_in}, {n_hidden}, {n_out}, seed={seed})"
+    params = sub.init_params(n_in, n_hidden, n_out, seed=seed)
+    assert len(params) == 4, f"{call} should return [W1, b1, W2, b2], got {len(params)} items"
+    shapes = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
+    found = sub.run(_variable_names, n_in, n_hidden, n_out, seed)
+    for expected, v, shape, (name, _) in zip(NAMES, params, shapes, found, strict=True):
+        assert is_variable(v), f"{expected} should be a tf.Variable, got {_type_name(v)}"
+        assert _shape(v) == shape, f"{call}: {expected} should have shape {shape}, got {_shape(v)}"
+        assert v.dtype == np.float32, f"{expected} should be float32, got {v.dtype.name}"
+        short = str(name).split(":")[0].split("/")[-1]
+        assert short == expected, f"{call}: variable should be named {expected!r}, got {name!r}"
+    return [_as_array(v) for v in params]
+
+
+def _repeated_draws(values):
+    """The first two variables whose values repeat each other's draws (up to a scale factor,
+    compared entry by entry from the start), or None."""
+    flat = [np.ravel(v).astype(np.float64) for v in values]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(len(flat)):
+            for j in range(i + 1, len(flat)):
+                k = min(len(flat[i]), len(flat[j]))
+                if k >= 20 and np.corrcoef(flat[i][:k], flat[j][:k])[0, 1] > 0.9:
+                    return NAMES[i], NAMES[j]
+    return None
+
+
 @points(1, exercise="init_params")
-def test_init_params_shapes(sub):
+def test_init_params_shapes_names_and_seed(sub):
     rng = np.random.default_rng()
-    sizes = [(784, 300, 10), tuple(int(s) for s in rng.integers(2, 40, size=3))]
-    for n_in, n_hidden, n_out in sizes:
-        params = sub.init_params(n_in, n_hidden, n_out, seed=int(rng.integers(1000)))
-        assert len(params) == 4, (
-            f"init_params should return [W1, b1, W2, b2], got {len(params)} items"
+    seed, other = (int(s) for s in rng.choice(1000, size=2, replace=False))
+    for sizes in [(784, 300, 10), tuple(int(s) for s in rng.integers(2, 40, size=3))]:
+        first = _check_variables(sub, sizes, seed)
+        again = [_as_array(v) for v in sub.init_params(*sizes, seed=seed)]
+        assert all(np.array_equal(u, v) for u, v in zip(first, again, strict=True)), (
+            f"init_params{sizes} with seed={seed} gave different values on a second call: the "
+            "same seed should always give the same network"
         )
-        shapes = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
-        for name, v, shape in zip(NAMES, params, shapes, strict=True):
-            assert is_variable(v), f"{name} should be a tf.Variable, got {_type_name(v)}"
-            assert _shape(v) == shape, (
-                f"init_params({n_in}, {n_hidden}, {n_out}): {name} should have shape {shape}, "
-                f"got {_shape(v)}"
-            )
-            assert v.dtype == np.float32, f"{name} should be float32, got {v.dtype.name}"
+        different = _as_array(sub.init_params(*sizes, seed=other)[0])
+        assert not np.array_equal(first[0], different), (
+            f"init_params{sizes} with seeds {seed} and {other} gave the same W1: the seed "
+            "should decide the values"
+        )
 
 
 @points(1, exercise="init_params")
 def test_init_params_statistics(sub):
     rng = np.random.default_rng()
-    n_in, n_hidden = int(rng.integers(700, 900)), int(rng.integers(300, 400))
-    params = sub.init_params(n_in, n_hidden, 10, seed=int(rng.integers(1000)))
-    W1, b1, W2, _ = (_as_array(v) for v in params)
-    assert W1.shape == (n_in, n_hidden), (
-        f"init_params({n_in}, {n_hidden}, 10): W1 should have shape {(n_in, n_hidden)}, "
-        f"got {W1.shape}"
-    )
-    # over 200,000 draws: the sample std is 0.03 to within about 0.2 %
+    n_in, n_hidden, n_out = (int(s) for s in rng.integers([700, 300, 100], [900, 400, 200]))
+    sizes = (n_in, n_hidden, n_out)
+    values = [_as_array(v) for v in sub.init_params(*sizes, seed=int(rng.integers(1000)))]
+    shapes = [v.shape for v in values]
+    want = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
+    assert shapes == want, f"init_params{sizes} should give shapes {want}, got {shapes}"
+    W1, b1, W2, b2 = values
+    # W1 has over 200,000 draws and W2 over 30,000: their sample std is 0.03 to within 1 %
     assert 0.0285 < W1.std() < 0.0315, f"W1 should have std 0.03, got {W1.std():.4f}"
     assert abs(W1.mean()) < 0.001, f"W1 should have mean 0, got {W1.mean():.4f}"
-    assert 0.027 < W2.std() < 0.033, f"W2 should have std 0.03, got {W2.std():.4f}"
+    assert 0.0285 < W2.std() < 0.0315, f"W2 should have std 0.03, got {W2.std():.4f}"
     assert 0.75 < b1.std() < 1.25, f"b1 should have std 1 (standard normal), got {b1.std():.3f}"
+    assert abs(b1.mean()) < 0.3, f"b1 should have mean 0, got {b1.mean():.3f}"
+    assert 0.6 < b2.std() < 1.4, f"b2 should have std 1 (standard normal), got {b2.std():.3f}"
+    repeated = _repeated_draws(values)
+    assert repeated is None, (
+        f"{repeated[1]} repeats the random numbers of {repeated[0]} (entry by entry, up to a "
+        "scale factor): every variable should get its own fresh draws"
+    )
 
 
 # ---------------------------------------------------------------- forward
+
+
+def _forward_gradients(sub, x, values):
+    """Probe: gradients of ``sum(forward(x, *params))`` for each parameter (None: no gradient)."""
+    import tensorflow as tf
+
+    params = [tf.Variable(v) for v in values]
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(sub.forward(x, *params))
+    return [None if g is None else g.numpy() for g in tape.gradient(total, params)]
+
+
+def _check_forward_gradients(sub, x, values):
+    """Assert that the gradients of ``sum(forward(x, *values))`` match numpy's."""
+    grads = sub.run(_forward_gradients, x, values)
+    missing = [n for n, g in zip(NAMES, grads, strict=True) if g is None]
+    assert not missing, (
+        f"no gradient reaches {missing} from forward's logits: keep the forward pass in "
+        "TensorFlow (no numpy, no .numpy())"
+    )
+    W1, b1, W2, _ = (np.asarray(v, np.float64) for v in values)
+    batch, classes = len(x), W2.shape[1]
+    active = x @ values[0] + values[1] > 0  # in float32, as TensorFlow decides it
+    d_z1 = np.ones((batch, classes)) @ W2.T * active
+    hidden = np.maximum(x @ W1 + b1, 0.0)
+    expected = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ np.ones((batch, classes))]
+    expected.append(np.full(classes, float(batch)))
+    for name, g, e in zip(NAMES, grads, expected, strict=True):
+        assert np.allclose(g, e, atol=1e-4), (
+            f"d(sum of logits)/d {name} differs from that of relu(x @ W1 + b1) @ W2 + b2 by up "
+            f"to {np.abs(np.asarray(g) - e).max():.2e}"
+        )
+
+
+def _check_image_logits(logits, flat, values, shown):
+    """Assert that ``logits`` are ``relu(flat @ W1 + b1) @ W2 + b2`` for the images ``flat``
+    (flattened, in float32 and not rescaled)."""
+    logits = _as_array(logits)
+    expected = _numpy_forward(flat, *values)
+    close = np.allclose(logits, expected, rtol=1e-4, atol=1e-3)
+    note = ""
+    if not close and np.allclose(logits, _numpy_forward(flat / 255.0, *values), atol=1e-3):
+        note = " (they match pixels divided by 255: use the values as given, cast to float32)"
+    assert close, (
+        f"forward on {shown} gives logits that differ from relu(x @ W1 + b1) @ W2 + b2 of the "
+        f"flattened values by up to {np.abs(logits - expected).max():.3g}{note}"
+    )
 
 
 @points(2, exercise="forward")
@@ -291,79 +482,146 @@ def test_forward_hand_computed(sub):
     # x @ W1 = [1, -1, 1]; + b1 = [1, -1, -1]; relu -> [1, 0, 0]
     # [1, 0, 0] @ W2 = [1, 2]; + b2 = [1.5, 1.5]   (without relu it would be [-6.5, -8.5])
     rng = np.random.default_rng()
-    random_x = rng.normal(size=(int(rng.integers(2, 6)), 2)).astype(np.float32)
-    cases = [(x, np.array([[1.5, 1.5]])), (random_x, _numpy_forward(random_x, W1, b1, W2, b2))]
+    small = rng.normal(size=(int(rng.integers(2, 6)), 2)).astype(np.float32)
+    large = (8.0 * rng.normal(size=(int(rng.integers(2, 6)), 2))).astype(np.float32)
+    cases = [
+        (x, np.array([[1.5, 1.5]])),
+        (small, _numpy_forward(small, W1, b1, W2, b2)),
+        (large, _numpy_forward(large, W1, b1, W2, b2)),
+    ]
     for x, expected in cases:
         logits = _as_array(sub.forward(x, W1, b1, W2, b2))
         assert logits.shape == expected.shape, (
-            f"forward should return shape {expected.shape}, got {logits.shape}"
+            f"forward of a [{len(x)}, 2] batch should return shape {expected.shape}, "
+            f"got {logits.shape}"
         )
-        assert np.allclose(logits, expected, atol=1e-5), (
-            f"forward of x = {x.tolist()} should give logits {np.round(expected, 4).tolist()} "
-            f"(ReLU on the hidden layer only, no softmax), got {logits.tolist()}"
+        assert np.allclose(logits, expected, rtol=1e-5, atol=1e-4), (
+            f"forward of x = {_rounded(x, 3)} should give logits {_rounded(expected, 4)} "
+            f"(ReLU on the hidden layer only, no softmax), got {_rounded(logits, 4)}"
         )
 
 
 @points(1, exercise="forward")
-def test_forward_mnist_shapes(sub):
+def test_forward_images_and_gradients(sub):
     rng = np.random.default_rng()
-    W1 = _tf(0.03 * rng.normal(size=(784, 300)))
-    b1 = _tf(np.zeros(300))
-    W2 = _tf(0.03 * rng.normal(size=(300, 10)))
-    b2 = _tf(np.zeros(10))
-    for batch in rng.choice(np.arange(1, 9), size=2, replace=False):
-        x = rng.random((batch, 784)).astype(np.float32)
-        logits = sub.forward(x, W1, b1, W2, b2)
-        assert _shape(logits) == (batch, 10), (
-            f"forward should return logits of shape ({batch}, 10), got {_shape(logits)}"
+    n, h, w = (int(s) for s in rng.integers([2, 3, 3], [6, 9, 9]))
+    images = rng.integers(0, 256, size=(n, h, w)).astype(np.uint8)
+    values = [
+        (0.01 * rng.normal(size=(h * w, 4))).astype(np.float32),
+        rng.normal(size=4).astype(np.float32),
+        rng.normal(size=(4, 3)).astype(np.float32),
+        rng.normal(size=3).astype(np.float32),
+    ]
+    flat = images.reshape(n, h * w).astype(np.float32)
+    params = [_tf(v) for v in values]
+    inputs = [
+        (f"[{n}, {h}, {w}] uint8 images", images),
+        (f"[{n}, {h * w}] float64 inputs", flat.astype(np.float64)),
+    ]
+    for shown, x in inputs:
+        logits = sub.forward(x, *params)
+        assert _shape(logits) == (n, 3), (
+            f"forward on {shown} should flatten them and return ({n}, 3), got {_shape(logits)}"
         )
-        assert _dtype(logits) == np.float32, f"forward should return float32, got {_dtype(logits)}"
+        assert _dtype(logits) == np.float32, (
+            f"forward on {shown} should return float32, got {_dtype(logits)}"
+        )
+        _check_image_logits(logits, flat, values, shown)
+    x, _, values = _small_problem(rng, _random_sizes(rng))
+    _check_forward_gradients(sub, x, values)
 
 
 # ---------------------------------------------------------------- loss_fn
 
 
-def _random_logits_and_labels(rng):
-    """``[n, classes]`` float32 logits and ``[n]`` int64 class ids, n and classes random."""
-    n, classes = int(rng.integers(3, 12)), int(rng.integers(2, 8))
+def _random_logits_and_labels(rng, classes=None):
+    """``[n, classes]`` float32 logits and ``[n]`` int64 class ids (random sizes)."""
+    n = int(rng.integers(3, 12))
+    classes = int(rng.integers(2, 8)) if classes is None else classes
     logits = (2.0 * rng.normal(size=(n, classes))).astype(np.float32)
     return logits, rng.integers(0, classes, size=n)
 
 
+def _loss_gradient(sub, logits, labels):
+    """Probe: d loss_fn(logits, labels) / d logits, for logits held in a variable (or None)."""
+    import tensorflow as tf
+
+    logits = tf.Variable(logits, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        loss = sub.loss_fn(logits, labels)
+    grad = tape.gradient(loss, logits)
+    return None if grad is None else grad.numpy()
+
+
+def _check_loss(loss, expected, shown):
+    """Assert that ``loss`` is a finite scalar equal to ``expected``."""
+    assert _shape(loss) == (), (
+        f"loss_fn on {shown} should return a scalar (the mean over the batch), got shape "
+        f"{_shape(loss)}"
+    )
+    assert np.isfinite(float(loss)), (
+        f"loss_fn on {shown} gave {float(loss)}: compute the loss from the logits in a way "
+        "that cannot overflow"
+    )
+    assert np.isclose(float(loss), expected, rtol=1e-5, atol=1e-5), (
+        f"loss_fn on {shown} should give the mean cross-entropy {expected:.6f}, "
+        f"got {float(loss):.6f}"
+    )
+
+
 @points(2, exercise="loss_fn")
 def test_loss_fn_hand_computed(sub):
+    rng = np.random.default_rng()
+    mnist_logits, mnist_labels = _random_logits_and_labels(rng, classes=10)
     logits = np.array([[np.log(2.0), 0.0, 0.0], [0.0, np.log(2.0), np.log(5.0)]], np.float32)
-    labels = np.array([0, 2])
     # sample 1: exp(logits) = [2, 1, 1], p(class 0) = 2/4, loss = log 2
     # sample 2: exp(logits) = [1, 2, 5], p(class 2) = 5/8, loss = log 1.6
     # mean = (log 2 + log 1.6) / 2 = log(3.2) / 2 = 0.581575
-    random_logits, random_labels = _random_logits_and_labels(np.random.default_rng())
+    random_logits, random_labels = _random_logits_and_labels(rng)
+    uint8_labels = random_labels.astype(np.uint8)  # MNIST labels are uint8
+    # sample 1: the true class has the huge logit -> loss 0; sample 2: the true class is 1000
+    # below the other -> loss 1000; mean = 500. A naive log(softmax) gives inf or nan here.
+    huge = np.array([[1000.0, 0.0], [0.0, 1000.0]], np.float32)
     cases = [
-        (logits, labels, np.log(3.2) / 2),
-        (random_logits, random_labels, _numpy_cross_entropy(random_logits, random_labels)),
+        ("10-class logits and int64 class ids", mnist_logits, mnist_labels, None),
+        ("the hand-made logits and class ids [0, 2]", logits, np.array([0, 2]), np.log(3.2) / 2),
+        (
+            f"{random_logits.shape[1]}-class logits and uint8 class ids",
+            random_logits,
+            uint8_labels,
+            None,
+        ),
+        ("logits [[1000, 0], [0, 1000]] and class ids [0, 0]", huge, np.array([0, 0]), 500.0),
     ]
-    for logits, labels, expected in cases:
-        loss = sub.loss_fn(_tf(logits), labels)
-        assert _shape(loss) == (), f"loss_fn should return a scalar, got shape {_shape(loss)}"
-        assert np.isclose(float(loss), expected, atol=1e-5), (
-            f"loss_fn should give mean cross-entropy {expected:.6f}, got {float(loss):.6f}"
-        )
+    for shown, logits, labels, expected in cases:
+        if expected is None:
+            expected = _numpy_cross_entropy(logits, labels)
+        _check_loss(sub.loss_fn(_tf(logits), labels), expected, shown)
 
 
 @points(1, exercise="loss_fn")
-def test_loss_fn_one_hot_labels(sub):
+def test_loss_fn_one_hot_labels_and_gradient(sub):
     logits = np.array([[np.log(2.0), 0.0, 0.0], [0.0, np.log(2.0), np.log(5.0)]], np.float32)
-    random_logits, random_labels = _random_logits_and_labels(np.random.default_rng())
-    cases = [
-        (logits, np.array([0, 2]), np.log(3.2) / 2),
-        (random_logits, random_labels, _numpy_cross_entropy(random_logits, random_labels)),
-    ]
-    for logits, labels, expected in cases:
+    rng = np.random.default_rng()
+    random_logits, random_labels = _random_logits_and_labels(rng)
+    cases = [(logits, np.array([0, 2])), (random_logits, random_labels)]
+    for logits, labels in cases:
         one_hot = np.eye(logits.shape[1], dtype=np.float32)[labels]
+        shown = f"{logits.shape[1]}-class logits and one-hot labels {one_hot.tolist()}"
         loss = sub.loss_fn(_tf(logits), one_hot)
-        assert np.isclose(float(loss), expected, atol=1e-5), (
-            f"loss_fn with one-hot labels should give {expected:.6f}, got {float(loss):.6f}"
-        )
+        _check_loss(loss, _numpy_cross_entropy(logits, labels), shown)
+    # gradient = (softmax - one_hot) / batch_size
+    grad = sub.run(_loss_gradient, random_logits, random_labels)
+    assert grad is not None, (
+        "no gradient flows from loss_fn back to the logits: compute it with TensorFlow "
+        "operations only (no numpy, no .numpy())"
+    )
+    one_hot = np.eye(random_logits.shape[1])[random_labels]
+    expected = (_softmax(random_logits) - one_hot) / len(random_labels)
+    assert np.allclose(grad, expected, atol=1e-5), (
+        f"d loss / d logits should be (softmax - one_hot) / batch_size = "
+        f"{_rounded(expected, 4)}, got {_rounded(grad, 4)}"
+    )
 
 
 # ---------------------------------------------------------------- accuracy
@@ -389,70 +647,177 @@ def test_accuracy_hand_computed(sub):
     acc = float(sub.accuracy(_tf(logits), labels))
     assert np.isclose(acc, 0.75), f"accuracy should be 0.75 (3 of 4 right), got {acc}"
     rng = np.random.default_rng()
-    for right in rng.choice(21, size=2, replace=False):  # two different fractions of 20
-        logits, labels = _logits_with_right_answers(rng, 20, 5, int(right))
+    n, classes = int(rng.integers(12, 30)), int(rng.integers(3, 7))
+    rights = rng.choice(np.arange(1, n), size=3, replace=False)  # three fractions, not 0 or 1
+    kinds = ["int64 class ids", "uint8 class ids", "one-hot rows"]
+    for right, kind in zip(rights, kinds, strict=True):
+        logits, labels = _logits_with_right_answers(rng, n, classes, int(right))
+        if kind == "uint8 class ids":
+            labels = labels.astype(np.uint8)
+        elif kind == "one-hot rows":
+            labels = np.eye(classes, dtype=np.float32)[labels]
         acc = float(sub.accuracy(_tf(logits), labels))
-        assert np.isclose(acc, right / 20), (
-            f"accuracy should be {right / 20:g} ({right} of 20 right), got {acc}"
+        assert np.isclose(acc, right / n), (
+            f"accuracy with {kind} as labels should be {right / n:g} ({right} of {n} right), "
+            f"got {acc}"
         )
 
 
 # ---------------------------------------------------------------- train_step
 
 
+def _stand_in_forward(x, W1, b1, W2, b2):
+    """The ``forward`` stand-in of the train_step tests: a tanh hidden layer, in numpy."""
+    return np.tanh(x @ W1 + b1) @ W2 + b2
+
+
+def _stand_in_targets(labels, classes):
+    """One-hot float64 rows for class ids or one-hot labels."""
+    labels = np.asarray(labels)
+    return labels.astype(np.float64) if labels.ndim == 2 else np.eye(classes)[labels]
+
+
+def _stand_in_loss(logits, labels):
+    """The ``loss_fn`` stand-in: half the squared distance to the one-hot rows, batch mean."""
+    targets = _stand_in_targets(labels, logits.shape[1])
+    return float(0.5 * np.mean(np.sum((logits - targets) ** 2, axis=1)))
+
+
+def _stand_in_loss_and_grads(x, labels, values):
+    """Stand-in loss and its gradients for ``[W1, b1, W2, b2]``, written out in float64."""
+    W1, b1, W2, b2 = (np.asarray(v, np.float64) for v in values)
+    x = np.asarray(x, np.float64)
+    hidden = np.tanh(x @ W1 + b1)
+    logits = hidden @ W2 + b2
+    d_logits = (logits - _stand_in_targets(labels, logits.shape[1])) / len(x)
+    d_z1 = (d_logits @ W2.T) * (1.0 - hidden**2)
+    grads = [x.T @ d_z1, d_z1.sum(axis=0), hidden.T @ d_logits, d_logits.sum(axis=0)]
+    return _stand_in_loss(logits, labels), grads
+
+
 def _train(sub, x, labels, values, optimizer, learning_rate, steps):
     """Probe: ``steps`` calls of ``train_step`` on fresh variables and a fresh optimizer.
 
-    Returns what the tests compare: the losses ``train_step`` returned, the variables' values
-    afterwards, whether ``params`` still holds the same variable objects, and the optimizer's
-    step count.
+    While it runs, ``forward`` and ``loss_fn`` in train_step's module are stand-ins (a tanh
+    hidden layer and half the squared error to the one-hot labels), so only train_step itself
+    is tested. Returns the losses it returned, the variables' values after each step, whether
+    ``params`` still holds the same variable objects, the optimizer's step count, and how often
+    each stand-in was called.
     """
+    import inspect
+
     import keras
     import numpy as np
     import tensorflow as tf
 
-    params = [tf.Variable(v) for v in values]
-    originals = list(params)
-    make = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[optimizer]
-    opt = make(learning_rate=learning_rate)
-    losses = [sub.train_step(x, labels, params, opt) for _ in range(steps)]
+    calls = {"forward": 0, "loss_fn": 0}
+
+    def forward(x, W1, b1, W2, b2):
+        calls["forward"] += 1
+        x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+        return tf.matmul(tf.tanh(tf.matmul(x, W1) + b1), W2) + b2
+
+    def loss_fn(logits, labels):
+        calls["loss_fn"] += 1
+        labels = tf.convert_to_tensor(labels)
+        if labels.shape.rank == 1:
+            labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+        error = logits - tf.cast(labels, tf.float32)
+        return 0.5 * tf.reduce_mean(tf.reduce_sum(tf.square(error), axis=-1))
+
+    step = inspect.unwrap(getattr(sub.train_step, "python_function", sub.train_step))
+    space = getattr(step, "__globals__", {})
+    stand_ins = {"forward": forward, "loss_fn": loss_fn}
+    saved = {name: space[name] for name in stand_ins if name in space}
+    space.update(stand_ins)
+    try:
+        params = [tf.Variable(v) for v in values]
+        originals = list(params)
+        make = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[optimizer]
+        opt = make(learning_rate=learning_rate)
+        losses, history = [], []
+        for _ in range(steps):
+            losses.append(sub.train_step(x, labels, params, opt))
+            history.append([np.array(v.numpy()) for v in originals])
+    finally:
+        for name in stand_ins:
+            if name in saved:
+                space[name] = saved[name]
+            else:
+                space.pop(name, None)
     return {
         "losses": losses,
-        "values": [np.array(v.numpy()) for v in originals],
+        "history": history,
         "same": len(params) == len(originals)
         and all(p is q for p, q in zip(params, originals, strict=True)),
         "iterations": int(opt.iterations.numpy()),
+        "calls": calls,
     }
+
+
+def _check_called(report, steps):
+    """Assert that train_step called the forward and loss_fn stand-ins once per step or more."""
+    missing = [name for name, count in report["calls"].items() if count < steps]
+    assert not missing, (
+        f"train_step did not call {' and '.join(missing)} on every step: use your own forward "
+        "and loss_fn by those names (these tests swap in stand-ins for them, to test "
+        "train_step alone)"
+    )
+
+
+def _check_losses(report, x, labels, values):
+    """Assert that step k returned the stand-in loss of the variables before step k."""
+    before = [values, *report["history"][:-1]]
+    for k, (loss, current) in enumerate(zip(report["losses"], before, strict=True)):
+        assert loss is not None and _shape(loss) == (), (
+            f"train_step should return the loss of the batch as a scalar, got {loss!r}"
+        )
+        expected = _stand_in_loss(_stand_in_forward(x, *current), labels)
+        after = _stand_in_loss(_stand_in_forward(x, *report["history"][k]), labels)
+        assert np.isclose(float(loss), expected, rtol=1e-5, atol=1e-5), (
+            f"call {k + 1} of train_step should return the loss of the batch before its update, "
+            f"{expected:.5f}; got {float(loss):.5f} (the loss after the update is {after:.5f})"
+        )
 
 
 @points(3, exercise="train_step")
 def test_train_step_matches_sgd(sub):
     x, y, values = _small_problem(np.random.default_rng())
     lr = 0.5
-    _, grads = _reference_loss_and_grads(x, y, values)
-    after = sub.run(_train, x, y, values, "sgd", lr, 1)["values"]
+    report = sub.run(_train, x, y, values, "sgd", lr, 1)
+    _check_called(report, 1)
+    assert report["iterations"] == 1, (
+        f"one train_step should take one step with the optimizer it is given (one call of "
+        f"its apply_gradients); that optimizer counted {report['iterations']} steps"
+    )
+    _, grads = _stand_in_loss_and_grads(x, y, values)
     # plain SGD: new value = old value - lr * gradient
-    for name, new, old, g in zip(NAMES, after, values, grads, strict=True):
+    for name, new, old, g in zip(NAMES, report["history"][0], values, grads, strict=True):
         expected = old - lr * g
         assert np.allclose(new, expected, atol=1e-5), (
-            f"after one SGD step (lr={lr}) {name} should be old - lr * gradient; largest "
-            f"difference {np.abs(new - expected).max():.2e} "
-            "(check the loss, the gradient variables and apply_gradients)"
+            f"after one SGD step (lr={lr}) {name} should be old - lr * d loss / d {name}; "
+            f"largest difference {np.abs(new - expected).max():.2e}"
+            + (" (it did not change)" if np.array_equal(new, old) else "")
         )
 
 
 @points(2, exercise="train_step")
-def test_train_step_loss_goes_down(sub):
+def test_train_step_adam_steps(sub):
     x, y, values = _small_problem(np.random.default_rng())
-    report = sub.run(_train, x, y, values, "adam", 0.05, 10)
-    losses = [float(loss) for loss in report["losses"]]
-    assert losses[-1] < losses[0] - 0.1, (
-        f"10 Adam steps on one batch should lower the loss clearly; losses were "
-        f"{np.round(losses, 3).tolist()}"
+    steps = 4
+    report = sub.run(_train, x, y, values, "adam", 0.01, steps)
+    _check_called(report, steps)
+    assert report["same"] is True, (
+        "train_step must update the variables in params, not replace them in the list"
     )
-    before = _reference_loss_and_grads(x, y, values)[0]
-    after = _reference_loss_and_grads(x, y, report["values"])[0]
-    assert after < before - 0.1, (
-        f"10 Adam steps on one batch should lower the loss of the variables clearly; it went "
-        f"from {before:.3f} to {after:.3f} (update the variables you are given)"
+    assert report["iterations"] == steps, (
+        f"after {steps} calls of train_step the optimizer counted {report['iterations']} steps: "
+        "each call should call its apply_gradients once, with every gradient"
+    )
+    _check_losses(report, x, y, values)
+    before = _stand_in_loss(_stand_in_forward(x, *values), y)
+    after = _stand_in_loss(_stand_in_forward(x, *report["history"][-1]), y)
+    assert after < before, (
+        f"{steps} Adam steps on one batch should lower its loss; it went from {before:.4f} to "
+        f"{after:.4f}"
     )

@@ -352,15 +352,16 @@ def analyse(folder: str | Path, only: Iterable[str] | None = None) -> Analysis:
 
 
 def same_value(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    """Whether two decoded replies say the same (numbers to ``rtol``/``atol``, shapes exact)."""
+    """Whether two decoded replies say the same (numbers to ``rtol``/``atol``; shapes, dtypes
+    and kinds exact)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
             return False
         if a.shape != b.shape or getattr(a, "kind", "") != getattr(b, "kind", ""):
             return False
-        if a.dtype.kind in "biufc" and b.dtype.kind in "biufc":
-            if "f" in (a.dtype.kind + b.dtype.kind) and a.dtype != b.dtype:
-                return False  # float32 against float64 (or an integer) is a dtype mistake
+        if a.dtype != b.dtype:
+            return False  # float32 against float64, int32 against int64: a dtype mistake
+        if a.dtype.kind in "biufc":
             return bool(
                 np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=True)
             )
