@@ -29,7 +29,7 @@
 #
 # The helper functions live in the `tfcourse` package. The first code cell installs it when it
 # is missing (on Colab, say); in a clone of the repository install it once with
-# `pip install -e .` from the repository root. Open `tfcourse/basics.py` next to this notebook
+# `pip install -e .` from the repository root. Open `tfcourse/mlp/basics.py` next to this notebook
 # whenever you want to see how a helper is written: each one is only a few lines long.
 
 # %%
@@ -67,7 +67,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import basics, summaries
+from tfcourse.mlp import basics
+from tfcourse.run import summaries
 from tfcourse.settings import fast_mode
 
 print(f"TensorFlow {tf.__version__}, numpy {np.__version__}, FAST mode: {fast_mode()}")

@@ -76,9 +76,12 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image, display
 
-from tfcourse import batching, data, mlp, summaries
+from tfcourse.data import batching, loaders, preprocess
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.model import MLP, accuracy, loss_fn, train_step
+from tfcourse.mlp.trainer import MLPTrainer
+from tfcourse.run import summaries
 from tfcourse.settings import fast_mode, fast_or
-from tfcourse.train_mlp import MLPConfig, MLPTrainer
 
 keras.utils.set_random_seed(1)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| FAST mode:", fast_mode())
@@ -93,7 +96,7 @@ print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| FAST mode:"
 # every place it tried and what to do.
 
 # %%
-(x_train, y_train), (x_test, y_test) = data.load_mnist()
+(x_train, y_train), (x_test, y_test) = loaders.load_mnist()
 print("train:", x_train.shape, x_train.dtype, "| test:", x_test.shape, y_test.dtype)
 print("pixel range:", x_train.min(), "to", x_train.max())
 print("images per digit in the training set:", np.bincount(y_train))
@@ -120,10 +123,10 @@ plt.show()
 #   *distribution* that we can compare with the network's predicted distribution.
 
 # %%
-x_train_flat = data.scale_images(data.flatten_images(x_train))
-x_test_flat = data.scale_images(data.flatten_images(x_test))
+x_train_flat = preprocess.scale_images(preprocess.flatten_images(x_train))
+x_test_flat = preprocess.scale_images(preprocess.flatten_images(x_test))
 print(x_train_flat.shape, x_train_flat.dtype, float(x_train_flat.max()))
-print("labels", y_train[:3], "->\n", data.one_hot(y_train[:3]))
+print("labels", y_train[:3], "->\n", preprocess.one_hot(y_train[:3]))
 
 # %% [markdown]
 # ## 3. Mini-batches
@@ -152,14 +155,14 @@ print(f"theory for sampling with replacement: 1 - 1/e = {1 - np.exp(-1):.1%}")
 # %% [markdown]
 # ## 4. Weights and the forward pass
 #
-# `mlp.MLP` is a `tf.Module` that creates its four variables **once**, in its constructor.
-# With the tutorial's initialisation (`init="normal"`) the weights are drawn from a normal
-# distribution with standard deviation 0.03 and the biases from a standard normal. The
+# `MLP` (in `tfcourse/mlp/model.py`) is a `tf.Module` that creates its four variables **once**, in
+# its constructor. With the tutorial's initialisation (`init="normal"`) the weights are drawn from a
+# normal distribution with standard deviation 0.03 and the biases from a standard normal. The
 # forward pass is two matrix products with a ReLU in between; the output has no softmax: these
 # raw scores are called *logits*.
 
 # %%
-model = mlp.MLP(sizes=(784, 300, 10), init="normal", seed=1)
+model = MLP(sizes=(784, 300, 10), init="normal", seed=1)
 for v in model.params:
     print(f"{v.name:10s} shape={tuple(v.shape)!s:11s} std={np.std(v.numpy()):.3f}")
 
@@ -172,7 +175,7 @@ print("predicted digits:", tf.argmax(logits, axis=1).numpy(), "| true:", y_test[
 #
 # Softmax turns ten logits into ten positive numbers that sum to one. Cross-entropy then scores
 # the probability the network gave to the *true* class: `-log p_true`. A confident correct
-# answer costs almost nothing, a confident wrong one costs a lot. `mlp.loss_fn` averages this
+# answer costs almost nothing, a confident wrong one costs a lot. `loss_fn` averages this
 # over the batch and accepts the labels either as class ids or one-hot rows. It computes
 # everything from the logits, which is numerically safer than taking the log of a softmax.
 #
@@ -184,14 +187,14 @@ print("predicted digits:", tf.argmax(logits, axis=1).numpy(), "| true:", y_test[
 toy_logits = tf.constant([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
 by_hand = [-np.log(np.exp(2) / (np.exp(2) + np.e + 1)), np.log(3)]
 print("loss of each example, by hand:", np.round(by_hand, 3), f"-> mean {np.mean(by_hand):.3f}")
-loss_ids = float(mlp.loss_fn(toy_logits, [0, 2]))
-loss_one_hot = float(mlp.loss_fn(toy_logits, tf.one_hot([0, 2], 3)))
+loss_ids = float(loss_fn(toy_logits, [0, 2]))
+loss_one_hot = float(loss_fn(toy_logits, tf.one_hot([0, 2], 3)))
 print(f"mean loss, labels as class ids: {loss_ids:.3f} | labels one-hot: {loss_one_hot:.3f}")
 test_logits = model(x_test_flat)
 print(
     f"untrained network, all {len(y_test)} test images: mean loss "
-    f"{float(mlp.loss_fn(test_logits, y_test)):.3f} (log 10 = {np.log(10):.3f} would be a uniform "
-    f"guess), accuracy {float(mlp.accuracy(test_logits, y_test)):.3f}"
+    f"{float(loss_fn(test_logits, y_test)):.3f} (log 10 = {np.log(10):.3f} would be a uniform "
+    f"guess), accuracy {float(accuracy(test_logits, y_test)):.3f}"
 )
 
 # %% [markdown]
@@ -215,28 +218,29 @@ start = time.perf_counter()
 for _ in range(n_steps):
     xb, yb = batching.get_batch(x_train_flat, y_train, 100, batch_rng)
     with tf.GradientTape() as tape:
-        loss = mlp.loss_fn(model(xb), tf.one_hot(yb, 10))
+        loss = loss_fn(model(xb), tf.one_hot(yb, 10))
     grads = tape.gradient(loss, model.params)
     optimizer.apply_gradients(zip(grads, model.params, strict=True))
 eager_rate = n_steps * 100 / (time.perf_counter() - start)
 print(
     f"after {n_steps} eager steps: test accuracy "
-    f"{float(mlp.accuracy(model(x_test_flat), y_test)):.3f}, {eager_rate:,.0f} samples/s"
+    f"{float(accuracy(model(x_test_flat), y_test)):.3f}, {eager_rate:,.0f} samples/s"
 )
 
 # %% [markdown]
-# The library keeps exactly this step, next to its loss, as `mlp.train_step`: forward pass,
-# `mlp.loss_fn` (with the label-smoothing option of the fast preset below), gradients, Adam.
+# The library keeps exactly this step, next to its loss, as `train_step` (in
+# `tfcourse/mlp/model.py`): forward pass, `loss_fn` (with the label-smoothing option of the fast
+# preset below), gradients, Adam.
 # The compiled trainer of section 7 runs this very function; only the way it is called
 # changes. It returns two losses: `loss` is what the gradients minimise (here with label
 # smoothing 0.1), `cross_entropy` is the plain cross-entropy of the same logits, the one that
 # can be compared with a test loss. It can also be called as it is:
 
 # %%
-print(inspect.getsource(mlp.train_step))
+print(inspect.getsource(train_step))
 for _ in range(3):
     xb, yb = batching.get_batch(x_train_flat, y_train, 100, batch_rng)
-    out = mlp.train_step(model, optimizer, xb, yb, label_smoothing=0.1)
+    out = train_step(model, optimizer, xb, yb, label_smoothing=0.1)
     print(
         f"loss (smoothed) {float(out['loss']):.4f}, "
         f"cross-entropy {float(out['cross_entropy']):.4f}, {int(out['correct'])} of 100 right"

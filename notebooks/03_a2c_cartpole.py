@@ -80,12 +80,13 @@ import tensorflow as tf
 from gymnasium.vector import AutoresetMode
 from IPython.display import Image, display
 
-from tfcourse import summaries
 from tfcourse.rl import a2c, returns
 from tfcourse.rl.config import PRESETS, A2CConfig
 from tfcourse.rl.evaluate import evaluate_run
+from tfcourse.rl.model import build_model
 from tfcourse.rl.rollout import EpisodeStats, collect, make_envs
 from tfcourse.rl.trainer import A2CTrainer
+from tfcourse.run import summaries
 from tfcourse.settings import fast_mode, fast_or
 
 keras.utils.set_random_seed(3)
@@ -414,9 +415,10 @@ for advantage in (2.0, -2.0):
 # %% [markdown]
 # ## 5. The actor-critic network
 #
-# `a2c.ActorCritic` is a subclassed `keras.Model`. Two hidden ReLU layers of 64 units form a
-# **shared trunk** that both heads read from: what helps judge a state (the critic) also helps
-# choose an action (the actor), so they share features and are trained together. On top sit
+# `ActorCritic` (in `tfcourse/rl/model.py`) is a subclassed `keras.Model`. Two hidden ReLU
+# layers of 64 units form a **shared trunk** that both heads read from: what helps judge a state
+# (the critic) also helps choose an action (the actor), so they share features and are trained
+# together. On top sit
 #
 # * a **value head**: one linear unit, $V(s)$;
 # * a **logits head**: one linear unit per action; softmax of these is $\pi(a \mid s)$.
@@ -424,7 +426,7 @@ for advantage in (2.0, -2.0):
 # `build_model` creates the model and its weights for a given observation width.
 
 # %%
-model = a2c.build_model(OBS_DIM, N_ACTIONS)
+model = build_model(OBS_DIM, N_ACTIONS)
 model.summary()
 
 # %% [markdown]
@@ -613,7 +615,7 @@ print("returns", rollout_returns.shape, "| first row:", rollout_returns[0].numpy
 # %%
 print(inspect.getsource(a2c.a2c_loss))
 hp = A2CConfig().resolved()
-step_model = a2c.build_model(OBS_DIM, N_ACTIONS)
+step_model = build_model(OBS_DIM, N_ACTIONS)
 step_optimizer = keras.optimizers.RMSprop(hp.lr, rho=0.99, epsilon=1e-5)
 for k in range(3):
     out = a2c.a2c_step(step_model, step_optimizer, rollout, hp)

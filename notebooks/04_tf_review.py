@@ -54,7 +54,7 @@
 # ```
 #
 # TF2 has no sessions, so the settings are made once for the whole process through
-# `tf.config`. The helpers in `tfcourse.devices` wrap them: they print a clear message on a
+# `tf.config`. The helpers in `tfcourse.scale.devices` wrap them: they print a clear message on a
 # machine without a GPU instead of failing, and if you call them too late they say so. Below we
 # also split the one physical CPU into two *logical* devices, which lets us try device
 # placement later without owning two GPUs.
@@ -88,7 +88,7 @@ from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
 
-from tfcourse import devices
+from tfcourse.scale import devices
 
 print(devices.split_cpu(2))
 print(devices.enable_memory_growth())  # TF1: gpu_options.allow_growth = True
@@ -106,10 +106,12 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image, display
 
-from tfcourse import compat_v1, savedmodel, shapes, sine, sine_v1, summaries
 from tfcourse.errors import ShapeError
+from tfcourse.review import compat_v1, savedmodel, shapes, sine, sine_v1
+from tfcourse.review.config import SineConfig
+from tfcourse.review.trainer import SineTrainer, replay_batch_indices
+from tfcourse.run import summaries
 from tfcourse.settings import fast_mode, fast_or
-from tfcourse.train_sine import SineConfig, SineTrainer, replay_batch_indices
 
 keras.utils.set_random_seed(0)
 print("TensorFlow", tf.__version__, "| Keras", keras.__version__, "| FAST mode:", fast_mode())

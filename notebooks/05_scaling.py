@@ -87,7 +87,7 @@ from tfcourse.settings import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # TensorFlow's C++ start-up lines stay out of the notebook
 
-from tfcourse import devices
+from tfcourse.scale import devices
 
 print(devices.split_cpu(2))
 
@@ -102,10 +102,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import distribute, mlp, precision
-from tfcourse.data import load_dataset
+from tfcourse.data.loaders import load_dataset
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.model import loss_fn, train_step
+from tfcourse.mlp.trainer import MLPTrainer
+from tfcourse.presets import STRATEGIES
+from tfcourse.scale import distribute, precision
 from tfcourse.settings import fast_mode, fast_or
-from tfcourse.train_mlp import MLPConfig, MLPTrainer
 
 tf.get_logger().setLevel("WARNING")  # tf.distribute logs every all-reduce at INFO level
 keras.utils.set_random_seed(0)
@@ -249,15 +252,16 @@ print("sum over replicas, / global batch:   ", by_global.numpy())
 print("sum over replicas, per-replica mean: ", by_local_mean.numpy(), "<- N times too big")
 
 # %% [markdown]
-# The trainer does precisely this. Its step is the plain `mlp.train_step` of notebook 02; the
-# trainer passes `batch_size=config.batch_size`, the GLOBAL batch, so `mlp.loss_fn` divides the
-# slice's summed cross-entropy by it. `tfcourse.scale.ScaleOut` runs that step once per replica
-# (`strategy.run`), and `apply_gradients`, called inside it, performs the all-reduce before
-# updating the mirrored variables. The step knows nothing about replicas:
+# The trainer does precisely this. Its step is the plain `train_step` of notebook 02 (in
+# `tfcourse/mlp/model.py`); the trainer passes `batch_size=config.batch_size`, the GLOBAL batch, so
+# `loss_fn` divides the slice's summed cross-entropy by it. `ScaleOut` (in
+# `tfcourse/scale/scale_out.py`) runs that step once per replica (`strategy.run`), and
+# `apply_gradients`, called inside it, performs the all-reduce before updating the mirrored
+# variables. The step knows nothing about replicas:
 
 # %%
-show(mlp.train_step)
-show(mlp.loss_fn)
+show(train_step)
+show(loss_fn)
 
 # %% [markdown]
 # ## 3. What each strategy would use here
@@ -266,7 +270,7 @@ show(mlp.loss_fn)
 # strategy (creating a multi-worker one starts a server and waits for the other workers).
 
 # %%
-for name in distribute.STRATEGIES:
+for name in STRATEGIES:
     print(f"{name:12s}", distribute.describe(name))
 
 # %% [markdown]
@@ -453,7 +457,7 @@ print("(1e-8 * 2**15) in float16, then / S:", float(tf.cast(scaled, tf.float32) 
 # %% [markdown]
 # `keras.optimizers.LossScaleOptimizer` chooses $S$ by itself: it starts at $2^{15}$; if a
 # step's gradients overflow to `inf` or `nan` it skips that step and halves $S$; after 2,000
-# good steps in a row it doubles $S$. `tfcourse.precision` wraps the optimizer and scales the
+# good steps in a row it doubles $S$. `tfcourse.scale.precision` wraps the optimizer and scales the
 # loss inside the trainer's step:
 
 # %%
@@ -499,7 +503,7 @@ for name in ("default", "mixed_float16"):
 #    run it with `--batch-size 1000`: does the mirrored run lose less against the default one
 #    when each replica gets more work per all-reduce?
 # 2. Make the mistake of section 2 on purpose: build a `ScaleOut("mirrored")` step from
-#    `mlp.train_step` without `batch_size=` (so each replica divides by its own slice), and
+#    `train_step` without `batch_size=` (so each replica divides by its own slice), and
 #    train with it. Compare the weights with a default run: how far apart
 #    are they now, and why does Adam hide most of the damage?
 # 3. Start the two multi-worker commands of section 5 in two terminals. Compare the metrics the

@@ -66,8 +66,9 @@ import numpy as np
 import tensorflow as tf
 from benchkit import Target, check_targets, rss_mb, run_and_report, target_lines
 
-from tfcourse.rl.a2c import build_model, total_loss
+from tfcourse.rl.a2c import total_loss
 from tfcourse.rl.config import A2CConfig
+from tfcourse.rl.model import build_model
 from tfcourse.rl.returns import advantages_from_returns, discounted_returns_loop
 from tfcourse.rl.trainer import A2CTrainer
 

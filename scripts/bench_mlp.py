@@ -39,10 +39,11 @@ import numpy as np
 import tensorflow as tf
 from benchkit import Target, check_targets, rss_mb, run_and_report, target_lines
 
-from tfcourse.batching import get_batch
-from tfcourse.data import load_dataset
-from tfcourse.preprocess import flatten_images, scale_images
-from tfcourse.train_mlp import MLPConfig, MLPTrainer
+from tfcourse.data.batching import get_batch
+from tfcourse.data.loaders import load_dataset
+from tfcourse.data.preprocess import flatten_images, scale_images
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.trainer import MLPTrainer
 
 ACCURACY_TARGET = {"mnist": 0.980, "fashion_mnist": 0.890}
 WARMUP_BATCHES = 5

@@ -43,7 +43,7 @@ from typing import Any
 
 from benchkit import run_and_report
 
-from tfcourse.devices import split_cpu
+from tfcourse.scale.devices import split_cpu
 from tfcourse.settings import import_tensorflow_quietly
 
 NOTES = (
@@ -107,9 +107,10 @@ def ratio(num: float, den: float) -> float:
 def run(args: Args, logdir: str, devices: list[str]) -> dict[str, Any]:
     import numpy as np
 
-    from tfcourse.data import load_dataset
-    from tfcourse.distribute import describe
-    from tfcourse.train_mlp import MLPConfig, MLPTrainer
+    from tfcourse.data.loaders import load_dataset
+    from tfcourse.mlp.config import MLPConfig
+    from tfcourse.mlp.trainer import MLPTrainer
+    from tfcourse.scale.distribute import describe
 
     (x_tr, y_tr), test = load_dataset(args.dataset)
     if args.train_samples:

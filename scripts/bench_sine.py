@@ -13,10 +13,10 @@ Both runs happen in ONE process, one after the other, and do the same work:
 (a) tfcourse    -- ``SineTrainer.fit()``: one XLA-compiled ``tf.function`` call per chunk of 1,000
     steps. Timed: the training loop (``metrics["train_seconds"]``), which INCLUDES tracing and
     compiling on the first chunk, TensorBoard logging and checkpoints.
-(b) tf1_session -- :class:`tfcourse.sine_v1.Tf1SineRegression` trained by
-    :func:`tfcourse.sine_v1.train_v1`: one ``sess.run([train_op, loss], feed_dict)`` per step, a
-    ``Saver.save`` every chunk, exactly the review's loop. Timed: the loop (graph building, done
-    once before, is not).
+(b) tf1_session -- :class:`tfcourse.review.sine_v1.Tf1SineRegression` trained by
+    :func:`tfcourse.review.sine_v1.train_v1`: one ``sess.run([train_op, loss], feed_dict)`` per
+    step, a ``Saver.save`` every chunk, exactly the review's loop. Timed: the loop (graph building,
+    done once before, is not).
 
 Prints the log lines, then as the LAST stdout line one JSON object. Exit code 0 whether or not
 the targets are met: this is a report. Run: ``python scripts/bench_sine.py [--steps 10000]``.
@@ -37,8 +37,9 @@ import_tensorflow_quietly()  # first: TensorFlow's C++ log lines stay off stderr
 import numpy as np
 from benchkit import Target, check_targets, target_lines
 
-from tfcourse.sine_v1 import Tf1SineRegression, train_v1
-from tfcourse.train_sine import MSE_TARGET, SineConfig, SineTrainer, replay_batch_indices
+from tfcourse.review.config import SineConfig
+from tfcourse.review.sine_v1 import Tf1SineRegression, train_v1
+from tfcourse.review.trainer import MSE_TARGET, SineTrainer, replay_batch_indices
 
 FULL = (("steps", ">=", 10000),)  # the budget both targets were set for
 TARGETS = (  # tfcourse's time includes tracing and compiling, which a short run cannot amortise

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse.batching import epoch_batches, get_batch, make_dataset, shuffled_batches
-from tfcourse.data import load_mnist
+from tfcourse.data.batching import epoch_batches, get_batch, make_dataset, shuffled_batches
+from tfcourse.data.loaders import load_mnist
+from tfcourse.data.preprocess import flatten_images
 from tfcourse.errors import ConfigError, DataError, ShapeError
-from tfcourse.preprocess import flatten_images
 from tfcourse.value_checks import check_batch_size, check_binary, check_finite, check_labels
 
 IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
@@ -151,7 +151,7 @@ def test_shuffled_batches_checks_an_unknown_n_when_the_graph_runs():
         fn(X[:3], Y[:3])
 
 
-# --- the value guards of value_checks.py, for mlp.py and rl/returns.py ---------------------
+# --- the value guards of value_checks.py, for mlp/model.py and rl/returns.py ---------------
 
 
 @pytest.mark.parametrize(
@@ -225,17 +225,17 @@ def test_float_labels_are_refused_even_while_tracing():
 
 
 def _library_calls():
-    from tfcourse import mlp
+    from tfcourse.mlp import model
     from tfcourse.rl import returns
 
     logits = tf.zeros([2, 10])
     return [
-        (lambda: mlp.loss_fn(logits, [1.0, 2.0]), r"labels must be integer class ids 0\.\.9"),
-        (lambda: mlp.loss_fn(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
-        (lambda: mlp.accuracy(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
-        (lambda: mlp.accuracy(logits, tf.constant([0.0, 1.0])), "got dtype float32"),
-        (lambda: mlp.loss_fn(tf.fill([2, 10], np.nan), [1, 2]), r"logits has 20 non-finite"),
-        (lambda: mlp.MLP()(np.full([1, 784], np.nan, np.float32)), r"MLP inputs has 784 non-fin"),
+        (lambda: model.loss_fn(logits, [1.0, 2.0]), r"labels must be integer class ids 0\.\.9"),
+        (lambda: model.loss_fn(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
+        (lambda: model.accuracy(logits, [1, 10]), r"label 10 at index \[1\] is outside 0\.\.9"),
+        (lambda: model.accuracy(logits, tf.constant([0.0, 1.0])), "got dtype float32"),
+        (lambda: model.loss_fn(tf.fill([2, 10], np.nan), [1, 2]), r"logits has 20 non-finite"),
+        (lambda: model.MLP()(np.full([1, 784], np.nan, np.float32)), r"MLP inputs has 784 non-fin"),
         (
             lambda: returns.discounted_returns_loop([1.0, 1.0], [0, 2], 0.9, 0.0),
             r"dones must hold only 0 \(not done\) or 1 \(done\), got 2 at index \[1\]",
@@ -263,14 +263,14 @@ def test_lesson_functions_name_bad_values(index):
 
 
 def test_lesson_functions_still_compute_the_same_values():
-    from tfcourse import mlp
+    from tfcourse.mlp import model
     from tfcourse.rl import returns
 
     logits = tf.constant([[2.0, 0.0], [0.0, 1.0]])
     # hand-computed: -log softmax([2, 0])[0] and -log softmax([0, 1])[1]
     expected = (np.log1p(np.exp(-2.0)) + np.log1p(np.exp(-1.0))) / 2
-    assert float(mlp.loss_fn(logits, np.array([0, 1], np.uint8))) == pytest.approx(expected)
-    assert float(mlp.accuracy(logits, [0, 0])) == 0.5
+    assert float(model.loss_fn(logits, np.array([0, 1], np.uint8))) == pytest.approx(expected)
+    assert float(model.accuracy(logits, [0, 0])) == 0.5
     # 1 + 0.5 * (1 + 0.5 * 4) = 2.5 for an unfinished episode bootstrapped with V = 4
     np.testing.assert_allclose(returns.discounted_returns_loop([1.0, 1.0], [0, 0], 0.5, 4.0),
                                [2.5, 3.0])  # fmt: skip
@@ -280,9 +280,9 @@ def test_lesson_functions_still_compute_the_same_values():
 
 def test_compiled_steps_carry_no_value_checks():
     """Inside a graph only the (static) dtype is checked: no Assert ops in the hot loop."""
-    from tfcourse import mlp
+    from tfcourse.mlp import model
 
-    fn = tf.function(lambda lg, y: mlp.loss_fn(lg, y))
+    fn = tf.function(lambda lg, y: model.loss_fn(lg, y))
     graph = fn.get_concrete_function(
         tf.TensorSpec([None, 10]), tf.TensorSpec([None], tf.int32)
     ).graph
@@ -291,8 +291,8 @@ def test_compiled_steps_carry_no_value_checks():
 
 
 def test_a_batch_larger_than_the_training_set_is_named_in_each_interfaces_words():
-    from tfcourse.mlp_config import MLPConfig
-    from tfcourse.mlp_data import training_data
+    from tfcourse.mlp.config import MLPConfig
+    from tfcourse.mlp.data import training_data
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(50, 28, 28), dtype=np.uint8)

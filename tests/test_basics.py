@@ -1,4 +1,4 @@
-"""tfcourse.basics: the tutorial-1 numbers, worked out by hand."""
+"""tfcourse.mlp.basics: the tutorial-1 numbers, worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import basics, summaries
 from tfcourse.errors import ShapeError, TfcourseError
+from tfcourse.mlp import basics
+from tfcourse.run import summaries
 
 
 def test_scalar_variables_are_named_float32():

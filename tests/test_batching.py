@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse.batching import epoch_batches, get_batch, make_dataset, shuffled_batches
+from tfcourse.data.batching import epoch_batches, get_batch, make_dataset, shuffled_batches
 from tfcourse.errors import ConfigError, ShapeError
 
 N = 1000

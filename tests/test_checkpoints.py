@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import checkpoints
 from tfcourse.errors import CheckpointError, TfcourseError
+from tfcourse.run import checkpoints
 
 
 def make(run_dir, size=100):

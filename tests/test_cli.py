@@ -46,10 +46,10 @@ def test_non_numeric_flag_is_an_argparse_error_exit_2(capsys):
 def test_missing_data_exits_2_with_instructions(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TFCOURSE_DATA", str(tmp_path))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    from tfcourse import data
+    from tfcourse.data import loaders
 
     monkeypatch.setattr(
-        data, "_keras_download", lambda name: (_ for _ in ()).throw(OSError("offline"))
+        loaders, "_keras_download", lambda name: (_ for _ in ()).throw(OSError("offline"))
     )
     assert main(["train", "mlp", "--logdir", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err

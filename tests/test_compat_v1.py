@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import compat_v1 as v1
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.sine import SineMLP, make_sine_data
-from tfcourse.sine_v1 import Tf1SineRegression, train_v1
-from tfcourse.train_sine import SineConfig, SineTrainer, replay_batch_indices
+from tfcourse.review import compat_v1 as v1
+from tfcourse.review.config import SineConfig
+from tfcourse.review.sine import SineMLP, make_sine_data
+from tfcourse.review.sine_v1 import Tf1SineRegression, train_v1
+from tfcourse.review.trainer import SineTrainer, replay_batch_indices
 
 TUTORIAL_NAMES = [
     "layer_0/W0:0",

@@ -1,5 +1,5 @@
-"""Tests for tfcourse.data: real MNIST / Fashion-MNIST from shared/data, tiny hand-made files,
-corrupt files and the offline error message. No test touches the network: the Keras download
+"""Tests for tfcourse.data.loaders: real MNIST / Fashion-MNIST from shared/data, tiny hand-made
+files, corrupt files and the offline error message. No test touches the network: the Keras download
 step is replaced by a function that fails (or returns tiny arrays) in every test."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfcourse import data
-from tfcourse.data import load_dataset, load_fashion_mnist, load_mnist
+from tfcourse.data import loaders
+from tfcourse.data.loaders import load_dataset, load_fashion_mnist, load_mnist
+from tfcourse.data.preprocess import flatten_images, one_hot, scale_images
 from tfcourse.errors import ConfigError, DataError, ShapeError
-from tfcourse.preprocess import flatten_images, one_hot, scale_images
 
 
 def _find_shared() -> Path | None:
@@ -32,7 +32,7 @@ needs_shared = pytest.mark.skipif(
     reason="real data not found: neither ../shared/data (next to the repo) nor $TFCOURSE_DATA "
     "holds mnist.npz",
 )
-REAL_KERAS_DOWNLOAD = data._keras_download  # saved before the autouse fixture replaces it
+REAL_KERAS_DOWNLOAD = loaders._keras_download  # saved before the autouse fixture replaces it
 IDX_NAMES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -50,7 +50,7 @@ def isolated(monkeypatch, tmp_path):
     def no_network(name):
         raise RuntimeError("network disabled in tests")
 
-    monkeypatch.setattr(data, "_keras_download", no_network)
+    monkeypatch.setattr(loaders, "_keras_download", no_network)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +221,7 @@ def test_offline_download_failure_is_reported(monkeypatch):
     def offline(name):
         raise OSError(f"URL fetch failure for {name}: no internet")
 
-    monkeypatch.setattr(data, "_keras_download", offline)
+    monkeypatch.setattr(loaders, "_keras_download", offline)
     with pytest.raises(DataError) as err:
         load_mnist(download=True)
     msg = str(err.value)
@@ -232,7 +232,7 @@ def test_offline_download_failure_is_reported(monkeypatch):
 def test_real_keras_loader_is_wrapped(monkeypatch):
     """The real lazy import of keras is used; its loader is replaced so nothing goes online."""
     keras = pytest.importorskip("keras")
-    monkeypatch.setattr(data, "_keras_download", REAL_KERAS_DOWNLOAD)
+    monkeypatch.setattr(loaders, "_keras_download", REAL_KERAS_DOWNLOAD)
     calls = []
 
     def fake_load_data():
@@ -248,10 +248,10 @@ def test_real_keras_loader_is_wrapped(monkeypatch):
 def test_download_success_and_bad_download(monkeypatch):
     arrays = tiny(seed=5)
     good = ((arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"]))
-    monkeypatch.setattr(data, "_keras_download", lambda name: good)
+    monkeypatch.setattr(loaders, "_keras_download", lambda name: good)
     assert_equal_tiny(load_mnist(), arrays)
     bad = ((arrays["x_train"], arrays["y_train"] + 20), good[1])
-    monkeypatch.setattr(data, "_keras_download", lambda name: bad)
+    monkeypatch.setattr(loaders, "_keras_download", lambda name: bad)
     with pytest.raises(DataError, match=r"download failed.*outside 0\.\.9"):
         load_mnist()
 
@@ -383,7 +383,7 @@ def test_load_dataset_unknown_name():
         load_dataset("nope")
     assert "'nope'" in str(err.value) and "mnist" in str(err.value)
     assert "fashion_mnist" in str(err.value)
-    assert data.DATASETS == ("mnist", "fashion_mnist")
+    assert loaders.DATASETS == ("mnist", "fashion_mnist")
 
 
 def test_scale_images_values():

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 from conftest import child_json, start_child
 
-from tfcourse import devices
 from tfcourse.errors import ConfigError, TfcourseError
+from tfcourse.scale import devices
 
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
 
@@ -18,8 +18,7 @@ HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
 CHILD = textwrap.dedent(
     """
     import json
-    from tfcourse import devices
-
+    from tfcourse.scale import devices
     out = {"split": devices.split_cpu(3)}
     out["growth"] = devices.enable_memory_growth()
     out["limit"] = devices.limit_gpu_memory(256)

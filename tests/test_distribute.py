@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 from conftest import child_json, start_child
 
-from tfcourse import distribute as dist
 from tfcourse.errors import ConfigError
-from tfcourse.precision import compute_dtype, wrap_optimizer
+from tfcourse.scale import distribute as dist
+from tfcourse.scale.precision import compute_dtype, wrap_optimizer
 
 TRAIN = textwrap.dedent(
     """
     import json, sys, tempfile
     import numpy as np
-    from tfcourse.train_mlp import MLPConfig, MLPTrainer
+    from tfcourse.mlp.trainer import MLPConfig, MLPTrainer
 
     def train(logdir, **options):
         rng = np.random.default_rng(0)
@@ -46,7 +46,7 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
     trains the same four ways with jit on, the default, and checks the mirrored run's weights
     against the single-device run's (within 1e-4)."""
     code = (
-        "from tfcourse.devices import split_cpu\nsplit_cpu(2)\n"
+        "from tfcourse.scale.devices import split_cpu\nsplit_cpu(2)\n"
         + TRAIN
         + textwrap.dedent(
             f"""

@@ -11,18 +11,16 @@ relies on). The uid gradings, the fork bomb and the timed endless loops run alon
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+from conftest import uid_mode_setup
 
-import tfcourse
 from tfcourse.grading.assignment import load
 from tfcourse.grading.runner import INI, grade, pytest_command
 
@@ -37,33 +35,16 @@ MODES = ["bwrap", pytest.param("uid", marks=pytest.mark.skipif(not IS_ROOT, reas
 
 @pytest.fixture
 def mode(request, bwrap_graded):
-    """The sandbox mode; ``uid`` lets uid nobody traverse /root (where Python lives) meanwhile.
+    """The sandbox mode; ``uid`` makes the checkout private and lets uid nobody traverse /root
+    (where Python lives) meanwhile (``uid_mode_setup``).
 
     A uid grading starts after every bwrap grading has finished: nothing runs beside it.
     """
     if request.param == "uid":
-        with _traversable_by_others(Path(sys.executable).resolve(), Path(tfcourse.__file__)):
+        with uid_mode_setup():
             yield "uid"
     else:
         yield request.param
-
-
-@contextlib.contextmanager
-def _traversable_by_others(*paths: Path):
-    """Let uid nobody traverse the folders above ``paths`` (Python under /root, a checkout in
-    a private temporary folder), as an instructor's install would be; restored afterwards."""
-    changed: dict[Path, int] = {}
-    for path in paths:
-        for folder in path.parents:
-            mode = folder.stat().st_mode & 0o7777
-            if folder not in changed and not mode & 0o001:
-                changed[folder] = mode
-                os.chmod(folder, mode | 0o011)
-    try:
-        yield
-    finally:
-        for folder, mode in changed.items():
-            os.chmod(folder, mode)
 
 
 def _scores(results: dict) -> dict[str, float]:

@@ -22,14 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, subprocess_env
+from conftest import REPO, subprocess_env, uid_mode_setup
 
-import tfcourse
 from tfcourse.grading.sandbox import bwrap_works
 
 INI = "[pytest]\naddopts =\n"  # the graded run ignores the project's pytest settings
-# what uid nobody must reach in uid mode: the interpreter (here under /root) and tfcourse
-_INSTALL = (Path(sys.executable).resolve(), Path(tfcourse.__file__))
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +94,7 @@ def test_bwrap_grades_a_reference_solution_from_a_venv_in_tmp(venv_python, tmp_p
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="uid mode needs root")
 def test_uid_mode_grades_a_reference_solution_from_a_venv_in_tmp(venv_python, tmp_path):
-    with _traversable_by_others(*_INSTALL):
+    with uid_mode_setup():
         _grade_reference(venv_python, "tutorial1_mlp", "uid", tmp_path)
 
 
@@ -110,7 +107,7 @@ def test_batch_grading_from_a_venv_in_tmp_gives_full_marks_and_no_error(venv_pyt
     grades = tmp_path / "grades.csv"
     cmd = ["-m", "tfcourse.cli", "grade", str(class_dir), "--assignment", "toy"]
     cmd += ["--source", str(REPO / "tests" / "grading_fixtures"), "--csv", str(grades)]
-    uid = contextlib.nullcontext() if bwrap_works() else _traversable_by_others(*_INSTALL)
+    uid = contextlib.nullcontext() if bwrap_works() else uid_mode_setup()
     with uid:  # auto picks bwrap, else (as root) uid
         done = subprocess.run(
             [str(venv_python), *cmd],
@@ -123,21 +120,3 @@ def test_batch_grading_from_a_venv_in_tmp_gives_full_marks_and_no_error(venv_pyt
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (row,) = csv.DictReader(grades.open())
     assert (row["submission"], row["total"], row["error"]) == ("ada.py", "6", "")
-
-
-@contextlib.contextmanager
-def _traversable_by_others(*paths: Path) -> Iterator[None]:
-    """Let uid nobody traverse the folders above ``paths`` (Python under /root), as an
-    instructor's install would be; restored afterwards (as in test_grading_hostile.py)."""
-    changed: dict[Path, int] = {}
-    for path in paths:
-        for folder in path.parents:
-            mode = folder.stat().st_mode & 0o7777
-            if folder not in changed and not mode & 0o001:
-                changed[folder] = mode
-                os.chmod(folder, mode | 0o011)
-    try:
-        yield
-    finally:
-        for folder, mode in changed.items():
-            os.chmod(folder, mode)

@@ -92,8 +92,10 @@ def test_the_diagnosis_names_each_mistake_from_the_test_it_fails(analysis):
     for v in result.verdicts:
         if v.mistake.correct or not v.caught:
             continue
-        runs = [r for r in v.failed if r.exercise == v.mistake.exercise]
-        named = {d.name for r in runs for d in mistakes.diagnose(folder, r.exercise, r.calls)}
+        runs = [r for r in v.runs if r.exercise == v.mistake.exercise]
+        failing = [r.calls for r in runs if not r.passed]
+        passing = [r.calls for r in runs if r.passed]
+        named = {d.name for d in mistakes.diagnose(folder, v.mistake.exercise, failing, passing)}
         if v.mistake.name not in named:
             unnamed.append(v.mistake.name)
     assert not unnamed, f"{name}: the diagnosis never names {unnamed}"

@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.mlp import MLP, accuracy, loss_fn
-from tfcourse.mlp_data import check_classification_data
+from tfcourse.mlp.data import check_classification_data
+from tfcourse.mlp.model import MLP, accuracy, loss_fn
 
 
 def test_tutorial_variables_have_names_and_shapes():
@@ -154,7 +154,7 @@ def _numpy_cross_entropy(logits, targets):
 def test_train_step_returns_objective_and_plain_cross_entropy():
     import keras
 
-    from tfcourse.mlp import train_step
+    from tfcourse.mlp.model import train_step
 
     m = MLP((6, 5, 3), init="he", seed=4)
     rng = np.random.default_rng(2)
@@ -184,7 +184,7 @@ def test_smoothed_objective_exceeds_plain_cross_entropy_for_confident_logits():
 
 
 def test_traced_forward_pass_groups_ops_by_layer(tmp_path):
-    from tfcourse import summaries
+    from tfcourse.run import summaries
 
     m = MLP((6, 5, 3), seed=0)
     writer = summaries.create_writer(tmp_path)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, needs_data, subprocess_env
 
-from tfcourse import rundir
+from tfcourse.run import folder, lock
 
 pytestmark = needs_data
 
@@ -33,13 +33,13 @@ import contextlib, io, json, sys, traceback
 from tfcourse.cli import main
 
 def nan_losses():  # every MLP step's loss is NaN, as after a diverged update
-    from tfcourse import mlp
-    step = mlp.train_step
+    from tfcourse.mlp import trainer
+    step = trainer.train_step
     def poisoned(*args, **kwargs):
         out = step(*args, **kwargs)
         return {**out, "loss": out["loss"] * float("nan")}
-    mlp.train_step = poisoned
-    return lambda: setattr(mlp, "train_step", step)
+    trainer.train_step = poisoned
+    return lambda: setattr(trainer, "train_step", step)
 
 results = {}
 for case in json.loads(sys.argv[1]):
@@ -82,12 +82,12 @@ def play(cases: list[dict], timeout: float = 240) -> dict[str, dict]:
     return json.loads(lines[-1][len("RESULTS ") :])
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` (the lock file's pid excepted)."""
+def snapshot(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (the lock file's pid excepted)."""
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != rundir.LOCK_FILE
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != lock.LOCK_FILE
     }
 
 
@@ -129,7 +129,7 @@ REFUSED = [
     ("finished a2c", [*A2C, "--resume"], ["is finished", "--total-steps larger than 512"]),
     ("a2c other preset", [*A2C, "--resume", "--preset", "tutorial"], ["is finished"]),
     ("other hidden", [*MLP, "--resume", "--epochs", "3", "--hidden", "50"],
-     ["--resume: ", "hidden was 300", "not 50"]),  # "--hidden was" once rundir says so
+     ["--resume: ", "hidden was 300", "not 50"]),  # "--hidden was" once run.folder says so
     ("lr inf", [*MLP, "--lr", "inf"], ["--lr must be a number in (0, 1], got inf"]),
     ("lr nan", [*SINE, "--lr", "nan"], ["--lr must be a number in (0, 1], got nan"]),
     ("a2c lr 1000", [*A2C, "--lr", "1000"], ["--lr must be a number in (0, 1], got 1000.0"]),
@@ -182,11 +182,11 @@ def _truncate_all(run: Path) -> None:
 
 
 def _garbage_config(run: Path) -> None:
-    (run / rundir.CONFIG_FILE).write_text('{"name": "m", "hidden": 3')
+    (run / folder.CONFIG_FILE).write_text('{"name": "m", "hidden": 3')
 
 
 def _list_config(run: Path) -> None:
-    (run / rundir.CONFIG_FILE).write_text("[1, 2]\n")
+    (run / folder.CONFIG_FILE).write_text("[1, 2]\n")
 
 
 # id, damage done to a copy of run m (or a), argv, rc, needles (stderr), metrics check
@@ -221,7 +221,7 @@ def _damaged_cases(runs: Path, folder: Path, locks: list) -> tuple[list[dict], d
         if callable(damage):
             damage(run)
         elif damage == "lock":
-            locks.append(rundir.lock_run(run))  # held by this process, not the child's
+            locks.append(lock.lock_run(run))  # held by this process, not the child's
         argv = [a.format(run=run) for a in argv]
         if argv[0] == "train":
             argv += ["--logdir", str(logdir)]
@@ -259,8 +259,8 @@ def played(runs, tmp_path_factory):
     try:
         results = play(cases, timeout=480)
     finally:
-        for lock in locks:
-            lock.release()
+        for held in locks:
+            held.release()
     yield {
         "results": results,
         "runs_before": runs_before,
@@ -284,7 +284,7 @@ def test_damaged_runs_fall_back_or_end_with_one_line(played):
             assert result["rc"] == 0 and "Traceback" not in result["err"], result["err"]
             for needle in needles:
                 assert needle in result["err"], result["err"]
-        metrics = json.loads((run / rundir.METRICS_FILE).read_text())  # strict JSON
+        metrics = json.loads((run / folder.METRICS_FILE).read_text())  # strict JSON
         if check == "unchanged":
             assert snapshot(run) == before[case_id]
         elif check == "kept":  # an accepted resume that diverged: figures and checkpoints kept
@@ -310,7 +310,7 @@ def test_full_disk_ends_with_one_line(played):
     one_error_line(played["results"]["full"], "the disk is full", "No space left on device")
     run = run_of(mount / "runs", "m")
     assert not list((run / "checkpoints").glob("*_temp"))  # no half-written checkpoint
-    assert not (run / rundir.METRICS_FILE).exists()
+    assert not (run / folder.METRICS_FILE).exists()
 
 
 @pytest.mark.parametrize(
@@ -329,7 +329,7 @@ def test_out_of_memory_ends_with_one_line(error, monkeypatch, capsys):
     def trainer(config):
         raise error
 
-    monkeypatch.setattr(importlib.import_module("tfcourse.train_sine"), "train_sine", trainer)
+    monkeypatch.setattr(importlib.import_module("tfcourse.review.trainer"), "train_sine", trainer)
     assert cli.main(["train", "sine", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err == (
@@ -344,6 +344,6 @@ def test_a_bug_still_shows_its_traceback(monkeypatch):
     def trainer(config):
         raise ZeroDivisionError("a bug in tfcourse")
 
-    monkeypatch.setattr(importlib.import_module("tfcourse.train_sine"), "train_sine", trainer)
+    monkeypatch.setattr(importlib.import_module("tfcourse.review.trainer"), "train_sine", trainer)
     with pytest.raises(ZeroDivisionError):
         cli.main(["train", "sine", "--no-progress"])

@@ -1,4 +1,4 @@
-"""tfcourse.plots: which lines a figure holds, integer ticks, legends clear of the data."""
+"""tfcourse.run.plots: which lines a figure holds, integer ticks, legends clear of the data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from tfcourse import plots
+from tfcourse.run import plots
 
 HISTORY = {
     "train_loss": [0.50, 0.30, 0.20, 0.15],

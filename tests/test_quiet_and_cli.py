@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO, subprocess_env
 
-from tfcourse import run_lock
 from tfcourse.cli import build_parser, main
-from tfcourse.mlp_config import MLPConfig
+from tfcourse.mlp.config import MLPConfig
 from tfcourse.notebook_setup import install_cell
+from tfcourse.review.config import SineConfig
 from tfcourse.rl.config import A2CConfig
-from tfcourse.sine_config import SineConfig
+from tfcourse.run import lock
 
 FIXTURES = Path(__file__).parent / "grading_fixtures"
 # a C++/absl log line (I0000 00:00:... service.cc:153] ...), absl's notice, TF's Python logger
@@ -71,14 +71,14 @@ def test_trainers_print_json_alone_on_stdout_no_log_lines_and_leave_no_lock(tmp_
     assert [line[:6] for line in err.splitlines()] == ["00025 ", "00050 "]  # progress: stderr
     for run in (Path(metrics["run_dir"]), Path(mlp_metrics["run_dir"])):
         assert "-seed1-" in run.name  # the one default seed
-        assert not (run / run_lock.LOCK_FILE).exists()
+        assert not (run / lock.LOCK_FILE).exists()
 
     resumed, err = finished(tfcourse(*sine, "--steps", "100", "--resume", cwd=tmp_path))
     run = Path(metrics["run_dir"])
     assert resumed["run_dir"] == str(run) and resumed["steps_completed"] == 100
     notes = [line for line in err.splitlines() if line.startswith("tfcourse:")]
     assert notes == [f"tfcourse: resumed from {run / 'checkpoints' / 'ckpt-50'} at step 50 of 100"]
-    assert not (run / run_lock.LOCK_FILE).exists()
+    assert not (run / lock.LOCK_FILE).exists()
 
 
 class Killed(Exception):
@@ -88,7 +88,7 @@ class Killed(Exception):
 def test_resume_after_a_crash_names_the_checkpoint_and_the_lock_file_goes(
     tmp_path, small_mnist, capsys
 ):
-    from tfcourse.train_mlp import MLPTrainer
+    from tfcourse.mlp.trainer import MLPTrainer
 
     config = MLPConfig(epochs=2, logdir=str(tmp_path), progress=False, jit=False)
     trainer = MLPTrainer(config, data=small_mnist)
@@ -103,38 +103,38 @@ def test_resume_after_a_crash_names_the_checkpoint_and_the_lock_file_goes(
         trainer.fit()
     run = trainer.run_dir
     assert (run / "checkpoints" / "ckpt-1.index").exists()
-    assert not (run / run_lock.LOCK_FILE).exists()  # gone on an error too
+    assert not (run / lock.LOCK_FILE).exists()  # gone on an error too
     capsys.readouterr()
 
     again = MLPTrainer(dataclasses.replace(config, resume=True), data=small_mnist)
     assert again.fit()["epochs_completed"] == 2
     resumed = [line for line in capsys.readouterr().err.splitlines() if "resumed" in line]
     assert resumed == [f"tfcourse: resumed from {run / 'checkpoints' / 'ckpt-1'} at epoch 1 of 2"]
-    assert not (run / run_lock.LOCK_FILE).exists()
+    assert not (run / lock.LOCK_FILE).exists()
 
 
 def test_a_lock_file_deleted_between_open_and_flock_is_opened_again(tmp_path, monkeypatch):
     """The race a deleted lock file opens: a trainer opens the file, the holder deletes it and
     unlocks, the trainer's flock succeeds on the deleted file; it must try again, or a third
     trainer could lock the new file at the same time."""
-    path = tmp_path / run_lock.LOCK_FILE
+    path = tmp_path / lock.LOCK_FILE
     calls = []
-    real_flock = run_lock.fcntl.flock
+    real_flock = lock.fcntl.flock
 
     def holder_releases_first(fd: int, op: int) -> None:
-        if op & run_lock.fcntl.LOCK_EX and not calls:
+        if op & lock.fcntl.LOCK_EX and not calls:
             path.unlink()  # what RunLock.release does while this trainer was opening the file
         calls.append(op)
         real_flock(fd, op)
 
-    monkeypatch.setattr(run_lock.fcntl, "flock", holder_releases_first)
-    lock = run_lock.lock_run(tmp_path)
+    monkeypatch.setattr(lock.fcntl, "flock", holder_releases_first)
+    held = lock.lock_run(tmp_path)
     try:
         assert len(calls) == 2  # locked the deleted file, noticed, locked the new one
-        assert os.fstat(lock.fd).st_ino == path.stat().st_ino
+        assert os.fstat(held.fd).st_ino == path.stat().st_ino
         assert path.read_text() == f"{os.getpid()}\n"
     finally:
-        lock.release()
+        held.release()
     assert not path.exists()
 
 

@@ -8,14 +8,8 @@ import pytest
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.rl.a2c import (
-    ActorCritic,
-    actor_loss,
-    build_model,
-    critic_loss,
-    entropy,
-    total_loss,
-)
+from tfcourse.rl.a2c import actor_loss, critic_loss, entropy, total_loss
+from tfcourse.rl.model import ActorCritic, build_model
 
 LOGITS_01_09 = np.log([[0.1, 0.9]])  # softmax gives back the probabilities [0.1, 0.9]
 

@@ -16,7 +16,7 @@ from tfcourse.rl.config import A2CConfig
 CHILD = r"""
 import json, os, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from tfcourse.devices import split_cpu
+from tfcourse.scale.devices import split_cpu
 split_cpu(2)
 import numpy as np
 from tfcourse.errors import ConfigError

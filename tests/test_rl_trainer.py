@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfcourse import summaries
 from tfcourse.cli import main
 from tfcourse.errors import ConfigError
 from tfcourse.rl.config import PRESETS, A2CConfig
 from tfcourse.rl.evaluate import evaluate_greedy
 from tfcourse.rl.trainer import A2CTrainer, train_a2c
+from tfcourse.run import summaries
 
 
 def config(tmp_path, **kw) -> A2CConfig:

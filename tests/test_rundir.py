@@ -11,8 +11,9 @@ import textwrap
 
 import pytest
 
-from tfcourse import rundir, safe_write
+from tfcourse import safe_write
 from tfcourse.errors import ConfigError, RunError, StorageError
+from tfcourse.run import folder, lifecycle, lock
 
 
 @dataclasses.dataclass
@@ -43,7 +44,7 @@ def test_non_finite_values_are_written_as_null_and_listed(tmp_path):
         "nested": {"best": -np.inf, "ok": 3},
         "steps": np.int64(7),
     }
-    path = rundir.atomic_write_json(tmp_path / "metrics.json", metrics)
+    path = safe_write.atomic_write_json(tmp_path / "metrics.json", metrics)
     saved = strict_loads(path.read_text())
     assert saved == {
         "test_loss": None,
@@ -56,15 +57,15 @@ def test_non_finite_values_are_written_as_null_and_listed(tmp_path):
 
 def test_finite_values_get_no_note_and_arrays_become_lists(tmp_path):
     np = pytest.importorskip("numpy")
-    text = rundir.strict_json({"a": np.arange(3), "b": (1, 2.0)})
+    text = safe_write.strict_json({"a": np.arange(3), "b": (1, 2.0)})
     assert strict_loads(text) == {"a": [0, 1, 2], "b": [1, 2.0]}
-    assert rundir.strict_json([float("nan")]) == "[\n  null\n]\n"  # no dict: nowhere for a note
+    assert safe_write.strict_json([float("nan")]) == "[\n  null\n]\n"  # no dict: nowhere for a note
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
     old = os.umask(0o022)
     try:
-        path = rundir.atomic_write_json(tmp_path / "m.json", {"a": 1})
+        path = safe_write.atomic_write_json(tmp_path / "m.json", {"a": 1})
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -99,7 +100,7 @@ def test_disk_errors_name_the_path_and_the_fix_and_leave_the_old_file(
     }[where]
     monkeypatch.setattr(*target, fail)
     with pytest.raises(StorageError, match=message):
-        rundir.atomic_write_json(path, {"new": 2})
+        safe_write.atomic_write_json(path, {"new": 2})
     monkeypatch.undo()
     assert path.read_text() == '{"old": 1}'
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
@@ -107,12 +108,12 @@ def test_disk_errors_name_the_path_and_the_fix_and_leave_the_old_file(
 
 def test_a_folder_or_a_missing_folder_as_the_target_is_named(tmp_path):
     with pytest.raises(StorageError, match=r"cannot write --gif '.*': it is a folder; pass a file"):
-        rundir.atomic_write_bytes(tmp_path, b"GIF89a", what="--gif")
+        safe_write.atomic_write_bytes(tmp_path, b"GIF89a", what="--gif")
     with pytest.raises(StorageError, match=r"its folder does not exist; create it first"):
-        rundir.atomic_write_bytes(tmp_path / "no" / "x.png", b"png")
+        safe_write.atomic_write_bytes(tmp_path / "no" / "x.png", b"png")
     with pytest.raises(StorageError, match=r"part of the path is a file"):
         (tmp_path / "f").write_text("")
-        rundir.atomic_write_bytes(tmp_path / "f" / "x.png", b"png")
+        safe_write.atomic_write_bytes(tmp_path / "f" / "x.png", b"png")
 
 
 def test_a_real_full_device_is_a_storage_error():
@@ -121,7 +122,7 @@ def test_a_real_full_device_is_a_storage_error():
     with open("/dev/full", "wb", buffering=0) as f:
         with pytest.raises(OSError) as info:
             f.write(b"x")
-    assert "the disk is full" in str(rundir.storage_error("/dev/full", info.value))
+    assert "the disk is full" in str(safe_write.storage_error("/dev/full", info.value))
 
 
 # --- config.json ----------------------------------------------------------------------------
@@ -138,32 +139,32 @@ def test_a_real_full_device_is_a_storage_error():
     ],
 )
 def test_a_corrupt_config_is_named_and_the_resume_changes_nothing(tmp_path, text, message):
-    run = rundir.open_run_dir(Cfg(str(tmp_path)))
-    (run / rundir.CONFIG_FILE).write_text(text, encoding="latin-1")
+    run = folder.open_run_dir(Cfg(str(tmp_path)))
+    (run / folder.CONFIG_FILE).write_text(text, encoding="latin-1")
     before = sorted(os.listdir(run))
     with pytest.raises(RunError, match=message):
-        rundir.open_run_dir(Cfg(str(tmp_path), resume=True), must_match=("hidden",), lock=True)
-    assert (run / rundir.CONFIG_FILE).read_text(encoding="latin-1") == text
+        folder.open_run_dir(Cfg(str(tmp_path), resume=True), must_match=("hidden",), lock=True)
+    assert (run / folder.CONFIG_FILE).read_text(encoding="latin-1") == text
     assert sorted(os.listdir(run)) == before
 
 
 def test_a_missing_json_file_is_named(tmp_path):
     with pytest.raises(RunError, match=r"config\.json is missing; is .* a run folder"):
-        rundir.load_json(tmp_path / "config.json")
+        safe_write.load_json(tmp_path / "config.json")
 
 
 def test_a_rejected_resume_does_not_rewrite_config(tmp_path):
-    run = rundir.open_run_dir(Cfg(str(tmp_path)))
-    before = (run / rundir.CONFIG_FILE).read_bytes()
+    run = folder.open_run_dir(Cfg(str(tmp_path)))
+    before = (run / folder.CONFIG_FILE).read_bytes()
     with pytest.raises(ConfigError, match=r"resume: hidden was 300 in .*, not 20; use the") as e:
-        rundir.open_run_dir(Cfg(str(tmp_path), resume=True, hidden=20), must_match=("hidden",))
+        folder.open_run_dir(Cfg(str(tmp_path), resume=True, hidden=20), must_match=("hidden",))
     assert e.value.cli_message.startswith("--resume: --hidden was 300 in ")
     assert e.value.cli_message.endswith("not 20; pass the original --hidden value")
-    assert (run / rundir.CONFIG_FILE).read_bytes() == before
-    same = rundir.open_run_dir(Cfg(str(tmp_path), resume=True, epochs=20), write_config=False)
-    assert same == run and (run / rundir.CONFIG_FILE).read_bytes() == before
-    rundir.write_config_file(run, Cfg(str(tmp_path), resume=True, epochs=20))
-    assert rundir.load_json(run / rundir.CONFIG_FILE)["epochs"] == 20
+    assert (run / folder.CONFIG_FILE).read_bytes() == before
+    same = folder.open_run_dir(Cfg(str(tmp_path), resume=True, epochs=20), write_config=False)
+    assert same == run and (run / folder.CONFIG_FILE).read_bytes() == before
+    folder.write_config_file(run, Cfg(str(tmp_path), resume=True, epochs=20))
+    assert safe_write.load_json(run / folder.CONFIG_FILE)["epochs"] == 20
 
 
 # --- run names ------------------------------------------------------------------------------
@@ -175,17 +176,17 @@ def test_a_rejected_resume_does_not_rewrite_config(tmp_path):
 def test_names_that_would_leave_logdir_are_refused(tmp_path, name):
     logdir = tmp_path / "runs"
     with pytest.raises(ConfigError, match=r"^--name .* is not a plain run name .* --name my-run$"):
-        rundir.open_run_dir(Cfg(str(logdir), name=name))
+        folder.open_run_dir(Cfg(str(logdir), name=name))
     with pytest.raises(ConfigError, match="is not a plain run name"):
-        rundir.latest_run_dir(logdir, name)
+        folder.latest_run_dir(logdir, name)
     assert sorted(p.name for p in tmp_path.rglob("*")) == []  # not even --logdir was made
 
 
 @pytest.mark.parametrize("name", ["mlp", "mlp-small", "a2c_v2", "run[1]", "x*y", "été"])
 def test_plain_names_work_and_glob_characters_are_literal(tmp_path, name):
-    run = rundir.open_run_dir(Cfg(str(tmp_path), name=name))
+    run = folder.open_run_dir(Cfg(str(tmp_path), name=name))
     assert run.parent == tmp_path and run.name.startswith(f"{name}-seed0-")
-    assert rundir.latest_run_dir(tmp_path, name) == run
+    assert folder.latest_run_dir(tmp_path, name) == run
 
 
 # --- locks ----------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_plain_names_work_and_glob_characters_are_literal(tmp_path, name):
 HOLDER = textwrap.dedent(
     """
     import sys
-    from tfcourse.run_lock import lock_run
+    from tfcourse.run.lock import lock_run
     lock_run(sys.argv[1])
     print("locked", flush=True)
     sys.stdin.read()
@@ -202,7 +203,7 @@ HOLDER = textwrap.dedent(
 
 
 def test_a_second_trainer_is_told_which_pid_holds_the_run(tmp_path):
-    run = rundir.open_run_dir(Cfg(str(tmp_path)))
+    run = folder.open_run_dir(Cfg(str(tmp_path)))
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(run)],
         stdin=subprocess.PIPE,
@@ -211,29 +212,29 @@ def test_a_second_trainer_is_told_which_pid_holds_the_run(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        before = (run / rundir.CONFIG_FILE).read_bytes()
+        before = (run / folder.CONFIG_FILE).read_bytes()
         with pytest.raises(RunError) as info:
-            rundir.open_run_dir(Cfg(str(tmp_path), resume=True, epochs=99), lock=True)
+            folder.open_run_dir(Cfg(str(tmp_path), resume=True, epochs=99), lock=True)
         assert str(info.value) == (
             f"run {run.resolve()} is in use by another trainer (pid {holder.pid}); wait for it "
             f"to finish, stop it (kill {holder.pid}), or start a new run without --resume"
         )
-        assert (run / rundir.CONFIG_FILE).read_bytes() == before  # refused before writing
+        assert (run / folder.CONFIG_FILE).read_bytes() == before  # refused before writing
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
-    lock = rundir.lock_run(run)  # the holder exited: the kernel dropped its lock
-    assert (run / rundir.LOCK_FILE).read_text() == f"{os.getpid()}\n"
-    lock.release()
+    held = lock.lock_run(run)  # the holder exited: the kernel dropped its lock
+    assert (run / lock.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+    held.release()
 
 
 def test_a_lock_is_reentrant_in_one_process_and_released(tmp_path):
-    run = rundir.open_run_dir(Cfg(str(tmp_path)), lock=True)
-    again = rundir.lock_run(run)
-    assert again is rundir.lock_run(run) and again.fd >= 0
+    run = folder.open_run_dir(Cfg(str(tmp_path)), lock=True)
+    again = lock.lock_run(run)
+    assert again is lock.lock_run(run) and again.fd >= 0
     again.release()
     assert again.fd == -1
-    rundir.lock_run(run).release()  # can be taken again after a release
+    lock.lock_run(run).release()  # can be taken again after a release
 
 
 # --- finished runs --------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def test_a_lock_is_reentrant_in_one_process_and_released(tmp_path):
 )
 def test_check_not_finished(tmp_path, metrics, target, done, refused):
     if metrics is not None:
-        rundir.atomic_write_json(tmp_path / rundir.METRICS_FILE, metrics)
+        safe_write.atomic_write_json(tmp_path / folder.METRICS_FILE, metrics)
     if refused:
         with pytest.raises(
             RunError,
@@ -261,16 +262,16 @@ def test_check_not_finished(tmp_path, metrics, target, done, refused):
                 r"nothing to do\. Pass --epochs larger than 10 to train on, or drop --resume"
             ),
         ):
-            rundir.check_not_finished(tmp_path, "epochs_completed", target, "--epochs")
+            folder.check_not_finished(tmp_path, "epochs_completed", target, "--epochs")
     else:
-        assert rundir.check_not_finished(tmp_path, "epochs_completed", target, "--epochs") == done
+        assert folder.check_not_finished(tmp_path, "epochs_completed", target, "--epochs") == done
 
 
 def test_load_metrics(tmp_path):
-    assert rundir.load_metrics(tmp_path) is None
-    (tmp_path / rundir.METRICS_FILE).write_text("{truncated")
+    assert folder.load_metrics(tmp_path) is None
+    (tmp_path / folder.METRICS_FILE).write_text("{truncated")
     with pytest.raises(RunError, match=r"metrics\.json is corrupt"):
-        rundir.load_metrics(tmp_path)
+        folder.load_metrics(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -291,10 +292,10 @@ def test_load_metrics(tmp_path):
 )
 def test_check_loss_stops_a_diverged_run(loss, kwargs, message):
     with pytest.raises(RunError, match=message):
-        rundir.check_loss(loss, 3, **kwargs)
+        lifecycle.check_loss(loss, 3, **kwargs)
 
 
 def test_check_loss_passes_finite_values():
     np = pytest.importorskip("numpy")
-    assert rundir.check_loss(0.25, 1) == 0.25
-    assert rundir.check_loss(np.float32(1e30), 1) == np.float32(1e30)
+    assert lifecycle.check_loss(0.25, 1) == 0.25
+    assert lifecycle.check_loss(np.float32(1e30), 1) == np.float32(1e30)

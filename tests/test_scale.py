@@ -1,5 +1,5 @@
-"""What trains is what the notebooks teach: each trainer's compiled step (tfcourse.scale around
-the plain step) gives the same weights as calling the plain step function eagerly."""
+"""What trains is what the notebooks teach: each trainer's compiled step (ScaleOut around the
+plain step) gives the same weights as calling the plain step function eagerly."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import mlp, sine
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.model import MLP, train_step
+from tfcourse.mlp.trainer import MLPTrainer
+from tfcourse.review import sine
+from tfcourse.review.config import SineConfig
+from tfcourse.review.trainer import SineTrainer
 from tfcourse.rl import a2c
 from tfcourse.rl.config import A2CConfig
 from tfcourse.rl.lr import LearningRate
+from tfcourse.rl.model import build_model
 from tfcourse.rl.rollout import Rollout
 from tfcourse.rl.trainer import A2CTrainer
-from tfcourse.scale import ScaleOut
-from tfcourse.sine_config import SineConfig
-from tfcourse.train_mlp import MLPConfig, MLPTrainer
-from tfcourse.train_sine import SineTrainer
+from tfcourse.scale.scale_out import ScaleOut
 
 STEPS = 3
 
@@ -53,11 +56,11 @@ def test_mlp_trainer_step_equals_mlp_train_step(tmp_path, jit):
     ys = tf.reshape(trainer.y_train[: STEPS * 20], [STEPS, 20])
     sums = trainer._train_steps(xs, ys)
 
-    plain = mlp.MLP((784, 300, 10), "normal", seed=99)
+    plain = MLP((784, 300, 10), "normal", seed=99)
     for v, value in zip(plain.params, start, strict=True):
         v.assign(value)
     optimizer = _adam_like(trainer.optimizer, plain.params)
-    losses = [mlp.train_step(plain, optimizer, xs[i], ys[i], label_smoothing=0.1)["loss"]
+    losses = [train_step(plain, optimizer, xs[i], ys[i], label_smoothing=0.1)["loss"]
               for i in range(STEPS)]  # fmt: skip
     _assert_same(trainer.model.params, plain.params, start)
     np.testing.assert_allclose(float(sums["loss"]), float(tf.add_n(losses)), rtol=1e-5)
@@ -102,7 +105,7 @@ def test_a2c_trainer_update_equals_a2c_step(tmp_path, normalize):
     trainer = A2CTrainer(config)
     start = trainer.model.get_weights()
     cfg = trainer.config
-    plain = a2c.build_model(4, 2, activation=cfg.activation,
+    plain = build_model(4, 2, activation=cfg.activation,
                             policy_init_scale=cfg.policy_init_scale)  # fmt: skip
     plain.set_weights(start)
     optimizer = LearningRate(cfg, trainer.n_updates).optimizer  # the same (annealed) schedule
@@ -122,7 +125,7 @@ def test_a2c_trainer_update_equals_a2c_step(tmp_path, normalize):
 def test_a2c_loss_is_total_loss_of_the_gae_targets():
     """a2c_loss by hand: bootstrap the truncations, GAE from V(s_T), then total_loss."""
     rng = np.random.default_rng(3)
-    model, rollout = a2c.build_model(4, 2), _rollout(rng)
+    model, rollout = build_model(4, 2), _rollout(rng)
     hp = dataclasses.replace(A2CConfig(), gamma=0.9, lam=0.95, reward_scale=0.5,
                              entropy_coef=0.01, actor_reduction="mean")  # fmt: skip
     values, logits = (t.numpy() for t in model(rollout.obs.reshape(-1, 4)))

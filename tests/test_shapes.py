@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tfcourse.errors import ShapeError
-from tfcourse.shapes import (
+from tfcourse.review.shapes import (
     assert_same_shape,
     assert_shape,
     format_shape,

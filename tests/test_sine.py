@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import cli, summaries
+from tfcourse import cli
 from tfcourse.errors import ConfigError, ShapeError, TfcourseError
-from tfcourse.savedmodel import export_savedmodel, load_savedmodel, load_trained_model, serve
-from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse
-from tfcourse.train_sine import MSE_TARGET, SineConfig, SineTrainer, train_sine
+from tfcourse.review.config import SineConfig
+from tfcourse.review.savedmodel import export_savedmodel, load_savedmodel, load_trained_model, serve
+from tfcourse.review.sine import SineMLP, half_mse_loss, make_sine_data, mse
+from tfcourse.review.trainer import MSE_TARGET, SineTrainer, train_sine
+from tfcourse.run import summaries
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -146,7 +148,7 @@ def test_tensorboard_has_tags_every_chunk_hparams_and_graph(full_run):
 
 
 def test_learning_curves_compare_train_and_full_loss_against_steps(tmp_path, monkeypatch):
-    from tfcourse import plots
+    from tfcourse.run import plots
 
     figures = []
     real_plot = plots.plot_curves

@@ -1,4 +1,4 @@
-"""tfcourse.summaries: values written to TensorBoard event files come back unchanged."""
+"""tfcourse.run.summaries: values written to TensorBoard event files come back unchanged."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcourse import summaries
 from tfcourse.errors import ConfigError
+from tfcourse.run import summaries
 
 
 def test_scalars_round_trip(tmp_path):
@@ -135,8 +135,8 @@ def test_empty_run_dir_has_no_graph(tmp_path):
 
 
 def test_hparams_of_a_config_leave_out_fields_marked_not_hparams(tmp_path):
-    from tfcourse.mlp_config import MLPConfig
-    from tfcourse.sine_config import SineConfig
+    from tfcourse.mlp.config import MLPConfig
+    from tfcourse.review.config import SineConfig
 
     cfg = MLPConfig(logdir=str(tmp_path), data_path=str(tmp_path / "x.npz")).resolved()
     writer = summaries.create_writer(tmp_path)

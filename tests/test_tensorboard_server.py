@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env
 
-from tfcourse.train_mlp import MLPConfig, train_mlp
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.trainer import train_mlp
 
 pytestmark = pytest.mark.network_local
 

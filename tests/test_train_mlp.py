@@ -14,10 +14,11 @@ import pytest
 import tensorflow as tf
 from conftest import REPO, subprocess_env
 
-from tfcourse import checkpoints, summaries
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.mlp import MLP
-from tfcourse.train_mlp import MLPConfig, MLPTrainer, train_mlp
+from tfcourse.mlp.config import MLPConfig
+from tfcourse.mlp.model import MLP
+from tfcourse.mlp.trainer import MLPTrainer, train_mlp
+from tfcourse.run import checkpoints, summaries
 
 
 def config(tmp_path, **kw) -> MLPConfig:
@@ -100,7 +101,7 @@ def _cross_entropy(logits: np.ndarray, labels: np.ndarray, smoothing: float = 0.
 def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monkeypatch):
     """With a negligible step size the weights stay put, so each epoch's means over its batches
     are the initial model's losses over the whole training set, checkable in numpy."""
-    from tfcourse import plots
+    from tfcourse.run import plots
 
     figures = []
     real_plot = plots.plot_curves
@@ -144,7 +145,7 @@ def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monk
 def test_without_label_smoothing_one_loss_line_and_the_bar_shows_both_losses(
     small_mnist, tmp_path, monkeypatch, capsys
 ):
-    from tfcourse import plots
+    from tfcourse.run import plots
 
     figures = []
     real_plot = plots.plot_curves
@@ -294,8 +295,8 @@ def test_steps_per_execution_does_not_change_the_maths(small_mnist, tmp_path):
 
 
 def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path, monkeypatch):
-    from tfcourse import run_lock, rundir
     from tfcourse.errors import RunError
+    from tfcourse.run import folder, lock
 
     trainer = MLPTrainer(config(tmp_path, epochs=3, train_samples=500), data=small_mnist)
     real_epoch, calls = trainer._train_epoch, []
@@ -317,5 +318,5 @@ def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path,
     assert sorted(p.name for p in (trainer.run_dir / "checkpoints").glob("*.index")) == [
         "ckpt-1.index"
     ]
-    assert not (trainer.run_dir / rundir.METRICS_FILE).exists()  # no figures of a NaN run
-    assert str(trainer.run_dir.resolve()) not in run_lock._HELD  # the lock is released
+    assert not (trainer.run_dir / folder.METRICS_FILE).exists()  # no figures of a NaN run
+    assert str(trainer.run_dir.resolve()) not in lock._HELD  # the lock is released

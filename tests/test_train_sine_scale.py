@@ -15,8 +15,8 @@ from conftest import child_json, start_child
 
 from tfcourse import cli
 from tfcourse.errors import ConfigError
-from tfcourse.sine import SineMLP
-from tfcourse.train_sine import SineConfig
+from tfcourse.review.config import SineConfig
+from tfcourse.review.sine import SineMLP
 
 STEPS = 300
 RUNS = ("default-float32", "mirrored-float32", "default-mixed_float16", "mirrored-mixed_float16")
@@ -24,10 +24,10 @@ RUNS = ("default-float32", "mirrored-float32", "default-mixed_float16", "mirrore
 CHILD = textwrap.dedent(
     f"""
     import json, tempfile
-    from tfcourse.devices import split_cpu
+    from tfcourse.scale.devices import split_cpu
     split_cpu(2)
     from tfcourse.errors import ConfigError
-    from tfcourse.train_sine import SineConfig, SineTrainer
+    from tfcourse.review.trainer import SineConfig, SineTrainer
 
     out = {{}}
     for run in {RUNS!r}:

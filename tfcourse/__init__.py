@@ -1,60 +1,25 @@
 """tfcourse: a thin, correct, fast teaching framework over TensorFlow 2 / Keras 3.
 
-The public names below are imported lazily, so ``import tfcourse`` (and ``tfcourse --help``)
-stays fast and does not pay for importing TensorFlow until a name that needs it is used.
+One folder per tutorial, one per wing that the tutorials share; each folder's ``__init__``
+says what it holds and which notebook teaches it:
+
+* :mod:`tfcourse.mlp`: tutorial 1, TensorFlow basics and an MLP on MNIST (notebooks 01, 02).
+* :mod:`tfcourse.rl`: tutorial 2, A2C on CartPole (notebook 03).
+* :mod:`tfcourse.review`: tutorial 3, the TF1-to-TF2 review and sine regression (notebook 04).
+* :mod:`tfcourse.data`: loading, checking, preparing and batching the image data sets.
+* :mod:`tfcourse.run`: one training run on disk (folder, lock, checkpoints, TensorBoard, plots).
+* :mod:`tfcourse.scale`: devices, strategies, mixed precision and XLA (notebook 05).
+* :mod:`tfcourse.grading`: graded exercises (release, the pytest plugin, Gradescope).
+
+At the root, what every wing shares: :mod:`.errors`, :mod:`.settings`, :mod:`.presets`,
+:mod:`.value_checks`, :mod:`.safe_write`, :mod:`.notebook_setup` and the command line
+(:mod:`.cli`). A tutorial is a folder with ``model.py``, ``config.py`` (no TensorFlow: the CLI
+builds ``tfcourse train <what> --help`` from it) and ``trainer.py``, registered in
+:data:`tfcourse.cli.TRAINERS`.
+
+Import every name from the module that defines it (``from tfcourse.mlp.model import MLP``).
+No ``__init__`` imports anything, so ``import tfcourse`` and ``tfcourse --help`` never import
+TensorFlow.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-from tfcourse.errors import ConfigError, DataError, ShapeError, TfcourseError
-
-__version__ = "0.1.0"
-
-# public name -> module that defines it
-_LAZY = {
-    "load_mnist": "tfcourse.data",
-    "load_fashion_mnist": "tfcourse.data",
-    "load_dataset": "tfcourse.data",
-    "scale_images": "tfcourse.preprocess",
-    "flatten_images": "tfcourse.preprocess",
-    "one_hot": "tfcourse.preprocess",
-    "get_batch": "tfcourse.batching",
-    "epoch_batches": "tfcourse.batching",
-    "shuffled_batches": "tfcourse.batching",
-    "make_dataset": "tfcourse.batching",
-    "MLP": "tfcourse.mlp",
-    "loss_fn": "tfcourse.mlp",
-    "accuracy": "tfcourse.mlp",
-    "MLPConfig": "tfcourse.mlp_config",
-    "MLPTrainer": "tfcourse.train_mlp",
-    "train_mlp": "tfcourse.train_mlp",
-    "fast_mode": "tfcourse.settings",
-    "A2CConfig": "tfcourse.rl.config",
-    "A2CTrainer": "tfcourse.rl.trainer",
-    "train_a2c": "tfcourse.rl.trainer",
-    "ActorCritic": "tfcourse.rl.a2c",
-    "assert_shape": "tfcourse.shapes",
-    "make_sine_data": "tfcourse.sine",
-    "SineMLP": "tfcourse.sine",
-    "SineConfig": "tfcourse.sine_config",
-    "SineTrainer": "tfcourse.train_sine",
-    "train_sine": "tfcourse.train_sine",
-}
-
-__all__ = ["ConfigError", "DataError", "ShapeError", "TfcourseError", "__version__", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tfcourse' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__version__ = "0.2.0"

@@ -41,11 +41,26 @@ STORAGE_ERRNOS = {
     errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EISDIR,
     errno.ENOTDIR, errno.ENOENT,
 }  # fmt: skip
-# "train <what>" -> (config module, config class, trainer module, function(config) -> metrics)
-TRAINERS: dict[str, tuple[str, str, str, str]] = {
-    "mlp": ("tfcourse.mlp_config", "MLPConfig", "tfcourse.train_mlp", "train_mlp"),
-    "sine": ("tfcourse.sine_config", "SineConfig", "tfcourse.train_sine", "train_sine"),
-    "a2c": ("tfcourse.rl.config", "A2CConfig", "tfcourse.rl.trainer", "train_a2c"),
+
+
+@dataclasses.dataclass(frozen=True)
+class Trainer:
+    """What ``tfcourse train <what>`` runs: a tutorial's folder and two names in it.
+
+    The folder holds ``config.py`` (the config dataclass, importing no TensorFlow: ``--help``
+    is built from it) and ``trainer.py`` (a function from that config to the metrics).
+    """
+
+    package: str  # e.g. "tfcourse.mlp"
+    config: str  # the dataclass in <package>.config
+    train: str  # the function(config) -> metrics in <package>.trainer
+
+
+# "train <what>" -> its Trainer; a new tutorial adds one line here
+TRAINERS: dict[str, Trainer] = {
+    "mlp": Trainer("tfcourse.mlp", "MLPConfig", "train_mlp"),
+    "sine": Trainer("tfcourse.review", "SineConfig", "train_sine"),
+    "a2c": Trainer("tfcourse.rl", "A2CConfig", "train_a2c"),
 }
 WIDTH = 100  # error lines are wrapped at this many characters
 QUIET_COMMANDS = ("info", "train", "eval", "tensorboard")  # import TensorFlow quietly first
@@ -103,7 +118,7 @@ def dataclass_from_args(cls: type, args: argparse.Namespace) -> Any:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from tfcourse.devices import device_report, format_report
+    from tfcourse.scale.devices import device_report, format_report
 
     report = device_report()
     print(json.dumps(report, indent=2) if args.json else format_report(report))
@@ -111,9 +126,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    *_, module, func = TRAINERS[args.what]
+    trainer = TRAINERS[args.what]
     config = dataclass_from_args(args.config_cls, args)
-    metrics = getattr(importlib.import_module(module), func)(config)
+    metrics = getattr(importlib.import_module(f"{trainer.package}.trainer"), trainer.train)(config)
     print(json.dumps(metrics, indent=2, sort_keys=True))
     return 0
 
@@ -156,9 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model; writes runs/<name>-seed<seed>-<time>/")
     train_sub = train.add_subparsers(dest="what", required=True, metavar="MODEL")
-    for what, (module_name, cls_name, _, _) in TRAINERS.items():
-        module = importlib.import_module(module_name)
-        cls = getattr(module, cls_name)
+    for what, trainer in TRAINERS.items():
+        module = importlib.import_module(f"{trainer.package}.config")
+        cls = getattr(module, trainer.config)
         p = train_sub.add_parser(what, help=_plain((cls.__doc__ or "").splitlines()[0]))
         add_dataclass_args(p, cls, getattr(module, "PRESETS", None))
         p.set_defaults(handler=_cmd_train, config_cls=cls)
@@ -211,7 +226,7 @@ def _tf_disk_errno(exc: BaseException) -> int | None:
     ``ResourceExhaustedError``, which is not an out-of-memory)."""
     if "tensorflow" not in type(exc).__module__:
         return None
-    from tfcourse.run import disk_errno
+    from tfcourse.run.lifecycle import disk_errno
 
     return disk_errno(str(exc))
 

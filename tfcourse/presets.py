@@ -1,7 +1,7 @@
 """Settings as data, shared by every trainer's config: the allowed choices, presets, validation.
 
-This module and the config dataclasses (``mlp_config``, ``sine_config``, ``rl.config``) import no
-TensorFlow, so the command line can build its parser and ``--help`` from them in a blink.
+This module and the config dataclasses (``mlp.config``, ``review.config``, ``rl.config``) import
+no TensorFlow, so the command line can build its parser and ``--help`` from them in a blink.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from tfcourse.errors import ConfigError
 
 C = TypeVar("C")
 
-INITS = ("normal", "glorot", "he")  # MLP weight initialisations (see tfcourse.mlp)
-STRATEGIES = ("default", "mirrored", "multiworker")  # --strategy (see tfcourse.distribute)
-PRECISIONS = ("float32", "mixed_float16")  # --precision (see tfcourse.precision)
+INITS = ("normal", "glorot", "he")  # MLP weight initialisations (see tfcourse.mlp.model)
+STRATEGIES = ("default", "mirrored", "multiworker")  # --strategy (see tfcourse.scale.distribute)
+PRECISIONS = ("float32", "mixed_float16")  # --precision (see tfcourse.scale.precision)
 
 
 def apply_preset(config: C, presets: Mapping[str, Mapping[str, Any]]) -> C:

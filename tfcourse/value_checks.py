@@ -1,6 +1,6 @@
 """Value checks: catch wrong *contents* of a tensor where the data enters.
 
-:mod:`tfcourse.shapes` catches wrong shapes; these catch NaN inputs, float or out-of-range
+:mod:`tfcourse.review.shapes` catches wrong shapes; these catch NaN inputs, float or out-of-range
 labels, ``dones=2`` and impossible batch sizes. Call them where data enters (eagerly, once), not
 in every step of a compiled loop: eager calls raise :class:`ShapeError` (or
 :class:`ConfigError`) naming the first bad value; inside a ``tf.function`` the check is attached

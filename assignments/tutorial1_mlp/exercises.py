@@ -38,6 +38,17 @@ EXERCISES = [
     "train_step",
 ]
 
+# What each exercise may not use, checked in your code by the grader: dotted names of modules,
+# functions or classes (a "!" entry allows what it names again). Besides these, no exercise may
+# use any part of tfcourse that this file does not import.
+FORBIDDEN = {
+    "get_batch": ["numpy.random", "!numpy.random.Generator", "random", "tensorflow.random"],
+    "init_params": ["keras.layers", "keras.Layer", "keras.Sequential", "keras.models"],
+    "forward": ["keras.layers", "keras.Layer", "keras.Sequential", "keras.models"],
+    "loss_fn": ["keras.losses", "keras.metrics", "keras.ops.*crossentropy"],
+    "accuracy": ["keras.metrics"],
+}
+
 
 def compute_a(b: Any, c: Any) -> tf.Tensor:
     """Compute ``a = (b + c) * (c + 2)`` with TensorFlow operations.

@@ -38,6 +38,15 @@ EXERCISES = [
     "mean_entropy",
 ]
 
+# What each exercise may not use, checked in your code by the grader: dotted names of modules,
+# functions or classes (a "!" entry allows what it names again). Besides these, no exercise may
+# use any part of tfcourse that this file does not import.
+FORBIDDEN = {
+    "discounted_returns": ["tensorflow.scan"],
+    "gae": ["tensorflow.scan"],
+    "mean_entropy": ["keras.losses", "keras.metrics", "keras.ops.*crossentropy"],
+}
+
 
 # Exercise 1 (5 points)
 def discounted_returns(
@@ -722,7 +731,7 @@ class ActorCritic(keras.Model):
         n_actions: number of discrete actions (2 for CartPole).
         hidden: width of each of the two trunk layers.
 
-    Do not use ``tfcourse.rl.a2c.ActorCritic`` or ``build_model``.
+    Do not use ``tfcourse.rl.model.ActorCritic`` or ``build_model``.
     """
 
     def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
@@ -911,7 +920,7 @@ def sample_actions(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
     Returns:
         actions: [batch] int32 tensor, each in ``range(n_actions)``.
 
-    Do not use ``tfcourse.rl.a2c.ActorCritic.action_value``, and do not take the argmax.
+    Do not use ``tfcourse.rl.model.ActorCritic.action_value``, and do not take the argmax.
     """
     # BEGIN SOLUTION
     logits = tf.cast(logits, tf.float32)

@@ -10,7 +10,7 @@ save and restore the network with `tf.train.Checkpoint`.
 Every exercise is small. Read its docstring: it gives the shapes and dtypes of the arguments
 and of the result, and says which library helpers you may NOT call (the point is to write the
 few lines yourself). Shape guards matter here: where a docstring asks for a
-`tfcourse.errors.ShapeError`, `tfcourse.shapes.assert_shape` raises exactly that.
+`tfcourse.errors.ShapeError`, `tfcourse.review.shapes.assert_shape` raises exactly that.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tfcourse.errors import ShapeError
 from tfcourse.grading.mistakes import alternative, mistake
 
 # END MISTAKES
-from tfcourse.shapes import assert_shape
+from tfcourse.review.shapes import assert_shape
 
 EXERCISES = [
     "port_tf1_to_tf2",
@@ -39,6 +39,14 @@ EXERCISES = [
     "save_checkpoint",
     "restore_checkpoint",
 ]
+
+# What each exercise may not use, checked in your code by the grader: dotted names of modules,
+# functions or classes (a "!" entry allows what it names again). Besides these, no exercise may
+# use any part of tfcourse that this file does not import.
+FORBIDDEN = {
+    "port_tf1_to_tf2": ["tensorflow.compat.v1"],
+    "SineNet": ["keras.layers", "keras.Layer", "keras.Sequential", "keras.models"],
+}
 
 BIAS = [[0.5, -1.0]]  # [1, 2], the constant `b` of the TF1 graph in port_tf1_to_tf2
 CHECKPOINT_PREFIX = "ckpt"  # file prefix for save_checkpoint: <directory>/ckpt-<step>
@@ -76,7 +84,7 @@ def port_tf1_to_tf2() -> tf.types.experimental.PolymorphicFunction:
     gives ``x @ w = [4, -1]``, plus ``b`` ``[4.5, -2]``, after ReLU ``[4.5, 0]``, sum ``4.5``.
 
     Do not use ``tf.compat.v1`` (no graphs, placeholders or sessions) and do not call
-    ``tfcourse.compat_v1``.
+    ``tfcourse.review.compat_v1``.
 
     Returns:
         A ``tf.function`` ``f(x: [batch, 3] float32, w: [3, 2] float32) -> [batch] float32``
@@ -235,12 +243,12 @@ def fixed_mse(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
 
     Fix it, and guard the shapes so that a caller who passes the wrong layout gets an error
     instead of a wrong number: raise ``tfcourse.errors.ShapeError`` unless ``y`` is ``[N]``
-    and ``pred`` is ``[N, 1]`` with the same ``N`` (``tfcourse.shapes.assert_shape`` raises
+    and ``pred`` is ``[N, 1]`` with the same ``N`` (``tfcourse.review.shapes.assert_shape`` raises
     it for you). In particular ``y`` of shape ``[N, 1]`` must be refused: after your fix it
     would broadcast to ``[N, N]`` all over again.
 
-    Do not call ``tfcourse.shapes.naive_mse``, ``tfcourse.shapes.guarded_mse`` or the losses
-    in ``tfcourse.sine``.
+    Do not call ``tfcourse.review.shapes.naive_mse``, ``tfcourse.review.shapes.guarded_mse`` or
+    the losses in ``tfcourse.review.sine``.
 
     Args:
         y: [N] targets (numpy arrays, lists and float64 are cast to float32).
@@ -418,7 +426,7 @@ class SineNet(tf.Module):
     ``W1 = [[2], [3]]``, ``b1 = [0.25]``: for ``x = [[1]]`` the hidden layer is
     ``relu([1, -0.5]) = [1, 0]`` and the output ``2·1 + 3·0 + 0.25 = 2.25``.
 
-    Do not use ``tfcourse.sine.SineMLP`` or Keras layers.
+    Do not use ``tfcourse.review.sine.SineMLP`` or Keras layers.
 
     Args:
         sizes: layer widths from input to output.
@@ -721,8 +729,8 @@ def train_step(
     ``w`` and ``mean(error) = 2`` for ``b``, so plain SGD with learning rate 0.1 moves ``w`` to
     ``2 - 0.35 = 1.65`` and ``b`` to ``-0.2``.
 
-    Write the loss yourself: do not call ``tfcourse.sine.half_mse_loss`` or
-    ``tfcourse.sine.mse``, and do not use ``tfcourse.train_sine``.
+    Write the loss yourself: do not call ``tfcourse.review.sine.half_mse_loss`` or
+    ``tfcourse.review.sine.mse``, and do not use ``tfcourse.review.trainer``.
 
     Args:
         model: a ``tf.Module`` (e.g. ``SineNet``); ``model(x)`` returns [batch, 1] float32.
@@ -961,7 +969,7 @@ def save_checkpoint(
     newest one. A new manager on the same directory reads that index file, so calling this
     function once per save still keeps only the ``max_to_keep`` newest checkpoints.
 
-    Do not use ``tfcourse.checkpoints`` or ``tfcourse.savedmodel``.
+    Do not use ``tfcourse.run.checkpoints`` or ``tfcourse.review.savedmodel``.
 
     Args:
         model: any ``tf.Module`` (e.g. a ``SineNet``).
@@ -1103,7 +1111,7 @@ def restore_checkpoint(model: tf.Module, directory: str | os.PathLike) -> str:
     contain the model (saved under another key, for instance) restores NOTHING and silently
     leaves the random values in place. With it, that case raises an ``AssertionError``.
 
-    Do not use ``tfcourse.checkpoints`` or ``tfcourse.savedmodel``.
+    Do not use ``tfcourse.run.checkpoints`` or ``tfcourse.review.savedmodel``.
 
     Args:
         model: a model with the same structure as the one saved.

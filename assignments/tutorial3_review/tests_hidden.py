@@ -36,7 +36,7 @@ from tests_public import (
 )
 
 from tfcourse.grading.points import points
-from tfcourse.sine import SineMLP
+from tfcourse.review.sine import SineMLP
 
 
 def _half_mse_step(model: tf.Module, optimizer: keras.optimizers.Optimizer, x, y) -> float:

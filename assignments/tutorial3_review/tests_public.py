@@ -15,8 +15,8 @@ import uuid
 import numpy as np
 import tensorflow as tf
 
-from tfcourse.compat_v1 import V1, v1_session
 from tfcourse.grading.points import points
+from tfcourse.review.compat_v1 import V1, v1_session
 
 W_HAND = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]], np.float32)  # [3, 2]
 BIAS = np.array([[0.5, -1.0]], np.float32)  # [1, 2], the constant of the TF1 graph
@@ -206,7 +206,7 @@ def _probe_assign(sub, model, weights, biases):
 
 def _probe_sine_mlp(sub, weights, biases):
     """The course's SineMLP holding these weights and biases."""
-    from tfcourse.sine import SineMLP
+    from tfcourse.review.sine import SineMLP
 
     model = SineMLP(sizes=[len(weights[0])] + [len(b) for b in biases])
     for var, value in zip(model.weights + model.biases, [*weights, *biases], strict=True):
@@ -282,7 +282,7 @@ def _probe_save_series(sub, directory, key, series, steps):
     """
     import tensorflow as tf
 
-    from tfcourse.sine import SineMLP
+    from tfcourse.review.sine import SineMLP
 
     model = SineMLP(sizes=[len(series[0][0][0])] + [len(b) for b in series[0][1]])
     checkpoint = tf.train.Checkpoint(**{key: model})

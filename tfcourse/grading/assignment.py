@@ -2,9 +2,10 @@
 
 An assignment is a folder ``<source>/<name>/`` holding ``tests_public.py``, ``tests_hidden.py``
 and either ``exercises.py`` (the instructor source, with solutions) or ``assignment.json`` (the
-metadata alone: ``{"name", "title", "exercises"}``, what a Gradescope zip ships instead of the
-solutions). Everything here is read with :mod:`ast`: neither the solutions nor the tests are
-imported, so the grader's parent process stays light and never runs instructor or student code.
+metadata alone: ``{"name", "title", "intro", "exercises", "imports", "forbidden"}``, what a
+Gradescope zip ships instead of the solutions). Everything here is read with :mod:`ast`: neither
+the solutions nor the tests are imported, so the grader's parent process stays light and never
+runs instructor or student code.
 """
 
 from __future__ import annotations
@@ -64,12 +65,22 @@ class Assignment:
         return sum(t.points for t in self.tests)
 
     def metadata_json(self) -> str:
-        """The ``assignment.json`` that stands in for ``exercises.py`` in released copies."""
+        """The ``assignment.json`` that stands in for ``exercises.py`` in released copies.
+
+        ``imports`` lists the tfcourse modules the student file imports: all of tfcourse a
+        graded submission may import (:mod:`.runtime`); ``forbidden`` holds what each exercise
+        may not use (:func:`.forbidden.metadata`).
+        """
+        from tfcourse.grading.forbidden import METADATA_KEY, metadata
+        from tfcourse.grading.runtime import released_imports
+
         meta = {
             "name": self.name,
             "title": self.title,
             "intro": self.intro,
             "exercises": list(self.exercises),
+            "imports": sorted(released_imports(self.path)),
+            METADATA_KEY: metadata(self.path),
         }
         return json.dumps(meta, indent=2) + "\n"
 
@@ -134,6 +145,13 @@ def load(name: str, source: str | Path | None = None) -> Assignment:
     else:
         folder = find(name, source)
     real_name, title, intro, exercises = read_metadata(folder)
+    if (folder / "exercises.py").is_file():  # a malformed FORBIDDEN stops here, not in grading
+        from tfcourse.grading.forbidden import declared
+
+        source_file = folder / "exercises.py"
+        declared(
+            _parse(source_file.read_text(encoding="utf-8"), source_file), source_file, exercises
+        )
     tests: list[TestSpec] = []
     sources: dict[str, str] = {}
     for stem, visibility in TEST_FILES.items():

@@ -15,10 +15,11 @@ giving the student zeros.
 Which file is graded (:func:`pick_submission`): ``<name>.ipynb`` or ``<name>.py``, ``<name>``
 being the assignment's name (``toy``, ``tutorial1_mlp``); when a student uploads both, the
 notebook is graded (the handout says "Submit this notebook") and the output says the ``.py`` was
-not. Otherwise a single ``.py`` / ``.ipynb`` under any name is graded. Anything else fails every
-test with a message naming the expected file. ``AUTOGRADER_ROOT`` (default ``/autograder``) and
-``TFCOURSE_PYTHON`` (default ``/opt/tfcourse-venv/bin/python``, else ``python3``) let
-``run_autograder`` be tried outside Gradescope.
+not. Otherwise a single ``.py`` / ``.ipynb`` under any name is graded. Links (symbolic, or a
+file with several hard links) are never graded: they may point at the instructor's files.
+Anything else fails every test with a message naming the expected file. ``AUTOGRADER_ROOT``
+(default ``/autograder``) and ``TFCOURSE_PYTHON`` (default ``/opt/tfcourse-venv/bin/python``,
+else ``python3``) let ``run_autograder`` be tried outside Gradescope.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -57,23 +59,55 @@ def test_canary(sub):
 """
 
 
-def _candidates(folder: Path) -> list[Path]:
-    """Every ``.py`` / ``.ipynb`` under ``folder``, skipping hidden and tool folders."""
-    found = []
+def link_problem(path: Path, root: Path | None = None) -> str:
+    """Why ``path`` is not graded because it is a link, or ``""``.
+
+    A symbolic link (``path`` itself, or a folder between ``root`` and it: unzip keeps links)
+    may point at any file of the grading machine, such as the instructor's solution; a file
+    with more than one hard link shares its data with another file.
+    """
+    shown = path.relative_to(root).as_posix() if root is not None else path.name
+    inside = [p for p in path.parents if p != root and p.is_relative_to(root)] if root else []
+    for link in (path, *inside):
+        if link.is_symlink():
+            where = "is" if link == path else f"lies in {link.relative_to(root)}/, which is"
+            return f"{shown} {where} a symbolic link, and links are not graded: upload the file"
+    try:
+        st = path.lstat()
+    except OSError:
+        return ""
+    if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+        return (
+            f"{shown} is a hard link (one file under {st.st_nlink} names), and links are not "
+            "graded: upload a copy of the file"
+        )
+    return ""
+
+
+def _candidates(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every ``.py`` / ``.ipynb`` under ``folder``, skipping hidden and tool folders, and the
+    ones refused because they are links (:func:`link_problem`), with the reason."""
+    found, links = [], []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
         if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts):
             continue
-        if path.suffix in (".py", ".ipynb") and path.is_file():
+        if path.suffix not in (".py", ".ipynb") and not (path.is_symlink() and path.is_dir()):
+            continue
+        problem = link_problem(path, folder)
+        if problem:
+            links.append((path, problem))
+        elif path.is_file():
             found.append(path)
-    return found
+    return found, links
 
 
 def pick_submission(folder: str | Path, name: str) -> tuple[Path | None, str]:
     """The file to grade in a student's upload, and a note for the student (or the reason).
 
     ``<name>.ipynb`` / ``<name>.py`` first (the shallowest; the notebook when both), else the
-    single ``.py`` / ``.ipynb`` present.
+    single ``.py`` / ``.ipynb`` present. A file that is a link, or lies in a linked folder, is
+    never picked (:func:`link_problem`); the note says so.
 
     Returns:
         ``(path, note)``; ``path`` is None when no file can be chosen, and ``note`` then says
@@ -81,7 +115,10 @@ def pick_submission(folder: str | Path, name: str) -> tuple[Path | None, str]:
     """
     folder = Path(folder)
     expected = f"{name}.ipynb or {name}.py"
-    found = _candidates(folder) if folder.is_dir() else []
+    found, links = _candidates(folder) if folder.is_dir() and not folder.is_symlink() else ([], [])
+    refused = "".join(f"{problem}. " for _, problem in links)
+    if folder.is_symlink():
+        refused = "Your upload is a symbolic link, and links are not graded: upload the file. "
     named = [p for p in found if p.name in (f"{name}.ipynb", f"{name}.py")]
     if named:
         named.sort(key=lambda p: (len(p.relative_to(folder).parts), p.suffix != ".ipynb"))
@@ -92,13 +129,15 @@ def pick_submission(folder: str | Path, name: str) -> tuple[Path | None, str]:
             "(the notebook is graded when both are present)."
             for p in others
         )
-        return chosen, note
+        return chosen, (refused + note).strip()
     if len(found) == 1:
-        return found[0], f"Graded {found[0].name} (the expected name is {expected})."
+        return found[0], f"{refused}Graded {found[0].name} (the expected name is {expected})."
     if not found:
+        if refused:
+            return None, f"{refused}Nothing was graded; submit {expected}."
         return None, f"No .py or .ipynb file was found in your submission; submit {expected}."
     listed = ", ".join(p.relative_to(folder).as_posix() for p in found)
-    return None, (
+    return None, refused + (
         f"Your submission has several .py/.ipynb files ({listed}) and none is named {expected}; "
         f"rename the one to grade to {name}.ipynb (or {name}.py) and submit again."
     )

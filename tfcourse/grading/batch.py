@@ -12,7 +12,8 @@ mistakes the grader named, separated by spaces) and ``error``; every text cell g
 
 A folder given on the command line holds submissions: each ``.py`` / ``.ipynb`` file in it is
 one, and each sub-folder is one student's upload, whose file is chosen as on Gradescope
-(:func:`.autograder.pick_submission`).
+(:func:`.autograder.pick_submission`). An upload that is a link is never graded (it may point
+at the instructor's solution): its row says so.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from tfcourse.errors import TfcourseError
 from tfcourse.grading.assignment import Assignment
-from tfcourse.grading.autograder import SKIPPED_DIRS, pick_submission
+from tfcourse.grading.autograder import SKIPPED_DIRS, link_problem, pick_submission
 from tfcourse.grading.errors import GraderFailure
 from tfcourse.grading.printable import printable
 
@@ -74,6 +75,9 @@ def collect(inputs: Sequence[str | Path], name: str) -> tuple[list[Item], list[P
     """The submissions named by ``inputs`` (files and folders), and files a folder held but
     that are not submissions (e.g. ``notes.txt``).
 
+    An upload in a folder that is a link (a symbolic link to a file or folder, or a file with
+    several hard links) is not graded: its row says so (:func:`.autograder.link_problem`).
+
     Args:
         inputs: files (each one submission, whatever it is) and folders (see module doc).
         name: the assignment's name, to choose the file in a student's sub-folder.
@@ -88,10 +92,14 @@ def collect(inputs: Sequence[str | Path], name: str) -> tuple[list[Item], list[P
         for entry in sorted(path.iterdir()):
             if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
                 continue
-            if entry.is_dir():
+            gradable = entry.is_dir() or entry.suffix in SUFFIXES
+            problem = link_problem(entry, path) if gradable else ""
+            if problem:
+                items.append(Item(entry.name, None, f"not graded: {problem}"))
+            elif entry.is_dir():
                 chosen, note = pick_submission(entry, name)
                 items.append(Item(entry.name, chosen, "" if chosen else note))
-            elif entry.suffix in SUFFIXES:
+            elif gradable:
                 items.append(Item(entry.name, entry))
             else:
                 ignored.append(entry)
@@ -215,6 +223,6 @@ def csv_text(rows: Sequence[Row], exercises: Sequence[str]) -> str:
 
 def write_csv(rows: Sequence[Row], exercises: Sequence[str], path: str | Path) -> Path:
     """Write :func:`csv_text` to ``path`` atomically (a reader never sees half a file)."""
-    from tfcourse.rundir import atomic_write_bytes
+    from tfcourse.safe_write import atomic_write_bytes
 
     return atomic_write_bytes(Path(path), csv_text(rows, exercises).encode("utf-8"))

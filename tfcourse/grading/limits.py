@@ -2,7 +2,9 @@
 
 :class:`Limits` holds every limit (each a command-line option of the plugin). :func:`preexec` is
 what the worker's child process runs before ``exec``: a new session, ``RLIMIT_NPROC``,
-``RLIMIT_FSIZE``, ``RLIMIT_CPU``, no core files, and in ``uid`` mode no network and uid nobody.
+``RLIMIT_FSIZE``, ``RLIMIT_CPU``, no core files, and in ``uid`` mode no network, no System V
+shared memory, and uid nobody with ``no_new_privs`` and a ``/proc`` that shows only its
+processes (:mod:`.privileges`).
 :func:`pids_cgroup` caps the worker's tasks where ``RLIMIT_NPROC`` cannot (root under bwrap), and
 :func:`remove_cgroup` deletes that cgroup afterwards. The timeouts, the memory cap and the output
 cap are enforced while the worker runs (:mod:`.session`, :mod:`.remote`); choosing and
@@ -20,8 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tfcourse.grading import privileges
+
 NOBODY = 65534  # the uid and gid the worker runs as (bwrap and uid modes)
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
 
 
@@ -54,10 +59,20 @@ def _user_tasks() -> int:
 
 
 def _no_network() -> None:
-    """Put this (root) process in a new, empty network namespace, where the kernel allows."""
+    """Put this (root) process in new, empty network and IPC namespaces, where the kernel
+    allows, with System V shared memory switched off in the latter: a segment would hold
+    memory that no process's resident size shows, and would outlive the worker."""
     try:
-        ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET | CLONE_NEWIPC) != 0:
+            libc.unshare(CLONE_NEWNET)
+            return
     except (OSError, AttributeError):
+        return
+    try:
+        with open("/proc/sys/kernel/shmall", "w") as f:  # this IPC namespace's own setting
+            f.write("0")
+    except OSError:
         pass
 
 
@@ -112,8 +127,7 @@ def preexec(mode: str, limits: Limits, cgroup: Path | None = None) -> Callable[[
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         if mode == "uid":
             _no_network()
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+            privileges.hide_other_processes()
+            privileges.become(NOBODY)  # with no_new_privs
 
     return run

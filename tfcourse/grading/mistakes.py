@@ -15,8 +15,9 @@ pytest process, never in the worker:
 
 * :func:`analyse` is mutation analysis of the grading suite: the reference must pass every
   test, and each mistake must fail a test of its own exercise and no test of another.
-* :func:`diagnose` replays the calls a failed test made to a submission against each known
-  mistake of that exercise; the mistakes that answer exactly as the submission did are named.
+* :func:`diagnose` replays the calls a failed exercise's tests made to a submission against
+  each known mistake of that exercise; the mistakes that answer every call exactly as the
+  student's code did (and unlike the reference) are named.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import ast
 import dataclasses
 import importlib.util
 import math
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -292,7 +294,12 @@ class MistakeVerdict:
     """How the suite treats one mistake."""
 
     mistake: Mistake
-    failed: list[TestRun]  # the tests it failed (any exercise)
+    runs: list[TestRun]  # the tests re-run against it (its exercise's, and those it affects)
+
+    @property
+    def failed(self) -> list[TestRun]:
+        """The tests it failed (any exercise)."""
+        return [r for r in self.runs if not r.passed]
 
     @property
     def caught(self) -> bool:
@@ -337,14 +344,12 @@ def analyse(folder: str | Path, only: Iterable[str] | None = None) -> Analysis:
     for name in names:
         m = ref.mistakes[name]
         module = ref.module(name)
-        failed = []
-        for test, base in zip(tests, baseline, strict=True):
-            if test.exercise != m.exercise and m.exercise not in ref.affected(base.touched):
-                continue
-            run = run_test(test, module)
-            if not run.passed:
-                failed.append(run)
-        verdicts.append(MistakeVerdict(m, failed))
+        runs = [
+            run_test(test, module)
+            for test, base in zip(tests, baseline, strict=True)
+            if test.exercise == m.exercise or m.exercise in ref.affected(base.touched)
+        ]
+        verdicts.append(MistakeVerdict(m, runs))
     return Analysis(reference_failures, verdicts)
 
 
@@ -382,11 +387,31 @@ def same_value(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
         )
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_value(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, str) and isinstance(b, str):
+        return _same_text(a, b)
     return type(a) is type(b) and a == b
 
 
+def _normalized(message: Any) -> str:
+    """An error message without what differs between two runs of the same code: where in
+    whose file it was raised, numbers, addresses and generated names (``dense_3``)."""
+    text = str(message).split(" (in your code", 1)[0]
+    text = re.sub(r"0x[0-9a-fA-F]+", "0x", text)
+    return re.sub(r"\d+", "#", text)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Texts equal up to numbers, addresses and the order of their words (an error message
+    that lists a set of objects lists them in any order)."""
+    if a == b:
+        return True
+    na, nb = _normalized(a), _normalized(b)
+    return na == nb or sorted(na.split()) == sorted(nb.split())
+
+
 def same_reply(student: dict[str, Any], other: dict[str, Any]) -> bool:
-    """Whether two replies to one request agree: both values alike, or both the same error."""
+    """Whether two replies to one request agree: both values alike, or both the same error
+    (same kind, same exception type, same message up to numbers and places)."""
     if bool(student.get("ok")) != bool(other.get("ok")):
         return False
     if not student.get("ok"):
@@ -394,14 +419,19 @@ def same_reply(student: dict[str, Any], other: dict[str, Any]) -> bool:
         if not isinstance(mine, dict) or mine.get("kind") != theirs.get("kind"):
             return False
         types_a, types_b = mine.get("types") or [""], theirs.get("types") or [""]
-        return str(types_a[0]) == str(types_b[0])
+        if str(types_a[0]) != str(types_b[0]):
+            return False
+        return _same_text(str(mine.get("message", "")), str(theirs.get("message", "")))
     try:
         return same_value(decode(student.get("value")), decode(other.get("value")))
     except CodecError:
         return False
 
 
-def replay(module: types.ModuleType, calls: list[tuple[dict[str, Any], dict[str, Any]]]) -> bool:
+Calls = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+def replay(module: types.ModuleType, calls: Calls) -> bool:
     """Whether ``module`` answers every recorded request as the submission did."""
     remote, _ = inline(module)
     remote.begin()
@@ -414,16 +444,32 @@ def replay(module: types.ModuleType, calls: list[tuple[dict[str, Any], dict[str,
 _REFERENCES: dict[Path, Reference] = {}
 
 
-def diagnose(
-    folder: str | Path, exercise: str, calls: list[tuple[dict[str, Any], dict[str, Any]]]
-) -> list[Mistake]:
-    """The known mistakes of ``exercise`` that answer ``calls`` exactly as the submission did.
+def _stub(calls: Calls) -> bool:
+    """Whether every failed call of a test was "not implemented yet" (nothing to diagnose)."""
+    errors = [r.get("error") for _, r in calls if not r.get("ok")]
+    return bool(errors) and all(
+        isinstance(e, dict) and e.get("kind") in ("not_implemented", "missing") for e in errors
+    )
 
-    ``calls`` are a failed test's requests and the submission's replies. A mistake is named
-    only if the reference answers differently (so the replies tell the two apart).
+
+def diagnose(
+    folder: str | Path, exercise: str, failing: list[Calls], passing: list[Calls] = ()
+) -> list[Mistake]:
+    """The known mistakes of ``exercise`` that behave exactly as the submission did.
+
+    Args:
+        folder: the assignment folder (holding ``exercises.py``).
+        exercise: the exercise whose tests failed.
+        failing: for each failed test of ``exercise``, its requests and the submission's replies.
+        passing: the same for its passed tests.
+
+    A mistake is named only if it answers every recorded request of every test of the exercise
+    (failed and passed) as the submission did, and the reference does not (so the replies tell
+    the two apart). Two mistakes that the tests cannot tell apart are both named.
     """
     folder = Path(folder).resolve()
-    if not calls or not (folder / SOURCE_FILE).is_file():
+    failing = [c for c in failing if c and not _stub(c)]
+    if not failing or not (folder / SOURCE_FILE).is_file():
         return []
     ref = _REFERENCES.get(folder)
     if ref is None:
@@ -433,11 +479,14 @@ def diagnose(
         return []
     named = []
     with _quiet():
-        if replay(ref.module(), calls):
-            return []
+        if all(replay(ref.module(), calls) for calls in failing):
+            return []  # the replies do not show what went wrong
         for m in candidates:
+            module = ref.module(m.name)
             try:
-                if replay(ref.module(m.name), calls):
+                if all(replay(module, c) for c in failing) and all(
+                    replay(module, c) for c in passing if c
+                ):
                     named.append(m)
             except Exception:  # a mistake that cannot even replay these calls is not it
                 continue

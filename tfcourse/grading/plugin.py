@@ -31,6 +31,7 @@ from tfcourse.grading.results import (
     gradescope,
     mistake_note,
 )
+from tfcourse.grading.runtime import probe_imports, released_imports
 
 TEST_FILES = ("tests_public.py", "tests_hidden.py")
 _LIMIT_FLAGS = {
@@ -113,6 +114,7 @@ class GradingPlugin:
         self.started = time.monotonic()
         self.submission: Path | None = None
         self.diagnosis_errors: list[str] = []  # shown to the instructor, never graded
+        self.calls: dict[str, list[Any]] = {}  # nodeid -> (request, reply) pairs of that test
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config, self.folder = config, _assignment_folder(config)
@@ -148,11 +150,15 @@ class GradingPlugin:
         mode = sandbox.choose_mode(self.config.getoption("sandbox"))
         self.mode_note = sandbox.describe_mode(mode)
         if mode == "uid":
-            secrets = [Path(a.split("::")[0]).resolve() for a in self.config.args]
+            from tfcourse.grading.errors import GraderFailure
+            from tfcourse.grading.runner import GRADER_FAILURE_EXIT
+
             try:
-                warnings = sandbox.check_uid_mode([p for p in secrets if p.exists()])
+                warnings = sandbox.check_uid_mode(self._instructor_files())
             except RuntimeError as exc:
                 raise pytest.UsageError(str(exc)) from None
+            except GraderFailure as exc:  # nobody is graded: no results.json
+                pytest.exit(str(exc), returncode=GRADER_FAILURE_EXIT)
             self.mode_note = "\n".join([self.mode_note, *warnings])
         self._self_check(limits, mode)
         processes.become_subreaper()
@@ -160,9 +166,23 @@ class GradingPlugin:
         hidden += [Path(a.split("::")[0]).resolve().parent for a in self.config.args]
         if self.config.getoption("results"):
             hidden.append(Path(self.config.getoption("results")).resolve().parent)
-        worker = WorkerSession(self.submission, limits, mode, [h.resolve() for h in hidden])
+        # all of tfcourse the worker gets: what the student file and the probes import
+        modules = released_imports(self.folder) | probe_imports(self.folder)
+        hidden = [h.resolve() for h in hidden]
+        worker = WorkerSession(self.submission, limits, mode, hidden, modules)
         worker.start()  # loads while pytest collects the tests
         self.remote = Remote(worker)
+
+    def _instructor_files(self) -> list[Path]:
+        """What a ``uid``-mode worker must not read: the test files, the assignment folder and
+        its ``exercises.py``, the results file's folder (the checkout: see
+        :func:`.sandbox.check_uid_mode`)."""
+        paths = [Path(a.split("::")[0]).resolve() for a in self.config.args]
+        if self.folder is not None:
+            paths += [self.folder, self.folder / "exercises.py"]
+        if self.config.getoption("results"):
+            paths.append(Path(self.config.getoption("results")).resolve().parent)
+        return [p for p in dict.fromkeys(paths) if p.exists()]
 
     def _self_check(self, limits: Limits, mode: str) -> None:
         """Grade the reference solution first, where it is at hand (see :mod:`.selfcheck`).
@@ -248,6 +268,8 @@ class GradingPlugin:
         from tfcourse.grading.runner import GRADER_FAILURE_EXIT
 
         proxy = Submission(self.remote, 0.0)
+        if self._forbidden_use(request.node) is not None:
+            return proxy  # the test fails before its first call (pytest_runtest_call)
         request.node._tfcourse_sub = proxy
         try:
             proxy._deadline = self.remote.begin()
@@ -255,6 +277,46 @@ class GradingPlugin:
             self.grader_failure = str(exc)
             pytest.exit(self.grader_failure, returncode=GRADER_FAILURE_EXIT)
         return proxy
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """A test of an exercise that breaks its rule (:mod:`.forbidden`) fails unrun."""
+        violation = self._forbidden_use(item)
+        if violation is not None:
+            from tfcourse.grading.forbidden import ForbiddenUse
+
+            raise ForbiddenUse(violation.message())
+
+    def _forbidden_use(self, item: pytest.Item) -> Any:
+        """The forbidden use in the code of ``item``'s exercise, read from the submission's
+        source in this process (never run), or None; each exercise is checked once."""
+        outcome = self.outcomes.get(item.nodeid)
+        if outcome is None:
+            return None
+        from tfcourse.grading import forbidden
+
+        checker = getattr(self, "_checker", None)
+        if checker is None:
+            if self.inline is not None:
+                rules = forbidden.inline_rules(self.folder, self.inline)
+                checker = forbidden.Checker(rules, namespace=self.inline)
+            else:
+                from tfcourse.grading.errors import AssignmentError
+                from tfcourse.grading.runner import GRADER_FAILURE_EXIT
+
+                try:
+                    rules = forbidden.read_rules(self.folder)
+                except AssignmentError as exc:  # the instructor's: nobody is graded
+                    self.grader_failure = str(exc)
+                    pytest.exit(self.grader_failure, returncode=GRADER_FAILURE_EXIT)
+                checker = forbidden.Checker(rules, path=self.submission)
+            self._checker = checker
+        if self.inline is not None:
+            try:  # check() in a student's notebook: the grader is the judge, never crash here
+                return checker.violation(outcome.exercise)
+            except Exception:
+                return None
+        return checker.violation(outcome.exercise)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
@@ -272,27 +334,40 @@ class GradingPlugin:
             proxy = getattr(item, "_tfcourse_sub", None)
             printed = proxy.printed if proxy is not None else ""
             outcome.output = failure_message(call.excinfo.value, statement, printed)
-            if proxy is not None and self.inline is None:
-                found = self._diagnose(outcome.exercise, proxy._log)
-                outcome.mistakes = [m.name for m in found]
-                outcome.output += mistake_note(found)
+        proxy = getattr(item, "_tfcourse_sub", None)
+        if proxy is not None and self.inline is None and report.when == "call":
+            self.calls[item.nodeid] = proxy._log  # replayed against known mistakes at the end
         return report
 
-    def _diagnose(self, exercise: str, calls: list[Any]) -> list[Any]:
-        """Known mistakes of ``exercise`` that answer ``calls`` as the submission did.
+    def _diagnose(self) -> None:
+        """Name the known mistakes the submission's failures match, exercise by exercise.
 
-        Instructor code (the reference and its mistakes) replays the calls here, in pytest's
-        process; only possible where ``exercises.py`` sits beside the tests.
+        Instructor code (the reference and its mistakes) replays, here in pytest's process, the
+        calls every test of a failed exercise made to the submission (see
+        :func:`.mistakes.diagnose`); only possible where ``exercises.py`` sits beside the tests.
         """
-        if self.folder is None or not (self.folder / "exercises.py").is_file() or not calls:
-            return []
+        if self.folder is None or not (self.folder / "exercises.py").is_file():
+            return
         from tfcourse.grading.mistakes import diagnose
 
-        try:
-            return diagnose(self.folder, exercise, calls)
-        except Exception as exc:  # a diagnosis never changes a grade
-            self.diagnosis_errors.append(f"{exercise}: {type(exc).__name__}: {exc}")
-            return []
+        failed = {o.exercise for o in self.outcomes.values() if not o.passed}
+        for exercise in sorted(failed):
+            tests = [
+                (nodeid, o)
+                for nodeid, o in self.outcomes.items()
+                if o.exercise == exercise and nodeid in self.calls
+            ]
+            failing = [self.calls[n] for n, o in tests if not o.passed]
+            passing = [self.calls[n] for n, o in tests if o.passed]
+            try:
+                found = diagnose(self.folder, exercise, failing, passing)
+            except Exception as exc:  # a diagnosis never changes a grade
+                self.diagnosis_errors.append(f"{exercise}: {type(exc).__name__}: {exc}")
+                continue
+            for _, o in tests:
+                if not o.passed and found:
+                    o.mistakes = [m.name for m in found]
+                    o.output += mistake_note(found)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -309,11 +384,12 @@ class GradingPlugin:
 
             report_grader_failure(failure, sys.stderr)
             return
+        self._diagnose()
         seconds = time.monotonic() - self.started
         self.results = gradescope(list(self.outcomes.values()), notes, seconds)
         path = self.config.getoption("results")
         if path:
-            from tfcourse.rundir import atomic_write_json
+            from tfcourse.safe_write import atomic_write_json
 
             atomic_write_json(Path(path), self.results)
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tfcourse.grading.assignment import Assignment
+from tfcourse.grading.autograder import link_problem
 from tfcourse.grading.errors import GraderFailure, GradingError, SubmissionError
 from tfcourse.grading.limits import Limits
 from tfcourse.grading.results import format_report  # noqa: F401 - re-exported
-from tfcourse.rundir import atomic_write_json
+from tfcourse.safe_write import atomic_write_json
 
 DEFAULT_TIMEOUT = 60.0  # seconds per call into the submission
 INI = "[pytest]\naddopts =\n"  # the graded run ignores any project's pytest settings
@@ -66,9 +67,15 @@ def check_submission(submission: str | Path) -> Path:
     """The resolved path of a gradable file.
 
     Raises:
-        SubmissionError: the file is missing or not a ``.py`` / ``.ipynb``.
+        SubmissionError: the file is missing, not a ``.py`` / ``.ipynb``, or a link (symbolic,
+            or one of several hard links: it may be the instructor's solution; see
+            :func:`.autograder.link_problem`).
     """
-    path = Path(submission).resolve()
+    given = Path(submission)
+    problem = link_problem(given)
+    if problem:
+        raise SubmissionError(f"submission {str(submission)!r} was not graded: {problem}")
+    path = given.resolve()
     if not path.is_file():
         raise SubmissionError(f"submission {str(submission)!r} does not exist")
     if path.suffix not in (".py", ".ipynb"):

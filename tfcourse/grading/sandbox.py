@@ -4,15 +4,23 @@ Three levels, best first (``mode="auto"`` picks the first that works here):
 
 * ``bwrap``: bubblewrap gives the worker its own PID, network, IPC and mount namespaces, a
   read-only view of the system directories and of the Python installation only (no home, no
-  project, no tests, no results folder), a private ``/tmp``, uid ``nobody``, and kills every
-  process inside when the worker goes.
-* ``uid``: the grader runs as root but bwrap cannot run (a container without user namespaces),
-  or ``--sandbox uid`` asks for it: the worker drops to ``nobody`` before it starts, so it
-  cannot signal the grader nor read or write files that only root may.
+  project, no tests, no results folder, no tfcourse source), a private ``/tmp``, and kills every
+  process inside when the worker goes. The worker is an unprivileged host uid, never root: a
+  root grader starts bubblewrap without a user namespace and the sandbox's first program drops
+  to a uid of this grading's own (:func:`worker_uid`) with ``no_new_privs``
+  (:func:`.privileges.drop_command`); an ordinary account gets a user namespace mapping
+  ``nobody`` to itself. bubblewrap reads its arguments from a file descriptor, so the
+  sandbox's process 1 shows no host folder.
+* ``uid``: the grader runs as root but bwrap cannot run (a container without namespaces), or
+  ``--sandbox uid`` asks for it: the worker drops to ``nobody`` with ``no_new_privs`` before
+  it starts, sees only processes of uid ``nobody`` where the kernel allows a private ``/proc``,
+  and the grader refuses to start while ``nobody`` could read the solutions, the tests, the
+  results or the tfcourse checkout (:func:`check_uid_mode`).
 * ``none``: an ordinary account without bwrap. The submission has that user's rights; the
   grader says so once per run.
 
-In every mode the worker starts in a fresh empty folder with a scrubbed environment
+In every mode the worker imports tfcourse only from its runtime folder (:mod:`.runtime`), starts
+in a fresh folder holding nothing but the submission, with a scrubbed environment
 (:func:`scrubbed_env`) and the resource limits of :mod:`.limits`; the grader is a child
 subreaper, so processes that detach (``setsid``, double fork) stay its descendants, and
 :func:`.processes.kill_descendants` removes them all when grading ends.
@@ -28,25 +36,71 @@ import sys
 from pathlib import Path
 
 import tfcourse
+from tfcourse.grading import runtime
+from tfcourse.grading.errors import GraderFailure
 from tfcourse.grading.limits import NOBODY
+from tfcourse.grading.privileges import drop_command
 
 MODES = ("auto", "bwrap", "uid", "none")
 SANDBOX_ROOT = "/sub"  # the worker's folder, as the worker sees it under bwrap
-PACKAGE_ROOT = "/opt/tfcourse"
+PACKAGE_ROOT = "/opt/tfcourse"  # its runtime folder (:mod:`.runtime`), as it sees it under bwrap
+# bwrap as root: the worker's host uid is this plus the grader's pid, in a range no system
+# allocates (systemd's "unused" 0x70000000-0x7FFFFFFF), so that concurrent gradings share no
+# uid: not RLIMIT_NPROC's count, nor uid mode's cleanup of what uid nobody left
+WORKER_UIDS = 0x7F000000
+
+
+def _in_user_namespace() -> bool:
+    """Whether the bwrap worker runs in a user namespace: always for an ordinary account; as
+    root only where bubblewrap cannot create namespaces without one (no ``CAP_SYS_ADMIN``)."""
+    return os.geteuid() != 0 or not _probe(_ROOT_SPACES)
+
+
+def worker_uid(mode: str) -> int | None:
+    """The host uid the worker is dropped to in ``mode``; None where it keeps the grader's.
+
+    ``uid`` mode: :data:`.limits.NOBODY`. ``bwrap`` as root: one uid per grading process
+    (:data:`WORKER_UIDS` plus its pid), unprivileged and no one else's. None for ``none`` mode
+    and for a bwrap worker in a user namespace, which maps its uid ``nobody`` to the grader's
+    (without capabilities: as root, only where bubblewrap has no other way).
+    """
+    if mode == "uid":
+        return NOBODY
+    if mode == "bwrap" and not _in_user_namespace():
+        return WORKER_UIDS + os.getpid()
+    return None
+
+
+_ROOT_SPACES = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+_USER_SPACES = ("--unshare-all", "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY))
+
+
+def _namespaces(allow_network: bool = False) -> list[str]:
+    """The namespace options: no user namespace where root may do without, its worker drops
+    to an unprivileged host uid instead (:func:`worker_uid`); else a user namespace mapping
+    ``nobody`` to the grader's uid, without capabilities."""
+    if not _in_user_namespace():
+        return [*_ROOT_SPACES, *([] if allow_network else ["--unshare-net"])]
+    return [*_USER_SPACES, *(["--share-net"] if allow_network else [])]
 
 
 @functools.cache
-def bwrap_works() -> bool:
-    """Whether bubblewrap is installed and may create namespaces on this machine."""
+def _probe(spaces: tuple[str, ...]) -> bool:
+    """Whether bubblewrap runs ``true`` with these namespace options here."""
     exe = shutil.which("bwrap")
     if exe is None:
         return False
-    probe = [exe, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-all"]
+    cmd = [exe, *spaces, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
     try:
-        done = subprocess.run([*probe, "true"], capture_output=True, timeout=20)
+        done = subprocess.run(cmd, capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and may create namespaces on this machine."""
+    return _probe(tuple(_namespaces()))
 
 
 def choose_mode(requested: str = "auto") -> str:
@@ -76,14 +130,14 @@ def mode_reason(mode: str) -> str:
 _WHAT = {
     "bwrap": (
         "bubblewrap",
-        "own PID and network namespaces, read-only system, no view of the "
-        "tests or results, uid nobody",
+        "own PID and network namespaces, read-only system, no view of the tests, results "
+        "or tfcourse source, an unprivileged uid",
     ),
     "uid": (
         "uid nobody",
-        "WARNING: weaker than bubblewrap: the submission shares the grader's "
-        "file system and sees its processes; keep the tests and results folders unreadable "
-        "to others",
+        "WARNING: weaker than bubblewrap: the submission shares the grader's file system "
+        "(grading refuses to start while uid nobody could read the solutions, tests, results "
+        "or tfcourse checkout) and may see processes of uid nobody",
     ),
     "none": (
         "none",
@@ -97,6 +151,11 @@ _WHAT = {
 def describe_mode(mode: str) -> str:
     """One line: what contains the submission, why (:func:`mode_reason`), a warning below bwrap."""
     name, what = _WHAT[mode]
+    if mode == "bwrap" and os.geteuid() == 0 and _in_user_namespace():
+        what += (
+            "; WARNING: bubblewrap needs a user namespace here, so the worker is root in it "
+            "(without capabilities) and can read root's files in the folders it sees"
+        )
     return f"sandbox: {name} ({mode_reason(mode)}): {what}"
 
 
@@ -109,11 +168,12 @@ def _checkout_root() -> Path | None:
 def _python_dirs(hidden: list[Path]) -> list[str]:
     """Folders the interpreter needs, minus those that are or hold a hidden folder.
 
-    A folder inside a hidden one stays (a virtual environment in the checkout, ``.venv``); the
-    checkout root itself, which an editable install puts on ``sys.path``, never shows.
+    Its prefixes and the folders of :func:`.runtime.python_path` (standard library,
+    site-packages). A folder inside a hidden one stays (a virtual environment in the checkout,
+    ``.venv``); the checkout root never shows.
     """
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).parent)}
-    dirs.update(p for p in sys.path if p and os.path.isdir(p))
+    dirs.update(runtime.python_path())
     checkout = _checkout_root()
     hidden = [*hidden, checkout] if checkout is not None else list(hidden)
     keep = []
@@ -125,17 +185,55 @@ def _python_dirs(hidden: list[Path]) -> list[str]:
     return keep
 
 
-def bwrap_command(workdir: Path, hidden: list[Path], allow_network: bool = False) -> list[str]:
-    """The ``bwrap`` arguments that put the worker in its own namespaces and views.
+def _masks(bound: list[str]) -> list[str]:
+    """Options hiding tfcourse itself in the bound site-packages folders (its package, its
+    distribution record, an editable install's finder, which names the checkout)."""
+    options: list[str] = []
+    for folder in runtime.python_path():
+        if not any(folder == b or folder.startswith(b.rstrip("/") + "/") for b in bound):
+            continue
+        for path in runtime.masked_entries(folder):
+            if os.path.isdir(path):
+                options += ["--tmpfs", path, "--remount-ro", path]
+            else:
+                options += ["--ro-bind", "/dev/null", path]
+    return options
+
+
+def _traversable(bound: list[str]) -> list[str]:
+    """``--chmod 0755`` for the folders bubblewrap made on the way to the ``bound`` ones (it
+    makes them private to root, which would lock the worker out of a Python under ``/root``)."""
+    made: set[str] = set()
+    for target in bound:
+        for parent in Path(target).parents:
+            folder = str(parent)
+            inside = any(folder == b or folder.startswith(b.rstrip("/") + "/") for b in bound)
+            if folder not in ("/", "/tmp") and not inside:
+                made.add(folder)
+    return [arg for folder in sorted(made) for arg in ("--chmod", "0755", folder)]
+
+
+def bwrap_command(
+    workdir: Path,
+    hidden: list[Path],
+    allow_network: bool = False,
+    runtime_dir: Path | None = None,
+) -> list[str]:
+    """The ``bwrap`` arguments that put the worker in its own namespaces and views, ending
+    with ``--`` (as root, followed by the program that drops to :func:`worker_uid`).
+
+    Args:
+        workdir: the submission's folder, the worker's ``/sub`` (writable).
+        hidden: folders the sandbox must not show (the checkout root never shows).
+        allow_network: keep the host's network.
+        runtime_dir: the worker's runtime (:mod:`.runtime`), bound read-only at
+            :data:`PACKAGE_ROOT`.
 
     The private ``/tmp``, ``/proc`` and ``/dev`` come first, so that the Python folders bound
     after them show even where they lie below ``/tmp`` (a scratch virtual environment).
     """
-    cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
-    if allow_network:
-        cmd.append("--share-net")
-    cmd += ["--uid", str(NOBODY), "--gid", str(NOBODY)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    cmd = ["bwrap", "--die-with-parent", "--new-session", *_namespaces(allow_network)]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]
@@ -145,13 +243,36 @@ def bwrap_command(workdir: Path, hidden: list[Path], allow_network: bool = False
     for secret in ("/etc/shadow", "/etc/gshadow", "/etc/sudoers"):
         if os.path.exists(secret):
             cmd += ["--ro-bind", "/dev/null", secret]
+    bound = ["/usr", "/etc"]
     for d in _python_dirs(hidden):
         if not d.startswith(("/usr/", "/etc/")):
             cmd += ["--ro-bind", d, d]
-    package = str(Path(tfcourse.__file__).resolve().parent)
-    cmd += ["--ro-bind", package, f"{PACKAGE_ROOT}/tfcourse"]
-    cmd += ["--bind", str(workdir), SANDBOX_ROOT, "--chdir", SANDBOX_ROOT]
-    return [*cmd, "--"]
+            bound.append(d)
+    cmd += _masks(bound)
+    if runtime_dir is not None:
+        cmd += ["--ro-bind", str(runtime_dir), PACKAGE_ROOT]
+        bound.append(PACKAGE_ROOT)
+    cmd += ["--bind", str(workdir), SANDBOX_ROOT]
+    cmd += _traversable([*bound, SANDBOX_ROOT])
+    cmd += ["--chdir", SANDBOX_ROOT, "--"]
+    uid = worker_uid("bwrap")
+    if uid is not None:
+        cmd += drop_command(uid, sys.executable)
+    return cmd
+
+
+def args_from_fd(cmd: list[str]) -> tuple[list[str], int | None]:
+    """``cmd`` with bubblewrap's options moved into a memory file (``--args FD``), so the
+    sandbox's process 1 shows ``bwrap --args FD -- ...``, no host folder; and that file's
+    descriptor, to pass to the child and close afterwards (None: unchanged, no such file)."""
+    end = cmd.index("--")
+    try:
+        fd = os.memfd_create("bwrap-args", 0)
+    except (AttributeError, OSError):
+        return cmd, None
+    os.write(fd, b"".join(os.fsencode(a) + b"\0" for a in cmd[1:end]))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return [cmd[0], "--args", str(fd), *cmd[end:]], fd
 
 
 def scrubbed_env(home: str) -> dict[str, str]:
@@ -159,6 +280,8 @@ def scrubbed_env(home: str) -> dict[str, str]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
+        "USER": "nobody",  # getpass.getuser() works even where the uid has no passwd entry
+        "LOGNAME": "nobody",
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
@@ -193,22 +316,54 @@ def nobody_can(paths: list[Path], mode: int) -> list[bool]:
 
 
 def check_uid_mode(secrets: list[Path]) -> list[str]:
-    """Problems of ``uid`` mode here: raises if nobody cannot run Python; lists readable secrets.
+    """Refuse ``uid`` mode where uid nobody could run no Python or read an instructor's file.
+
+    Args:
+        secrets: what the worker must not read: the test files, the assignment folder and its
+            ``exercises.py``, the results folder. The tfcourse checkout (an editable install's
+            source folder, which holds the solutions) is added here.
+
+    Returns:
+        Warnings for the mode's note: tfcourse's own source installed where uid nobody can
+        read it (the finished functions of the exercises; grading goes on).
 
     Raises:
-        RuntimeError: uid nobody cannot execute this interpreter or read tfcourse.
+        RuntimeError: uid nobody cannot execute this interpreter or read its standard library.
+        GraderFailure: uid nobody could read one of ``secrets``; the message names each one
+            and the fix (``chmod -R o-rwx FOLDER``).
     """
-    package = Path(tfcourse.__file__).resolve()
-    runs = nobody_can([Path(sys.executable), package], os.X_OK)
-    if not runs[0] or not nobody_can([package], os.R_OK)[0]:
+    needed = [Path(sys.executable), Path(os.__file__)]
+    if not all(nobody_can(needed[:1], os.X_OK) + nobody_can(needed[1:], os.R_OK)):
         raise RuntimeError(
-            f"--sandbox uid: uid {NOBODY} cannot run {sys.executable} or read {package} (a "
-            "parent folder is not searchable by others); install Python and tfcourse where "
-            "others may run them (e.g. /usr or /opt), or make the folders traversable (chmod o+x)"
+            f"--sandbox uid: uid {NOBODY} cannot run {sys.executable} or read its standard "
+            "library (a parent folder is not searchable by others); install Python where "
+            "others may run it (e.g. /usr or /opt), or make its folders traversable (chmod o+x)"
         )
-    exposed = nobody_can(secrets, os.R_OK)
-    return [
-        f"uid {NOBODY} can read {p}: make its folder chmod 700"
-        for p, e in zip(secrets, exposed, strict=True)
-        if e
+    checkout = _checkout_root()
+    paths = list(dict.fromkeys([*secrets, *([checkout] if checkout is not None else [])]))
+    paths = [p for p in paths if p.exists()]
+    readable = nobody_can(paths, os.R_OK)
+    searchable = nobody_can(paths, os.X_OK)
+    exposed = [
+        p for p, r, x in zip(paths, readable, searchable, strict=True) if r or (x and p.is_dir())
     ]
+    if exposed:
+        lines = [
+            f"  {p}: chmod -R o-rwx {p if p.is_dir() else p.parent}"
+            + (" (the tfcourse checkout: it holds the solutions)" if p == checkout else "")
+            for p in exposed
+        ]
+        raise GraderFailure(
+            f"--sandbox uid: the submission would run as uid {NOBODY}, which could read the "
+            "instructor's files below, so nothing was graded; make them private to their "
+            "owner (the grader runs as root and still reads them):\n" + "\n".join(lines)
+        )
+    package = runtime.package_dir()
+    if (checkout is None or not package.is_relative_to(checkout)) and nobody_can(
+        [package / "__init__.py"], os.R_OK
+    )[0]:
+        return [
+            f"note: uid {NOBODY} can read tfcourse's own source in {package}, finished "
+            "functions included; make it private (chmod -R o-rwx) where only root grades"
+        ]
+    return []

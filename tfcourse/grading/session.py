@@ -14,8 +14,10 @@ student's: :class:`~.errors.GraderFailure`, quoting the end of the worker's stde
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
+import select
 import selectors
 import shutil
 import subprocess
@@ -23,17 +25,24 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from tfcourse.grading import processes, sandbox
-from tfcourse.grading.codec import MAX_ITEMS
+from tfcourse.grading import processes, runtime, sandbox
+from tfcourse.grading.codec import MAX_ARRAY_BYTES, MAX_ITEMS
 from tfcourse.grading.errors import GraderFailure
 from tfcourse.grading.limits import Limits, pids_cgroup, preexec, remove_cgroup
 from tfcourse.grading.worker import READY
 
-MAX_REPLY_BYTES = 96 * 2**20
+# the largest legitimate reply: one array at the codec's cap (base64: 4/3), plus the envelope
+MAX_REPLY_BYTES = MAX_ARRAY_BYTES * 4 // 3 + 2**20
+# JSON values one reply may hold: the codec's MAX_ITEMS values, at most 7 JSON values each
+# ({"$": "array", "kind": K, "npy": D} is 7), plus room for the envelope's text
+MAX_REPLY_VALUES = 8 * MAX_ITEMS
+WRITE_CHUNK = 1 << 16  # bytes written to the worker's pipe at once
 READY_TIMEOUT = 30.0  # seconds a worker may take to start, at least (or the load timeout)
+SCAN_INTERVAL = 1.0  # seconds between two counts of the files the worker holds, at least
 STDERR_LINES, STDERR_CHARS = 12, 1500  # what a message quotes of the worker's stderr
 
 
@@ -92,15 +101,25 @@ def last_lines(text: str) -> str:
 class WorkerSession:
     """One submission's worker, restarted on demand, within the limits."""
 
-    def __init__(self, submission: Path, limits: Limits, mode: str, hidden: list[Path]) -> None:
+    def __init__(
+        self,
+        submission: Path,
+        limits: Limits,
+        mode: str,
+        hidden: list[Path],
+        modules: Collection[str] = (),
+    ) -> None:
+        """``modules``: the tfcourse modules the submission may import besides the worker's
+        own (:func:`.runtime.released_imports`); ``hidden``: folders bwrap must not show."""
         self.submission, self.limits, self.mode = submission, limits, mode
-        self.hidden = hidden
+        self.hidden, self.modules = hidden, frozenset(modules)
         self.proc: subprocess.Popen | None = None
         self.fatal = ""  # set when loading itself kills the worker: every test gets it
         self.load_errors: list[str] = []
         self.defined_by: dict[str, str] = {}  # name -> the failed cell meant to define it
         self.started = time.monotonic()
         self.memory_exceeded = False
+        self.held_mb, self.files_problem = 0, ""  # what the memory watcher saw (files)
         self.workdir: Path | None = None
         self._loaded_id = ""
         self._ready = False  # this worker has said it started
@@ -109,37 +128,47 @@ class WorkerSession:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start a worker and send it the load request (the reply is read by the next call)."""
+        """Start a worker and send it the load request (the reply is read by the next call).
+
+        Its folder (:attr:`workdir`, removed by :meth:`close`) holds ``sub/``, the worker's
+        working folder with a copy of the submission, and ``runtime/``, the only tfcourse it
+        can import (:mod:`.runtime`). As root the worker is an unprivileged uid
+        (:func:`.sandbox.worker_uid`): ``sub/`` is its own, ``runtime/`` and the folder itself
+        stay root's (readable, not writable).
+        """
         self.workdir = Path(tempfile.mkdtemp(prefix="tfcourse-sub-"))
-        target = self.workdir / self.submission.name
+        sub, runtime_dir = self.workdir / "sub", self.workdir / "runtime"
+        sub.mkdir(mode=0o700)
+        target = sub / self.submission.name
         shutil.copyfile(self.submission, target)
-        if self.mode == "uid":
-            for path in (self.workdir, target):
-                os.chown(path, sandbox.NOBODY, sandbox.NOBODY)
-        inside = sandbox.SANDBOX_ROOT if self.mode == "bwrap" else str(self.workdir)
-        package_root = (
-            sandbox.PACKAGE_ROOT
-            if self.mode == "bwrap"
-            else str(Path(sandbox.tfcourse.__file__).resolve().parents[1])
+        runtime.build(runtime_dir, self.modules)
+        bwrap = self.mode == "bwrap"
+        uid = sandbox.worker_uid(self.mode)
+        if uid is not None:
+            self.workdir.chmod(0o711)
+            for path in (sub, target):
+                os.chown(path, uid, uid)
+        inside = sandbox.SANDBOX_ROOT if bwrap else str(sub)
+        code = runtime.worker_code(
+            sandbox.PACKAGE_ROOT if bwrap else str(runtime_dir), runtime.python_path()
         )
-        code = (
-            f"import sys; sys.path.insert(0, {package_root!r}); "
-            "from tfcourse.grading.worker import main; main()"
-        )
-        cmd = [sys.executable, "-I", "-c", code]
-        if self.mode == "bwrap":
-            cmd = sandbox.bwrap_command(self.workdir, self.hidden) + cmd
-        home = "/tmp" if self.mode == "bwrap" else inside
+        cmd = [sys.executable, "-I", "-S", "-c", code]
+        args_fd = None
+        if bwrap:
+            cmd = sandbox.bwrap_command(sub, self.hidden, runtime_dir=runtime_dir) + cmd
+            cmd, args_fd = sandbox.args_from_fd(cmd)
+        home = "/tmp" if bwrap else inside
         self.cgroup = pids_cgroup(self.limits.max_procs)
         self._ready = False
         try:
             self.proc = subprocess.Popen(
                 cmd,
-                cwd=self.workdir,
+                cwd=sub,
                 env=sandbox.scrubbed_env(home),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                pass_fds=() if args_fd is None else (args_fd,),
                 preexec_fn=preexec(self.mode, self.limits, self.cgroup),
             )
         except (OSError, subprocess.SubprocessError) as exc:  # reported by ensure_loaded
@@ -149,6 +178,9 @@ class WorkerSession:
             )
             self.close()
             return
+        finally:
+            if args_fd is not None:
+                os.close(args_fd)
         self.output = OutputTail(self.proc.stderr, self.limits.output_kb * 1024)
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
@@ -159,15 +191,56 @@ class WorkerSession:
         self._loaded_id = self._send({"op": "load", "file": self._inside_name})
 
     def _watch_memory(self, proc: subprocess.Popen) -> None:
+        """Stop the worker once its processes and the memory it holds in files pass the cap.
+
+        Every 0.2 s: the resident memory of its processes, and what its own tmpfs hold
+        (bubblewrap's ``/tmp``; cheap). Every second or so (a scan costs more): the files it
+        keeps elsewhere (:meth:`_files_bytes`). Files count beyond those of the first look,
+        taken before the submission ran (its own copy, in ``uid`` mode stale files of nobody).
+        """
         cap = self.limits.memory_mb * 2**20
+        first_mounts = first_files = None
+        files, next_scan = 0, 0.0
+        self.held_mb, self.files_problem = 0, ""
         while proc.poll() is None:
             pids = [proc.pid, *processes.descendants(proc.pid)]
             self.too_many = len(pids) > self.limits.max_procs
-            if self.too_many or processes.rss_bytes(pids) > cap:
+            devices: set[int] = set()
+            mounts = processes.private_mounts_bytes(pids[1], devices) if len(pids) > 1 else 0
+            first_mounts = mounts if first_mounts is None else first_mounts
+            if not self.too_many and time.monotonic() >= next_scan:
+                began = time.monotonic()
+                try:
+                    total = self._files_bytes(pids, devices)
+                    first_files = total if first_files is None else first_files
+                    files = max(total - first_files, 0)
+                except processes.ScanLimit as exc:
+                    self.files_problem = str(exc)
+                except OSError:
+                    pass  # counted at the next scan
+                next_scan = time.monotonic() + max(SCAN_INTERVAL, 3 * (time.monotonic() - began))
+            held = max(mounts - first_mounts, 0) + files
+            if self.too_many or self.files_problem or processes.rss_bytes(pids) + held > cap:
                 self.memory_exceeded = not self.too_many
+                self.held_mb = held // 2**20
                 self._kill(proc)
                 return
             time.sleep(0.2)
+
+    def _files_bytes(self, pids: list[int], devices: set[int]) -> int:
+        """Bytes the worker keeps in files outside its own tmpfs (on ``devices``): in its
+        folder, open with no name (deleted, ``memfd_create``), and in ``uid`` mode the files uid
+        nobody owns in the host's shared temporary folders (:data:`.processes.SHARED_TMP`).
+
+        Raises:
+            ScanLimit: too many files to count (see :mod:`.processes`).
+        """
+        seen: set[tuple[int, int]] = set()
+        folders = [self.workdir] if self.workdir is not None else []
+        total = processes.files_bytes(folders, None, seen)
+        if self.mode == "uid":
+            total += processes.files_bytes(list(processes.SHARED_TMP), sandbox.NOBODY, seen)
+        return total + processes.open_unlinked_bytes(pids, devices, seen)
 
     def _kill(self, proc: subprocess.Popen) -> None:
         pids = [proc.pid, *processes.descendants(proc.pid)]
@@ -191,6 +264,7 @@ class WorkerSession:
             self.proc = None
         if self.mode == "uid":
             processes.kill_uid()
+            processes.remove_owned(list(processes.SHARED_TMP), sandbox.NOBODY)
         processes.kill_descendants()
         remove_cgroup(getattr(self, "cgroup", None))
         if self.workdir is not None:
@@ -201,13 +275,43 @@ class WorkerSession:
     def budget_left(self) -> float:
         return self.limits.budget - (time.monotonic() - self.started)
 
-    def _send(self, message: dict[str, Any]) -> str:
+    def _send(self, message: dict[str, Any], deadline: float | None = None) -> str:
+        """Write ``message`` (one line) to the worker before ``deadline``; return its id.
+
+        The pipe is written without blocking, a chunk whenever the worker has read enough: a
+        worker that stops reading (it may shrink its pipe) costs the time to ``deadline`` (the
+        call's; by default :attr:`Limits.call_timeout` from now), no more. A worker that died is
+        reported when its reply is awaited.
+
+        Raises:
+            WorkerLost: the worker did not take the whole request before ``deadline``.
+        """
         message["id"] = secrets.token_hex(8)
+        data = memoryview((json.dumps(message) + "\n").encode())
+        size, started = len(data), time.monotonic()
+        if deadline is None:
+            deadline = started + self.limits.call_timeout
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # the death is reported when the reply is awaited
+            fd = self.proc.stdin.fileno()
+            os.set_blocking(fd, False)
+            poller = select.poll()
+            poller.register(fd, select.POLLOUT)
+            while data:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._lost(
+                        f"your code stopped reading the grader's requests (the worker took "
+                        f"{size - len(data)} of the {size} bytes of a request within "
+                        f"{round(deadline - started, 1):g} s) and was stopped"
+                    )
+                if not poller.poll(max(1, math.ceil(left * 1000))):
+                    continue
+                try:
+                    data = data[os.write(fd, data[:WRITE_CHUNK]) :]
+                except BlockingIOError:
+                    continue
+        except (OSError, ValueError):  # a closed pipe: the death is reported when awaited
+            pass
         return message["id"]
 
     def _lost(self, reason: str) -> WorkerLost:
@@ -215,23 +319,47 @@ class WorkerSession:
         return WorkerLost(reason)
 
     def _receive(self, request_id: str, seconds: float, why: str) -> dict[str, Any]:
-        """The reply to ``request_id`` within ``seconds``; ``why`` explains a timeout."""
+        """The reply to ``request_id`` within ``seconds``; ``why`` explains a timeout.
+
+        The reply is checked while it arrives, before :func:`json.loads` builds anything: at
+        most :data:`MAX_REPLY_BYTES`, and at most :data:`MAX_REPLY_VALUES` JSON values
+        (:func:`json_values_bound`), so an oversized reply is refused as soon as it shows,
+        not after the deadline.
+        """
         deadline = time.monotonic() + seconds
-        while b"\n" not in self.buffer:
+        pending = bytearray(self.buffer)
+        self.buffer = b""
+        values, end = json_values_bound(pending), pending.find(b"\n")
+        while end < 0:
+            if len(pending) > MAX_REPLY_BYTES:
+                raise self._lost(_too_much_data())
+            if values > MAX_REPLY_VALUES:
+                raise self._lost(_too_many_values())
             left = deadline - time.monotonic()
             if left <= 0 or not self.selector.select(left):
+                if len(pending) >= 2**16:
+                    why += (
+                        f" (while the grader was receiving your code's reply: "
+                        f"{len(pending) / 2**20:.1f} MB so far)"
+                    )
                 raise self._lost(why)
             chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
             if not chunk:
                 raise self._lost(self._death())
-            self.buffer += chunk
-            if len(self.buffer) > MAX_REPLY_BYTES:
-                raise self._lost("your code returned more data than the grader accepts")
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        if line.count(b"[") + line.count(b"{") > 2 * MAX_ITEMS:  # before json builds it all
-            raise self._lost("your code returned more values than the grader accepts")
+            newline = chunk.find(b"\n")
+            end = len(pending) + newline if newline >= 0 else -1
+            pending += chunk
+            values += json_values_bound(chunk)
+        if end > MAX_REPLY_BYTES:
+            raise self._lost(_too_much_data())
+        if values > MAX_REPLY_VALUES:
+            raise self._lost(_too_many_values())
         try:
-            reply = json.loads(line, parse_constant=_no_constants)
+            with memoryview(pending) as view:
+                text = str(view[:end], "utf-8")
+            self.buffer = bytes(pending[end + 1 :])
+            del pending  # the line is now text: the bytes need no second copy in memory
+            reply = json.loads(text, parse_constant=_no_constants)
         except (ValueError, RecursionError):
             raise self._lost("the grader lost contact with your code (garbled reply)") from None
         if not isinstance(reply, dict) or reply.get("id") != request_id:
@@ -312,7 +440,7 @@ class WorkerSession:
         if self.mode == "uid":
             return (
                 f"uid {sandbox.NOBODY} must be able to run {exe} and import its packages "
-                "(numpy, tfcourse): make their folders readable and traversable by others "
+                "(numpy, tensorflow): make their folders readable and traversable by others "
                 f"(chmod o+rx) or install them under /usr or /opt; {check}"
             )
         return check
@@ -338,7 +466,7 @@ class WorkerSession:
         if self.too_many:
             return f"your code started more than {self.limits.max_procs} processes and was stopped"
         if self.memory_exceeded:
-            return f"your code used more than {self.limits.memory_mb} MB of memory and was stopped"
+            return self._memory_message()
         if code is None:
             return "your code closed the grader's channel to the worker"
         crash = self._crash_output()
@@ -351,6 +479,18 @@ class WorkerSession:
         if code is not None and code < 0:
             return f"your code crashed the Python process (signal {-code})"
         return f"your code ended the Python process (exit code {code}, e.g. os._exit or exit)"
+
+    def _memory_message(self) -> str:
+        """Why the memory watcher stopped the worker, for the student."""
+        if self.files_problem:
+            return (
+                f"your code was stopped: it created or opened {self.files_problem}, too many "
+                "for the grader to count the memory they hold"
+            )
+        text = f"your code used more than {self.limits.memory_mb} MB of memory"
+        if self.held_mb:
+            text += f" ({self.held_mb} MB of it in files it wrote, e.g. in /tmp or /dev/shm)"
+        return text + " and was stopped"
 
     def ensure_loaded(self, deadline: float) -> None:
         """Start a worker if none runs and wait for it to have loaded the submission.
@@ -391,10 +531,35 @@ class WorkerSession:
                 self.defined_by = {str(k)[:100]: str(v)[:500] for k, v in pairs}
 
     def request(self, message: dict[str, Any], seconds: float, why: str) -> dict[str, Any]:
-        """Send ``message``; return the checked reply, which must come within ``seconds``."""
+        """Send ``message``; return the checked reply. Sending it and receiving the reply must
+        both be done within ``seconds``."""
         self.ensure_loaded(time.monotonic() + seconds)
-        request_id = self._send(message)
-        return self._receive(request_id, seconds, why)
+        deadline = time.monotonic() + seconds
+        request_id = self._send(message, deadline)
+        return self._receive(request_id, max(deadline - time.monotonic(), 0.0), why)
+
+
+def json_values_bound(data: bytes | bytearray) -> int:
+    """At least the number of values :func:`json.loads` would build from ``data`` (C speed).
+
+    Every JSON value but the first follows a ``[``, ``{``, ``,`` or ``:``; counting those
+    characters inside strings too only makes the bound larger. The codec's base64 array data
+    holds none of them, so a legitimate reply stays far below :data:`MAX_REPLY_VALUES`.
+    """
+    return 1 + sum(data.count(c) for c in (b"[", b"{", b",", b":"))
+
+
+def _too_much_data() -> str:
+    mb = MAX_REPLY_BYTES // 2**20
+    return f"your code returned more data than the grader accepts (over {mb} MB in one reply)"
+
+
+def _too_many_values() -> str:
+    return (
+        "your code returned more values than the grader accepts (over "
+        f"{MAX_ITEMS} numbers, strings, lists... in one reply; return arrays instead of long "
+        "lists)"
+    )
 
 
 def _no_constants(name: str) -> float:

@@ -6,8 +6,8 @@ functions of explicit tensors; :func:`total_loss` combines them as
 place only, :func:`critic_loss`'s ``coef``, default 0.5, the tutorial's ``CRITIC_LOSS_WEIGHT``).
 :func:`a2c_loss` turns one rollout into those losses (truncation bootstrap, forward pass of the
 :class:`~tfcourse.rl.model.ActorCritic`, GAE, the three terms), and :func:`a2c_step` is the
-gradient step the trainer runs (tape, clip, apply). :mod:`tfcourse.scale` compiles that step
-and, with ``--strategy mirrored``, runs it once per replica on its share of the envs.
+gradient step the trainer runs (tape, clip, apply). :mod:`tfcourse.scale.scale_out` compiles that
+step and, with ``--strategy mirrored``, runs it once per replica on its share of the envs.
 """
 
 from __future__ import annotations
@@ -20,13 +20,8 @@ import tensorflow as tf
 
 from tfcourse.errors import ConfigError
 from tfcourse.rl import returns as R
-from tfcourse.rl.model import ActorCritic, build_model
+from tfcourse.rl.model import ActorCritic
 from tfcourse.rl.returns import _check_same
-
-__all__ = [
-    "ActorCritic", "a2c_loss", "a2c_step", "actor_loss", "build_model", "clip_by_global_norm",
-    "critic_loss", "entropy", "total_loss",
-]  # fmt: skip
 
 CRITIC_COEF = 0.5  # the tutorial's CRITIC_LOSS_WEIGHT
 ENTROPY_COEF = 0.05  # the tutorial's ENTROPY_LOSS_WEIGHT

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from tfcourse.errors import ConfigError
 from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
-from tfcourse.rundir import check_run_name  # no TensorFlow
+from tfcourse.run.folder import check_run_name  # no TensorFlow
 
 COMMON = dict(solved_lr_factor=1.0, normalize_obs=False, normalize_reward=False,
               activation="relu", policy_init_scale=0.0)  # fmt: skip

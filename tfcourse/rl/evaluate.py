@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from tfcourse.rl import normalize
 from tfcourse.rl.rollout import make_envs
-from tfcourse.rundir import atomic_write_bytes, storage_error
+from tfcourse.safe_write import atomic_write_bytes, load_json, storage_error
 
 
 def evaluate_greedy(
@@ -159,23 +159,23 @@ def evaluate_run(
     """
     import keras
 
-    from tfcourse import rundir
+    import tfcourse.rl.model  # noqa: F401  (registers ActorCritic for loading)
     from tfcourse.errors import ConfigError, RunError, TfcourseError
-    from tfcourse.rl import a2c  # noqa: F401  (registers ActorCritic for loading)
+    from tfcourse.run import folder
 
     run = Path(run_dir)
     model_path = run / "model.keras"
     if episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {episodes}")
-    if not (run / rundir.CONFIG_FILE).is_file() or not model_path.is_file():
+    if not (run / folder.CONFIG_FILE).is_file() or not model_path.is_file():
         raise TfcourseError(
             f"{run} is not a finished A2C run (needs config.json and model.keras); "
             "pass a directory written by 'tfcourse train a2c'"
         )
-    env_id = rundir.load_json(run / rundir.CONFIG_FILE).get("env")
+    env_id = load_json(run / folder.CONFIG_FILE).get("env")
     if not isinstance(env_id, str):
         raise RunError(
-            f"{run / rundir.CONFIG_FILE} has no 'env' setting (got {env_id!r}); it is not "
+            f"{run / folder.CONFIG_FILE} has no 'env' setting (got {env_id!r}); it is not "
             "an A2C run's config.json: repair it or pass another run directory"
         )
     if gif:

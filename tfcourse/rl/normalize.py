@@ -31,7 +31,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers import NormalizeObservation as SingleNormalizeObservation
 from gymnasium.wrappers.vector import NormalizeObservation, NormalizeReward
 
-from tfcourse.rundir import atomic_write_json, load_json
+from tfcourse.safe_write import atomic_write_json, load_json
 
 STATE_FILE = "normalization.json"  # in the run folder, only when something is normalised
 

@@ -7,10 +7,10 @@ The loop (Spinning Up's "algo" half; the maths lives in ``returns.py`` and ``a2c
         a2c_step(model, optimizer, rollout, hp)     # scaled rewards, truncation bootstrap,
                                                     # GAE, losses, clipped step
 
-The step is :func:`tfcourse.rl.a2c.a2c_step`; :class:`tfcourse.scale.ScaleOut` compiles it
+The step is :func:`tfcourse.rl.a2c.a2c_step`; :class:`tfcourse.scale.scale_out.ScaleOut` compiles it
 (one XLA graph), and with ``--strategy mirrored`` runs it once per replica on its share of the
 envs. ``--precision mixed_float16`` gives the model's Dense layers a float16 compute policy and
-wraps the optimizer in a ``LossScaleOptimizer`` (:mod:`tfcourse.precision`).
+wraps the optimizer in a ``LossScaleOptimizer`` (:mod:`tfcourse.scale.precision`).
 """
 
 from __future__ import annotations
@@ -23,18 +23,18 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import plots, summaries
 from tfcourse.errors import RunError
 from tfcourse.rl import normalize
-from tfcourse.rl.a2c import a2c_step, build_model
+from tfcourse.rl.a2c import a2c_step
 from tfcourse.rl.config import A2CConfig
 from tfcourse.rl.evaluate import evaluate_greedy, record_gif
 from tfcourse.rl.lr import LearningRate
+from tfcourse.rl.model import build_model
 from tfcourse.rl.progress import Progress
 from tfcourse.rl.rollout import EpisodeStats, Rollout, collect, make_envs
-from tfcourse.run import Run, prepare
-from tfcourse.run_state import check_loss
-from tfcourse.scale import ScaleOut
+from tfcourse.run import plots, summaries
+from tfcourse.run.lifecycle import Run, check_loss, prepare
+from tfcourse.scale.scale_out import ScaleOut
 
 # a rollout's tensors are split over the replicas by env: axis 1 of the [T, n_envs, ...]
 # fields, axis 0 of last_obs [n_envs, obs_dim] (order of the Rollout fields)

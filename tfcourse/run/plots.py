@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from tfcourse.rundir import atomic_write_bytes
+from tfcourse.safe_write import atomic_write_bytes
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> None:

@@ -1,4 +1,4 @@
-"""Run directories, strict JSON and atomic writes, shared by every trainer.
+"""A run's folder: its name, creating or finding it, its ``config.json`` and ``metrics.json``.
 
 Layout of one run (see README, "TensorBoard and run directories")::
 
@@ -10,19 +10,15 @@ Layout of one run (see README, "TensorBoard and run directories")::
         .tfcourse-lock     held (flock) by the trainer at work; deleted when the run ends
         *.png / *.gif      figures
 
-Guarantees, and the helper that gives each (the writers live in :mod:`tfcourse.safe_write`,
-the lock in :mod:`tfcourse.run_lock`, finished/diverged runs in :mod:`tfcourse.run_state`;
-all are importable from here):
-
-* nothing is half-written (:func:`atomic_write_bytes`: temporary file + :func:`os.replace`);
-  a full, read-only or forbidden disk raises :class:`~tfcourse.errors.StorageError` naming the
-  path and the fix (:func:`storage_error` turns any ``OSError`` into one);
-* JSON is strict (:func:`atomic_write_json`: ``allow_nan=False``; NaN/inf become ``null`` and
-  their keys are listed under ``"non_finite"``);
 * a run name cannot leave ``--logdir`` (:func:`check_run_name`);
-* one trainer per run folder (:func:`lock_run`); a finished run is recognised
-  (:func:`check_not_finished`), a diverged one stopped (:func:`check_loss`); a corrupt
-  ``config.json`` is named (:func:`load_json`).
+* a new run gets a fresh folder (:func:`new_run_dir`), ``--resume`` the latest one of its name
+  (:func:`latest_run_dir`) after checking the settings that must match (:func:`open_run_dir`);
+* ``metrics.json`` is written only when training ends, so its counters (``epochs_completed``,
+  ``steps_completed``) tell whether a ``--resume`` has anything left to do
+  (:func:`check_not_finished`).
+
+The files are written atomically as strict JSON (:mod:`tfcourse.safe_write`); one trainer per
+folder is :mod:`tfcourse.run.lock`'s job.
 """
 
 from __future__ import annotations
@@ -34,43 +30,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tfcourse.errors import ConfigError
-from tfcourse.run_lock import LOCK_FILE, RunLock, lock_run
-from tfcourse.run_state import METRICS_FILE, check_loss, check_not_finished, load_metrics
-from tfcourse.safe_write import (
-    NON_FINITE_KEY,
-    atomic_write_bytes,
-    atomic_write_json,
-    load_json,
-    storage_error,
-    strict_json,
-    to_jsonable,
-)
+from tfcourse.errors import ConfigError, RunError
+from tfcourse.run.lock import lock_run
+from tfcourse.safe_write import atomic_write_json, load_json, storage_error
 
 CONFIG_FILE = "config.json"
-__all__ = [  # with the writers of safe_write and the lock of run_lock, importable from here
-    "CONFIG_FILE",
-    "LOCK_FILE",
-    "METRICS_FILE",
-    "NON_FINITE_KEY",
-    "RunLock",
-    "atomic_write_bytes",
-    "atomic_write_json",
-    "check_loss",
-    "check_not_finished",
-    "check_run_name",
-    "ensure_writable_dir",
-    "latest_run_dir",
-    "load_json",
-    "load_metrics",
-    "lock_run",
-    "new_run_dir",
-    "open_run_dir",
-    "storage_error",
-    "strict_json",
-    "to_jsonable",
-    "write_config_file",
-]
+METRICS_FILE = "metrics.json"
 
 
 def check_run_name(name: str, flag: str = "--name") -> str:
@@ -206,3 +171,45 @@ def open_run_dir(
 def write_config_file(run: str | os.PathLike, config: Any) -> Path:
     """Write ``<run>/config.json`` (strict JSON, atomically)."""
     return atomic_write_json(Path(run) / CONFIG_FILE, config)
+
+
+def load_metrics(run: str | os.PathLike) -> dict[str, Any] | None:
+    """The run's ``metrics.json`` (written when it finished), or None if it has none yet.
+
+    Raises:
+        RunError: ``metrics.json`` exists but is corrupt.
+    """
+    path = Path(run) / METRICS_FILE
+    return load_json(path) if path.exists() else None
+
+
+def check_not_finished(run: str | os.PathLike, done_key: str, target: int, flag: str) -> int:
+    """Refuse to resume a run that already did ``target`` units; return the units done.
+
+    ``metrics.json`` is written only at the end of training, so its ``done_key`` (e.g.
+    ``"epochs_completed"``, ``"steps_completed"``) tells how far a finished run got.
+
+    Args:
+        run: the run folder being resumed.
+        done_key: the metrics key counting completed units.
+        target: the units this resume asks for in total (e.g. ``config.epochs``).
+        flag: the CLI flag that sets ``target``, e.g. ``"--epochs"``.
+
+    Returns:
+        Units the earlier finished part completed (0 if the run never finished: resume it).
+
+    Raises:
+        RunError: the run already completed ``target`` or more; the message says how to
+            train on (a larger ``flag``) or start afresh.
+    """
+    metrics = load_metrics(run)
+    done = metrics.get(done_key) if metrics else None
+    if not isinstance(done, int | float) or isinstance(done, bool):
+        return 0
+    if done >= target:
+        raise RunError(
+            f"--resume: run {run} is finished ({done_key} {int(done)} of {target} in "
+            f"{METRICS_FILE}); nothing to do. Pass {flag} larger than {int(done)} to train on, "
+            "or drop --resume to start a new run"
+        )
+    return int(done)

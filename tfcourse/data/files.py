@@ -8,7 +8,7 @@ Two formats hold the same four arrays ``x_train, y_train, x_test, y_test``:
 
 Every reader validates before returning: uint8 dtype, images [n, 28, 28], labels [n] in 0..9,
 as many labels as images. A file that exists but fails a check raises :class:`CorruptFile`
-naming the file, the problem and the fix; the loaders (:mod:`tfcourse.data`) decide whether
+naming the file, the problem and the fix; the loaders (:mod:`tfcourse.data.loaders`) decide whether
 that stops the search or only warns.
 """
 

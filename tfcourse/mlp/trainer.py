@@ -3,7 +3,7 @@
 Speed comes from three decisions, each explained in ``notebooks/02_mnist_mlp``:
 
 1. the data set lives on the device as one tensor and each epoch is shuffled *in the graph*
-   (:func:`tfcourse.batching.shuffled_batches`), so there is no Python work per batch;
+   (:func:`tfcourse.data.batching.shuffled_batches`), so there is no Python work per batch;
 2. one ``tf.function`` runs the whole epoch with ``for i in tf.range(n_batches)`` — a single
    call from Python per epoch instead of 600;
 3. the train steps inside it are compiled with XLA (``jit_compile=True``), fusing the matmuls,
@@ -22,16 +22,15 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import mlp, plots
-from tfcourse.batching import shuffled_batches
-from tfcourse.mlp import MLP, accuracy, loss_fn
-from tfcourse.mlp_config import RESUME_MUST_MATCH, MLPConfig
-from tfcourse.mlp_data import FASHION_CLASSES, model_inputs, training_data
+from tfcourse.data.batching import shuffled_batches
+from tfcourse.mlp.config import RESUME_MUST_MATCH, MLPConfig
+from tfcourse.mlp.data import FASHION_CLASSES, model_inputs, training_data
+from tfcourse.mlp.model import MLP, accuracy, loss_fn, train_step
 from tfcourse.presets import learning_rate
-from tfcourse.run import Run, prepare
-from tfcourse.run_state import check_loss
-from tfcourse.scale import ScaleOut
-from tfcourse.trainer_base import TrainerBase, typical_rate
+from tfcourse.run import plots
+from tfcourse.run.lifecycle import Run, check_loss, prepare
+from tfcourse.run.trainer_base import TrainerBase, typical_rate
+from tfcourse.scale.scale_out import ScaleOut
 
 # per epoch: train_* are means over the epoch's batches (each before its update), test_* are
 # the model at the end of the epoch on the whole test set; *_loss are plain cross-entropy, the
@@ -48,8 +47,9 @@ TAGS = {
 class MLPTrainer(TrainerBase):
     """Owns the data tensors, model, optimizer, the compiled step and the :class:`Run`.
 
-    The step is :func:`tfcourse.mlp.train_step`; :class:`~tfcourse.scale.ScaleOut` compiles it
-    (XLA, ``steps_per_execution`` steps per call, one copy per replica with ``--strategy``).
+    The step is :func:`tfcourse.mlp.model.train_step`; :class:`~tfcourse.scale.scale_out.ScaleOut`
+    compiles it (XLA, ``steps_per_execution`` steps per call, one copy per replica with
+    ``--strategy``).
 
     Args:
         config: the run's settings (validated and preset-filled here).
@@ -82,7 +82,7 @@ class MLPTrainer(TrainerBase):
         )  # fmt: skip
         self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
         self._train_steps = self.scale.steps(
-            lambda x, y: mlp.train_step(
+            lambda x, y: train_step(
                 self.model, self.optimizer, x, y, cfg.label_smoothing, cfg.batch_size
             )
         )

@@ -19,9 +19,9 @@ import tensorflow as tf
 from matplotlib.figure import Figure
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.plots import save_figure
-from tfcourse.precision import as_compute_dtype
-from tfcourse.shapes import assert_same_shape, assert_shape
+from tfcourse.review.shapes import assert_same_shape, assert_shape
+from tfcourse.run.plots import save_figure
+from tfcourse.scale.precision import as_compute_dtype
 
 
 def make_sine_data(
@@ -155,7 +155,7 @@ def train_step(
 ) -> dict[str, tf.Tensor]:
     """One Adam step of the review's regression: forward pass, half MSE, gradients, update.
 
-    The trainer runs exactly this (compiled by :mod:`tfcourse.scale`, 1,000 per call).
+    The trainer runs exactly this (compiled by :mod:`tfcourse.scale.scale_out`, 1,000 per call).
 
     Args:
         x, y: [batch, 1] float32 inputs and noisy targets; batch_size: see :func:`half_mse_loss`.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfcourse.data import DATASETS  # numpy only
+from tfcourse.data.loaders import DATASETS  # numpy only
 from tfcourse.presets import (
     INITS,
     MAX_SEED,
@@ -20,7 +20,7 @@ from tfcourse.presets import (
     in_range,
     require,
 )
-from tfcourse.rundir import check_run_name  # no TensorFlow
+from tfcourse.run.folder import check_run_name  # no TensorFlow
 
 MAX_EPOCHS = 100_000  # far beyond any useful run; larger values overflow the lr schedule
 MAX_HIDDEN = 50_000  # W1 alone is 784 x 50,000 floats (157 MB, x3 with Adam's moments)
@@ -57,7 +57,8 @@ class MLPConfig:
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     # "hparam": False = not a hyper-parameter: left out of TensorBoard's HParams tab
-    # (tfcourse.summaries.hparams_of), as it changes where outputs go or what is shown, not results
+    # (tfcourse.run.summaries.hparams_of), as it changes where outputs go or what is shown, not
+    # results
     logdir: str = field(
         default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
     )

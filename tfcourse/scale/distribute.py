@@ -4,13 +4,13 @@ Three strategies, one training loop:
 
 * ``default`` — no distribution: TensorFlow's default strategy, one device.
 * ``mirrored`` — ``MirroredStrategy``: one replica per GPU (or per logical CPU device when there
-  is no GPU, see :func:`tfcourse.devices.split_cpu`); every replica holds a copy of the
+  is no GPU, see :func:`tfcourse.scale.devices.split_cpu`); every replica holds a copy of the
   variables, computes gradients on its slice of the batch, and the gradients are summed
   (all-reduce) before one identical update on every copy.
 * ``multiworker`` — ``MultiWorkerMirroredStrategy``: the same across processes or machines,
   which find each other through the ``TF_CONFIG`` environment variable.
 
-:class:`tfcourse.scale.ScaleOut` calls :func:`make_strategy` once per trainer, creates the
+:class:`tfcourse.scale.scale_out.ScaleOut` calls :func:`make_strategy` once per trainer, creates the
 variables under ``strategy.scope()`` and splits each *global* batch with
 :func:`distribute_batch`; the steps divide summed per-example losses by the global batch size,
 so that summing the replicas' gradients gives the gradient of the mean.

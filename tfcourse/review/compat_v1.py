@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ShapeError
-from tfcourse.shapes import assert_shape, format_shape
+from tfcourse.review.shapes import assert_shape, format_shape
 
 V1 = tf.compat.v1
 A_COLUMN = [[-1.0], [-2.0], [-3.0]]  # [3, 1], the review's "vertical" vector

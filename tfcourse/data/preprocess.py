@@ -1,12 +1,10 @@
 """Preparing MNIST-style arrays for a model: scale pixels, flatten images, one-hot labels.
 
-The loaders (:mod:`tfcourse.data`) return uint8 images [n, 28, 28] and labels [n]; a dense
-model wants float32 rows [n, 784] in [0, 1] and, for some losses, one-hot labels [n, 10]::
+The loaders (:mod:`tfcourse.data.loaders`) return uint8 images [n, 28, 28] and labels [n]; a
+dense model wants float32 rows [n, 784] in [0, 1] and, for some losses, one-hot labels [n, 10]::
 
     x = scale_images(flatten_images(x_train))   # [60000, 784] float32 in [0, 1]
     y = one_hot(y_train)                        # [60000, 10] float32
-
-These functions are also importable from :mod:`tfcourse.data`, where they lived first.
 """
 
 from __future__ import annotations

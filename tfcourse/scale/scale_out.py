@@ -1,7 +1,7 @@
 """Scale-out around a plain step: strategy, replica split, all-reduce, loss scaling, XLA.
 
 Each lesson writes its gradient step as a plain function of its model, optimizer and one batch
-(:func:`tfcourse.mlp.train_step`, :func:`tfcourse.sine.train_step`,
+(:func:`tfcourse.mlp.model.train_step`, :func:`tfcourse.review.sine.train_step`,
 :func:`tfcourse.rl.a2c.a2c_step`). :class:`ScaleOut` turns such a step into what a trainer
 runs, without the step knowing::
 
@@ -12,13 +12,13 @@ runs, without the step knowing::
     run_steps = scale.steps(lambda x, y: mlp.train_step(model, optimizer, x, y, batch_size=100))
     sums = run_steps(xs, ys)                 # xs [k, 100, 784]: k steps in one compiled call
 
-* **strategy** (:mod:`tfcourse.distribute`): ``default`` (one device), ``mirrored`` or
+* **strategy** (:mod:`tfcourse.scale.distribute`): ``default`` (one device), ``mirrored`` or
   ``multiworker``; each global batch is split into one equal slice per replica
-  (:func:`~tfcourse.distribute.distribute_batch`) and the step runs once per replica
+  (:func:`~tfcourse.scale.distribute.distribute_batch`) and the step runs once per replica
   (``strategy.run``). The step's ``optimizer.apply_gradients`` all-reduces (sums) the
   gradients, so a step must weight its loss for the GLOBAL batch (``batch_size=...``), and
   the values it returns are per-replica shares that :meth:`ScaleOut.step` adds up.
-* **loss scaling** (:mod:`tfcourse.precision`): under ``mixed_float16`` the optimizer is a
+* **loss scaling** (:mod:`tfcourse.scale.precision`): under ``mixed_float16`` the optimizer is a
   ``LossScaleOptimizer``; the step's ``optimizer.scale_loss(loss)`` then multiplies by the
   scale and ``apply_gradients`` divides it out (both are no-ops for a plain optimizer).
 * **XLA** (``jit``): with the default strategy the whole call, every step in it, is one XLA
@@ -36,8 +36,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfcourse import distribute as dist
-from tfcourse.precision import compute_dtype, wrap_optimizer
+from tfcourse.scale import distribute as dist
+from tfcourse.scale.precision import compute_dtype, wrap_optimizer
 
 Step = Callable[..., dict[str, tf.Tensor]]
 

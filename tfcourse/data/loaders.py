@@ -22,8 +22,8 @@ damaged file in steps 2-3 does not stop the search; if a later step succeeds you
 ``UserWarning`` about it, otherwise it is listed in the final :class:`DataError`, which names
 every place tried and why it failed.
 
-Reading and checking the files is :mod:`tfcourse.data_files`; scaling, flattening and
-one-hot labels are :mod:`tfcourse.preprocess` (also importable from here, as before).
+Reading and checking the files is :mod:`tfcourse.data.files`; scaling, flattening and
+one-hot labels are :mod:`tfcourse.data.preprocess`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfcourse.data_files import (
+from tfcourse.data.files import (
     IDX_NAMES,
     KEYS,
     CorruptFile,
@@ -44,11 +44,6 @@ from tfcourse.data_files import (
     read_any,
 )
 from tfcourse.errors import ConfigError, DataError
-
-# where these lived before tfcourse.preprocess: ``data.scale_images(...)`` keeps working
-from tfcourse.preprocess import flatten_images as flatten_images
-from tfcourse.preprocess import one_hot as one_hot
-from tfcourse.preprocess import scale_images as scale_images
 
 DATASETS = ("mnist", "fashion_mnist")
 PathLike = str | os.PathLike | None

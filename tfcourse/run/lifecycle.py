@@ -7,14 +7,15 @@ Every trainer opens one :class:`Run` once its model and optimizer exist::
     ...                                     # training: run.log(step, {...}); run.save(step)
     return run.finish(metrics)              # metrics.json, written atomically; lock released
 
-It is built from :mod:`tfcourse.rundir` (folders, strict ``config.json``, atomic writes, the run
-lock, finished runs) and :mod:`tfcourse.checkpoints` (newest intact checkpoint). Opening a run
-checks everything before it writes anything: the name, the resumed run's settings, the lock
-(one trainer per folder), whether the run is already finished, and the checkpoint; so a
-rejected ``--resume`` leaves the folder byte for byte as it was. In a multi-worker cluster only
-the chief (worker 0) writes the real run folder; every other worker must still save
-(checkpoints are collective operations), so it writes into a scratch folder that
-:meth:`Run.finish` deletes.
+It is built from :mod:`tfcourse.run.folder` (the folder, ``config.json``, finished runs),
+:mod:`tfcourse.run.lock` (one trainer per folder) and :mod:`tfcourse.run.checkpoints` (newest
+intact checkpoint); :func:`check_loss` stops a run whose loss diverged. Opening a run checks
+everything before it writes anything: the name, the resumed run's settings, the lock (one
+trainer per folder), whether the run is already finished, and the checkpoint; so a rejected
+``--resume`` leaves the folder byte for byte as it was. In a multi-worker cluster only the
+chief (worker 0) writes the real run folder; every other worker must still save (checkpoints
+are collective operations), so it writes into a scratch folder that :meth:`Run.finish`
+deletes.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfcourse import checkpoints, rundir, summaries
+from tfcourse.errors import RunError
+from tfcourse.run import checkpoints, folder, summaries
+from tfcourse.run.lock import RunLock, lock_run
+from tfcourse.safe_write import atomic_write_json, storage_error
 
 EARLIER_KEY = "earlier"  # metrics.json: the figures of the part a continued run had finished
 
@@ -42,8 +46,8 @@ def prepare(config: Any) -> None:
     Raises:
         ConfigError: a ``--name`` that would leave ``--logdir``, or an unwritable ``--logdir``.
     """
-    rundir.check_run_name(config.name)
-    rundir.ensure_writable_dir(config.logdir)
+    folder.check_run_name(config.name)
+    folder.ensure_writable_dir(config.logdir)
     keras.utils.set_random_seed(config.seed)
 
 
@@ -58,6 +62,35 @@ _DISK_ERRORS = {
 def disk_errno(message: str) -> int | None:
     """The ``errno`` of a TensorFlow file error's message (e.g. ENOSPC), or None if not one."""
     return next((code for text, code in _DISK_ERRORS.items() if text in message), None)
+
+
+def check_loss(
+    loss: float, step: int, unit: str = "epoch", checkpoint: str | None = None, hint: str = ""
+) -> float:
+    """Stop a run whose loss became NaN or infinite, saying where and what to do.
+
+    Call it on the host with the loss of each epoch/chunk (a Python float: no extra
+    device work), *before* saving that epoch's checkpoint, so the last checkpoint stays good.
+
+    Args:
+        loss: the loss just computed.
+        step: the epoch or step it belongs to.
+        unit: ``"epoch"`` or ``"step"``, for the message.
+        checkpoint: the newest good checkpoint, named in the message when given.
+        hint: the fix, e.g. ``"lower --lr (it is 1000)"``; a generic one by default.
+
+    Returns:
+        ``loss`` unchanged when it is finite.
+
+    Raises:
+        RunError: the loss is NaN or ±inf.
+    """
+    value = float(loss)
+    if value == value and abs(value) != float("inf"):
+        return loss
+    kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+    fix = hint or "lower --lr, or check the inputs for NaN"
+    raise RunError(f"the loss became {value} at {unit} {step}, so training stopped{kept}; {fix}")
 
 
 class Run:
@@ -80,8 +113,8 @@ class Run:
         writer: the TensorBoard summary writer of ``dir``.
 
     Raises:
-        ConfigError, RunError, CheckpointError, StorageError: see :func:`rundir.open_run_dir`,
-            :func:`rundir.check_not_finished` and :func:`checkpoints.restore`; nothing has
+        ConfigError, RunError, CheckpointError, StorageError: see :func:`folder.open_run_dir`,
+            :func:`folder.check_not_finished` and :func:`checkpoints.restore`; nothing has
             been written to an existing run folder when they are raised.
     """
 
@@ -95,19 +128,19 @@ class Run:
     ) -> None:
         self.scratch = None if chief else tempfile.mkdtemp(prefix="tfcourse-worker-")
         where = dataclasses.replace(config, logdir=self.scratch or config.logdir)
-        self.dir: Path = rundir.open_run_dir(where, must_match, lock=True, write_config=False)
-        self._lock: rundir.RunLock | None = rundir.lock_run(self.dir)  # the lock just taken
+        self.dir: Path = folder.open_run_dir(where, must_match, lock=True, write_config=False)
+        self._lock: RunLock | None = lock_run(self.dir)  # the lock just taken
         try:
             self.earlier: dict[str, Any] | None = None
             if config.resume and progress is not None:
-                if rundir.check_not_finished(self.dir, *progress):
-                    self.earlier = rundir.load_metrics(self.dir)
+                if folder.check_not_finished(self.dir, *progress):
+                    self.earlier = folder.load_metrics(self.dir)
             self.ckpt, self.manager = checkpoints.make_manager(self.dir, **trackables)
             restored = checkpoints.restore(self.ckpt, self.manager, required=config.resume)
             self.restored_from, self.restore_messages = restored.path, restored.messages
             for line in self.restore_messages:
                 print(f"tfcourse: note: {line}", file=sys.stderr)
-            rundir.write_config_file(self.dir, where)
+            folder.write_config_file(self.dir, where)
             self.writer = summaries.create_writer(self.dir)
         except BaseException:
             self.release()
@@ -136,7 +169,7 @@ class Run:
                 shutil.rmtree(temp, ignore_errors=True)
             where = Path(self.manager.directory) / f"ckpt-{step}"
             error = OSError(errno_, os.strerror(errno_))
-            raise rundir.storage_error(where, error, "--logdir") from None
+            raise storage_error(where, error, "--logdir") from None
 
     def say_resumed(self, unit: str, done: int, target: int) -> None:
         """With a restored checkpoint, print one line on stderr naming it and where it stands,
@@ -169,7 +202,7 @@ class Run:
             metrics[EARLIER_KEY] = {k: v for k, v in self.earlier.items() if k != "run_dir"}
         metrics["run_dir"] = str(self.dir)
         try:
-            rundir.atomic_write_json(self.dir / rundir.METRICS_FILE, metrics)
+            atomic_write_json(self.dir / folder.METRICS_FILE, metrics)
             self.writer.flush()
         finally:
             self.release()

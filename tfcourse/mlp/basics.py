@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import summaries
 from tfcourse.errors import ShapeError
-from tfcourse.rundir import new_run_dir
+from tfcourse.run import summaries
+from tfcourse.run.folder import new_run_dir
 
 
 def make_scalar_variables() -> dict[str, tf.Variable]:

@@ -1,7 +1,7 @@
 """What the compiled trainers share (``MLPTrainer``, ``SineTrainer``): ``fit()``, a new run's
 TensorBoard extras and the typical speed.
 
-A trainer sets ``config``, ``model`` and ``run`` (a :class:`tfcourse.run.Run`) in its
+A trainer sets ``config``, ``model`` and ``run`` (a :class:`tfcourse.run.lifecycle.Run`) in its
 ``__init__`` and defines ``_fit()``, its training loop, which returns the metrics.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import summaries
-from tfcourse.run import Run
+from tfcourse.run import summaries
+from tfcourse.run.lifecycle import Run
 
 
 class TrainerBase:

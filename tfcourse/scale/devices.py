@@ -59,7 +59,7 @@ def cpu_report() -> dict[str, Any]:
 
 def data_report() -> dict[str, str]:
     """Per data set, where ``load_dataset`` finds it: ``$TFCOURSE_DATA``, Keras cache or not."""
-    from tfcourse.data import DATASETS, data_source
+    from tfcourse.data.loaders import DATASETS, data_source
 
     return {f"data_{name}": data_source(name) for name in DATASETS}
 
@@ -102,7 +102,8 @@ def device_report() -> dict[str, Any]:
 
 def strategy_report() -> dict[str, str]:
     """One line per ``--strategy`` value: the replicas and devices a run would use."""
-    from tfcourse.distribute import STRATEGIES, describe
+    from tfcourse.presets import STRATEGIES
+    from tfcourse.scale.distribute import describe
 
     report = {}
     for name in STRATEGIES:

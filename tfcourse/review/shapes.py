@@ -9,8 +9,8 @@ that names the tensor, the expected and the actual shape, and the fix.
 
 ``None`` in an expected shape means "any size", like a ``[None, 1]`` placeholder in TF1.
 
-The value checks (:func:`check_finite`, :func:`check_labels`, :func:`check_binary`,
-:func:`check_batch_size`) live in :mod:`tfcourse.value_checks` and are importable from here too.
+The value checks (``check_finite``, ``check_labels``, ``check_binary``, ``check_batch_size``)
+live in :mod:`tfcourse.value_checks`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,6 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from tfcourse.errors import ShapeError
-
-# the value checks lived here before tfcourse.value_checks: these imports keep working
-from tfcourse.value_checks import check_batch_size as check_batch_size
-from tfcourse.value_checks import check_binary as check_binary
-from tfcourse.value_checks import check_finite as check_finite
-from tfcourse.value_checks import check_labels as check_labels
 
 
 def format_shape(shape: Sequence[int | None] | tf.TensorShape | None) -> str:

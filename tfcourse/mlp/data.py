@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from tfcourse.data import load_dataset
+from tfcourse.data.loaders import load_dataset
+from tfcourse.data.preprocess import flatten_images, scale_images
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.mlp_config import MLPConfig
-from tfcourse.preprocess import flatten_images, scale_images
+from tfcourse.mlp.config import MLPConfig
 
 FASHION_CLASSES = (
     "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
@@ -75,7 +75,7 @@ def check_classification_data(
     if x.ndim != 2 or x.shape[1] != n_features:
         raise ShapeError(
             f"{what}: x must have shape [n, {n_features}], got {list(x.shape)}; "
-            "flatten images with tfcourse.data.flatten_images"
+            "flatten images with tfcourse.data.preprocess.flatten_images"
         )
     if y.shape != (x.shape[0],):
         raise ShapeError(

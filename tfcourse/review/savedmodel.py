@@ -5,7 +5,7 @@ Two formats, two jobs:
 * a **checkpoint** (``tf.train.Checkpoint``) stores variable *values*. Restoring needs the
   Python code that builds the model: make a fresh model, then load the values into it. That
   is what training uses to resume, and what :func:`load_trained_model` does. (TF1's
-  ``tf.train.Saver`` played this role; see :mod:`tfcourse.compat_v1`.)
+  ``tf.train.Saver`` played this role; see :mod:`tfcourse.review.compat_v1`.)
 * a **SavedModel** (``tf.saved_model.save``) stores the values *and* the traced graph of each
   exported function. :func:`load_savedmodel` gives back something you can call for
   predictions without any of this package's code, and TensorFlow Serving can load it too.
@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcourse import checkpoints, rundir
+from tfcourse import safe_write
 from tfcourse.errors import TfcourseError
-from tfcourse.shapes import assert_shape
-from tfcourse.sine import SineMLP
+from tfcourse.review.shapes import assert_shape
+from tfcourse.review.sine import SineMLP
+from tfcourse.run import checkpoints, folder
 
 SIGNATURE = "serving_default"
 INPUT_NAME, OUTPUT_NAME = "x", "y"
@@ -38,10 +39,10 @@ def load_trained_model(run_dir: str | os.PathLike) -> SineMLP:
     Raises:
         TfcourseError: if ``run_dir`` has no config.json or no matching checkpoint.
     """
-    config_file = Path(run_dir) / rundir.CONFIG_FILE
+    config_file = Path(run_dir) / folder.CONFIG_FILE
     if not config_file.is_file():
         raise TfcourseError(f"{config_file} not found; pass the run directory of a sine run")
-    cfg = rundir.load_json(config_file)
+    cfg = safe_write.load_json(config_file)
     model = SineMLP((1, *[cfg["hidden"]] * cfg["depth"], 1), seed=cfg["seed"] + 1000)
     ckpt, manager = checkpoints.make_manager(run_dir, model=model)
     path = manager.latest_checkpoint
@@ -61,7 +62,7 @@ def export_savedmodel(model: SineMLP, directory: str | os.PathLike) -> Path:
     """Export ``model`` with a ``serving_default`` signature ``x: [None, in] float32 -> y``.
 
     Args:
-        model: a (trained) :class:`~tfcourse.sine.SineMLP`.
+        model: a (trained) :class:`~tfcourse.review.sine.SineMLP`.
         directory: where to write (created; an existing export is overwritten).
 
     Returns:
@@ -82,7 +83,7 @@ def load_savedmodel(directory: str | os.PathLike) -> Any:
     if not tf.saved_model.contains_saved_model(os.fspath(directory)):
         raise TfcourseError(
             f"no SavedModel in {os.fspath(directory)!r}; export one first with "
-            "tfcourse.savedmodel.export_savedmodel(model, directory)"
+            "tfcourse.review.savedmodel.export_savedmodel(model, directory)"
         )
     loaded = tf.saved_model.load(os.fspath(directory))
     if SIGNATURE not in loaded.signatures:

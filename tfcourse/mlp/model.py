@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError, ShapeError
-from tfcourse.precision import as_compute_dtype
 from tfcourse.presets import INITS
+from tfcourse.scale.precision import as_compute_dtype
 from tfcourse.value_checks import check_finite, check_labels
 
 
@@ -99,8 +99,8 @@ class MLP(tf.Module):
         if x.shape.rank != 2 or x.shape[-1] not in (None, self.sizes[0]):
             raise ShapeError(
                 f"MLP expects inputs of shape [batch, {self.sizes[0]}], got {x.shape}; "
-                "flatten images with tfcourse.data.flatten_images or build MLP(sizes=...) "
-                "to match your data"
+                "flatten images with tfcourse.data.preprocess.flatten_images or build "
+                "MLP(sizes=...) to match your data"
             )
         if tf.executing_eagerly():  # at the boundary only: compiled steps stay check-free
             check_finite(x, "MLP inputs")
@@ -191,7 +191,7 @@ def train_step(
     """One gradient step of tutorial 1: forward pass, loss, gradients, Adam's update.
 
     This is the step the trainer runs (compiled and, with ``--strategy``, once per replica by
-    :mod:`tfcourse.scale`); a notebook can call it as it is, eagerly.
+    :mod:`tfcourse.scale.scale_out`); a notebook can call it as it is, eagerly.
 
     Args:
         model: the network; optimizer: e.g. ``keras.optimizers.Adam(1e-3)``.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
-from tfcourse.rundir import check_run_name  # no TensorFlow
+from tfcourse.run.folder import check_run_name  # no TensorFlow
 
 RESUME_MUST_MATCH = ("hidden", "depth", "batch_size", "n_points", "noise", "seed")
 PRESETS = {
@@ -43,7 +43,8 @@ class SineConfig:
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     # "hparam": False = not a hyper-parameter: left out of TensorBoard's HParams tab
-    # (tfcourse.summaries.hparams_of), as it changes where outputs go or what is shown, not results
+    # (tfcourse.run.summaries.hparams_of), as it changes where outputs go or what is shown, not
+    # results
     logdir: str = field(
         default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
     )

@@ -12,7 +12,8 @@ Two presets: ``tutorial`` is the review as written (Adam at 0.001, constant), wh
 0.002). ``fast``, the default, starts Adam at 0.02 and decays it to 0 along a cosine, reaching
 0.0025-0.0028, near the noise floor of 0.05² = 0.0025, in the same 10,000 steps.
 
-Each step is :func:`tfcourse.sine.train_step`, compiled by :class:`tfcourse.scale.ScaleOut`.
+Each step is :func:`tfcourse.review.sine.train_step`, compiled by
+:class:`tfcourse.scale.scale_out.ScaleOut`.
 ``--strategy mirrored|multiworker`` splits every batch over the replicas: each replica computes
 ``0.5 · sum((pred - y)²) / batch_size`` on its slice, so the all-reduced (summed) gradients are
 those of the whole batch's half MSE and the run follows the default strategy's to float
@@ -31,14 +32,14 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm  # plain text bars: no ipywidgets needed in notebooks
 
-from tfcourse import plots, sine
 from tfcourse.presets import learning_rate
-from tfcourse.run import Run, prepare
-from tfcourse.run_state import check_loss
-from tfcourse.scale import ScaleOut
-from tfcourse.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
-from tfcourse.sine_config import RESUME_MUST_MATCH, SineConfig
-from tfcourse.trainer_base import TrainerBase, typical_rate
+from tfcourse.review import sine
+from tfcourse.review.config import RESUME_MUST_MATCH, SineConfig
+from tfcourse.review.sine import SineMLP, half_mse_loss, make_sine_data, mse, plot_sine_fit
+from tfcourse.run import plots
+from tfcourse.run.lifecycle import Run, check_loss, prepare
+from tfcourse.run.trainer_base import TrainerBase, typical_rate
+from tfcourse.scale.scale_out import ScaleOut
 
 MSE_TARGET = 0.003  # plain MSE; the noise alone contributes 0.05² = 0.0025
 
@@ -95,7 +96,7 @@ class SineTrainer(TrainerBase):
         self._evaluate = tf.function(self._eval)
 
     def _step(self, idx: tf.Tensor) -> dict[str, tf.Tensor]:
-        """:func:`tfcourse.sine.train_step` on the rows ``idx`` [batch] of the data set."""
+        """:func:`tfcourse.review.sine.train_step` on the rows ``idx`` [batch] of the data set."""
         x, y = tf.gather(self.x, idx), tf.gather(self.y, idx)  # [batch, 1] each
         return sine.train_step(self.model, self.optimizer, x, y, self.config.batch_size)
 

@@ -1,9 +1,9 @@
 """The review's sine regression written the TF1 way: one graph, one session, ``feed_dict``.
 
 :class:`Tf1SineRegression` is the review's ``create_model()`` + Adam + ``Saver`` inside its own
-``tf.Graph`` (see :mod:`tfcourse.compat_v1`: no global switch is flipped). Each training step is
-one ``sess.run([train_op, loss], feed_dict=...)`` from Python, as in the original notebook;
-``scripts/bench_sine.py`` times that loop against :class:`tfcourse.train_sine.SineTrainer`.
+``tf.Graph`` (see :mod:`tfcourse.review.compat_v1`: no global switch is flipped). Each training
+step is one ``sess.run([train_op, loss], feed_dict=...)`` from Python, as in the original notebook;
+``scripts/bench_sine.py`` times that loop against :class:`tfcourse.review.trainer.SineTrainer`.
 The model can start from given weights, so both runs can begin from identical values.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcourse.compat_v1 import V1, run_fed
 from tfcourse.errors import ConfigError
+from tfcourse.review.compat_v1 import V1, run_fed
 
 
 class Tf1SineRegression:
