@@ -475,3 +475,48 @@ def test_batch_rows_of_links_say_they_were_not_graded(tmp_path, instructor_file)
     toy = load("toy", TOY.parent)
     row = grade_item(Item("bob.py", uploads / "bob.py"), toy)  # a file named on the command line
     assert row.total == 0 and "symbolic link" in row.error and not row.grader_failed
+
+
+def test_bwrap_tmpfs_are_sized_and_dev_is_read_only(tmp_path):
+    """In bwrap, /tmp and /dev/shm are tmpfs of half the memory cap each; /dev takes no file."""
+    from tfcourse.grading import sandbox
+
+    cmd = sandbox.bwrap_command(tmp_path / "sub", [], tmpfs_bytes=2**30)
+    text = " ".join(cmd)
+    assert "--size 1073741824 --tmpfs /tmp" in text
+    assert "--size 1073741824 --tmpfs /dev/shm" in text
+    assert "--remount-ro /dev" in text
+    if not sandbox.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        textwrap.dedent(
+            """
+            import os
+
+            def add(a, b):
+                seen = {}
+                for folder in ("/tmp", "/dev/shm", "/dev"):
+                    try:
+                        with open(os.path.join(folder, "x.bin"), "wb") as f:
+                            f.write(b"1")
+                        seen[folder] = "written"
+                    except OSError:
+                        seen[folder] = "refused"
+                st = os.statvfs("/dev/shm")
+                seen["shm_mb"] = st.f_blocks * st.f_frsize // 2**20
+                raise ValueError(repr(sorted(seen.items())))
+
+            def mean_square(x):
+                return 0.0
+
+            def scale(x, factor):
+                return x
+            """
+        )
+    )
+    toy = load("toy", Path(__file__).parent / "grading_fixtures")
+    results = grade(probe, toy, timeout=20, sandbox="bwrap", memory_mb=512)
+    shown = next(t["output"] for t in results["tests"] if t["name"].startswith("add:"))
+    assert "('/dev', 'refused')" in shown and "('/dev/shm', 'written')" in shown
+    assert "('/tmp', 'written')" in shown and "('shm_mb', 256)" in shown

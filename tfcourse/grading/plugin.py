@@ -121,6 +121,12 @@ class GradingPlugin:
         if self.inline is not None:
             return
         given = config.getoption("submission")
+        if given:
+            from tfcourse.grading.autograder import link_problem
+
+            problem = link_problem(Path(given).absolute())
+            if problem:  # a link may point at any file here, the solution included
+                raise pytest.UsageError(f"--submission {given}: {problem}")
         self.submission = Path(given).resolve() if given else _default_submission(self.folder)
         if not self.submission.is_file():
             raise pytest.UsageError(f"--submission {given}: no such file")

@@ -218,6 +218,7 @@ def bwrap_command(
     hidden: list[Path],
     allow_network: bool = False,
     runtime_dir: Path | None = None,
+    tmpfs_bytes: int | None = None,
 ) -> list[str]:
     """The ``bwrap`` arguments that put the worker in its own namespaces and views, ending
     with ``--`` (as root, followed by the program that drops to :func:`worker_uid`).
@@ -228,12 +229,30 @@ def bwrap_command(
         allow_network: keep the host's network.
         runtime_dir: the worker's runtime (:mod:`.runtime`), bound read-only at
             :data:`PACKAGE_ROOT`.
+        tmpfs_bytes: the size of each of the private ``/tmp`` and ``/dev/shm`` (``/dev``
+            itself is read-only), so files cannot hold memory beyond the worker's cap.
 
     The private ``/tmp``, ``/proc`` and ``/dev`` come first, so that the Python folders bound
     after them show even where they lie below ``/tmp`` (a scratch virtual environment).
     """
     cmd = ["bwrap", "--die-with-parent", "--new-session", *_namespaces(allow_network)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    if tmpfs_bytes is None:
+        cmd += ["--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
+    else:
+        size = str(int(tmpfs_bytes))
+        cmd += [
+            "--remount-ro",
+            "/dev",
+            "--size",
+            size,
+            "--tmpfs",
+            "/tmp",
+            "--chmod",
+            "1777",
+            "/tmp",
+        ]
+        cmd += ["--size", size, "--tmpfs", "/dev/shm", "--chmod", "1777", "/dev/shm"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]

@@ -155,7 +155,11 @@ class WorkerSession:
         cmd = [sys.executable, "-I", "-S", "-c", code]
         args_fd = None
         if bwrap:
-            cmd = sandbox.bwrap_command(sub, self.hidden, runtime_dir=runtime_dir) + cmd
+            half = self.limits.memory_mb * 2**20 // 2  # /tmp and /dev/shm: within the cap
+            prefix = sandbox.bwrap_command(
+                sub, self.hidden, runtime_dir=runtime_dir, tmpfs_bytes=half
+            )
+            cmd = prefix + cmd
             cmd, args_fd = sandbox.args_from_fd(cmd)
         home = "/tmp" if bwrap else inside
         self.cgroup = pids_cgroup(self.limits.max_procs)
