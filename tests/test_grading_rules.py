@@ -259,6 +259,20 @@ DYNAMIC = {
     "exec at module level": (
         "CODE = 'x = 1'\nexec(CODE)\n\n\ndef loss_fn(logits, labels):\n    return 0.0\n",
         "run code built at run time (`exec`)", 2),
+    "a module passed as a default": (
+        "import keras\n\n\ndef loss_fn(l, y, k=keras):\n    return k.losses.mse(y, l)\n",
+        "use keras as a value (it holds keras.losses)", 4),
+    "a module in a local variable": (
+        "import tensorflow as tf\n\n\ndef loss_fn(l, y):\n    k = tf.keras\n"
+        "    return k.losses.mse(y, l)\n",
+        "use tensorflow.keras as a value (it holds keras.losses)", 5),
+    "an importer in a local variable": (
+        "def loss_fn(l, y):\n    f = __import__\n    return f('keras.losses').mse(y, l)\n",
+        "use `__import__`, which loads code by a name or text built at run time", 2),
+    "a module's __dict__": (
+        "import keras\n\n\ndef loss_fn(l, y):\n    d = keras.__dict__\n"
+        "    return d['losses'].mse(y, l)\n",
+        "look up a name built at run time in keras (it could reach keras.losses)", 5),
 }  # fmt: skip
 
 

@@ -14,17 +14,20 @@ student file itself imports (:func:`given_names`) and :data:`ALWAYS_GIVEN`. The 
 in the released file (it is the rule students read), and release and the Gradescope zip copy the
 rules into ``assignment.json`` (:func:`metadata`), so copies without the solutions enforce them.
 
-:func:`check_file` reads a submission as text, a ``.py`` file or each code cell of a notebook
+:class:`Checker` reads a submission as text, a ``.py`` file or each code cell of a notebook
 (cleaned as :mod:`.loader` does), and parses it with :mod:`ast`: nothing of it runs, and this
 happens in the grader's pytest process. From each exercise it follows the names the exercise
-uses to their top-level definitions (helpers, module-level assignments, imports, classes),
-resolving import aliases (``import keras.losses as L``, ``from tfcourse.mlp import loss_fn``),
-attribute chains, literal ``getattr(x, "name")``, ``__import__("...")``,
-``importlib.import_module("...")``, ``sys.modules["..."]``, code in literal ``exec`` strings
-and module-level patches of library attributes; a name looked up or a module imported by a
-name built at run time, and ``exec`` or ``eval`` of built text, count as forbidden where they
-could reach a forbidden name. A test of an exercise that breaks its rule fails with a message
-naming the rule and the line (:meth:`Violation.message`), whatever the submission returns.
+uses to their top-level definitions (helpers, module-level assignments, imports, classes,
+other exercises), resolving import aliases (``import keras.losses as L``, ``tf.keras``), attribute
+chains, literal ``getattr(x, "name")``, ``__import__("...")``, ``importlib.import_module("...")``,
+``sys.modules["..."]``, ``globals()["..."]``, code in literal ``exec`` / ``eval`` strings and
+module-level patches of library attributes. What the source does not spell out counts as a
+use wherever it could reach a forbidden name: a name or module looked up by a string built at
+run time, a module held in a variable or passed as an argument, ``exec`` of built text,
+``importlib`` and the like (:data:`LOADERS`). A test of an exercise that breaks its rule fails
+with a message naming the rule and the line (:meth:`Violation.message`), whatever the
+submission returns. Not seen: what a library hands back through its own indirection (keras's
+string identifiers, say); for tfcourse the worker's runtime (:mod:`.runtime`) is the guarantee.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ ALWAYS_GIVEN = (
 # the same objects under another dotted name: references are compared in the second spelling
 ALIASES = (
     ("builtins", ""),
+    ("__builtins__", ""),
     ("tensorflow.keras", "keras"),
     ("tensorflow.losses", "keras.losses"),
     ("tensorflow.metrics", "keras.metrics"),
@@ -73,6 +77,14 @@ ALIASES = (
 IMPORTERS = {"__import__", "importlib.import_module", "importlib.__import__"}
 GETTERS = {"getattr"}
 RUNNERS = {"exec", "eval", "compile"}
+# what loads or runs code by a name or text the source does not spell out, wherever it is used
+# (the literal calls above are resolved instead)
+LOADERS = (
+    *IMPORTERS, *RUNNERS, "importlib", "runpy", "pkgutil", "imp", "zipimport", "code",
+    "marshal", "ctypes", "pickle.load", "pickle.loads", "types.CodeType", "types.FunctionType",
+    "sys.modules", "globals", "vars", "locals",
+)  # fmt: skip
+LOOKUPS = ("__dict__", "__getattribute__", "__getattr__")  # an attribute named at run time
 MODULE_SELF = {"__main__", "submission"}  # the submission's own module, as it may import itself
 DYNAMIC = "*"  # a name component the source does not spell out
 _ENTRY = re.compile(r"!?[A-Za-z_*][\w*]*(\.[\w*]+)*")
@@ -81,8 +93,10 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
 _BUILTINS = frozenset(dir(builtins))
 MAX_CODE = 80  # characters of the offending line quoted in a message
-MAX_FILE_BYTES = 64 * 2**20  # a larger submission file is not read (it fails every exercise)
-MAX_CODE_BYTES = 2**20  # nor more code than this (an exercise file has ~50 KB)
+# a larger submission is not read here (json.loads of a notebook costs a few times its size),
+# nor one with more code (an exercise file has ~70 KB): every exercise fails, saying so
+MAX_FILE_BYTES = 16 * 2**20
+MAX_CODE_BYTES = 2**20
 
 
 def canonical(name: str) -> str:
@@ -386,12 +400,16 @@ class Program:
                 self._add(node, label, lines, True, None)
         self.bindings: dict[str, list[_Binding]] = {}
         self.stars: list[_Binding] = []
-        self.opaque: list[_Unit] = []  # module-level code that runs text built at run time
+        # module-level code the grader cannot read: (unit, what it does), charged to every exercise
+        self.opaque: list[tuple[_Unit, str]] = []
         for unit in self.units:
             self._bind(unit)
         self.patches: list[tuple[str, _Unit]] = []  # (library attribute set, the unit)
         for unit in self.units:
-            _Scan(self, None, "").unit(unit)
+            try:
+                _Scan(self, None, "").unit(unit)
+            except (RecursionError, MemoryError):
+                self.opaque.append((unit, "use code nested too deeply to read"))
 
     def _add(self, node: ast.stmt, label: str, lines: list[str], top: bool, pin: Any) -> None:
         literal = _exec_literal(node)
@@ -437,7 +455,7 @@ class Program:
         for name in indirect - direct:
             self._put(name, _Binding(unit, False))
         if not unit.header_only and _runs_built_code(node):
-            self.opaque.append(unit)
+            self.opaque.append((unit, "run code built at run time (`exec`)"))
 
     def _put(self, name: str, binding: _Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -694,8 +712,9 @@ class _Scan:
         for b in bases:
             if b == "sys.modules":
                 out.append(key if key is not None else DYNAMIC)
-            elif b.endswith(".__dict__"):
-                out.append(f"{b[: -len('.__dict__')]}.{key if key is not None else DYNAMIC}")
+            elif b == "__dict__" or b.endswith(".__dict__"):  # builtins.__dict__ is "__dict__"
+                owner = b[: -len("__dict__")]
+                out.append(f"{owner}{key if key is not None else DYNAMIC}")
             elif b == "<globals>":
                 if key is not None:
                     out += self.global_name(key)
@@ -767,30 +786,40 @@ class _Scan:
         rules = self.rules
         if rules is None or name == "<globals>":
             return
-        name = canonical(name)
+        raw, name = name, canonical(name)
         for dotted, unit in self.program.patches:  # a library attribute the file replaced
             if _under(dotted, name) or _under(name, dotted):
                 self._queue(unit, dotted)
         parts = name.split(".")
-        dynamic = bool(runner) or DYNAMIC in parts
-        if runner:
-            entry, used = PACKAGE, f"run code built at run time (`{runner}`)"
-        elif dynamic:
-            base = ".".join(parts[: parts.index(DYNAMIC)])
+        for i, part in enumerate(parts):
+            if part in LOOKUPS:
+                parts = [*parts[:i], DYNAMIC]
+                break
+        loader = not runner and DYNAMIC not in parts and any(_under(name, x) for x in LOADERS)
+        if runner or loader or DYNAMIC in parts:
+            base = ".".join(parts[: parts.index(DYNAMIC)]) if DYNAMIC in parts else ""
             entry = rules.reached_by(self.exercise, base)
             if entry is None or any(rules.reached_by(e, base) for e in self.through):
                 return
-            used = (
-                f"look up a name built at run time in {base} (it could reach {entry})"
-                if base
-                else f"import a module named at run time (it could be {entry})"
-            )
-        else:
-            entry = rules.broken_by(self.exercise, name)
-            if entry is None or any(rules.broken_by(e, name) for e in self.through):
+            if runner:
+                used = f"run code built at run time (`{runner}`)"
+            elif loader:
+                used = f"use `{raw}`, which loads code by a name or text built at run time"
+            elif base:
+                used = f"look up a name built at run time in {base} (it could reach {entry})"
+            else:
+                used = f"import a module named at run time (it could be {entry})"
+            raise _Found(self._violation(entry, used, node, dynamic=True))
+        entry = rules.broken_by(self.exercise, name)
+        if entry is not None:
+            if any(rules.broken_by(e, name) for e in self.through):
                 return  # another exercise on the way forbids it too: charged to that one
-            used = name
-        raise _Found(self._violation(entry, used, node, dynamic))
+            raise _Found(self._violation(entry, name, node, dynamic=False))
+        entry = rules.reached_by(self.exercise, name)  # a module passed around as a value
+        if entry is None or any(rules.reached_by(e, name) for e in self.through):
+            return
+        used = f"use {raw or 'builtins'} as a value (it holds {entry})"
+        raise _Found(self._violation(entry, used, node, dynamic=True))
 
     def _violation(self, entry: str, used: str, node: ast.AST, dynamic: bool) -> Violation:
         unit = self.current
@@ -851,9 +880,9 @@ class _Scan:
                 self.visit(child)
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
-        """An import inside a function: a name it binds that the function declares ``global``
-        (or one of ``exec`` text at the top level) is used right here, as it may be an exercise.
-        Other imports count where the names they bind are used."""
+        """An import inside a function that binds a name the function declares ``global`` is
+        a use right here (that name may be an exercise); other imports count where the names
+        they bind are used."""
         if not self.scopes or (isinstance(node, ast.ImportFrom) and node.level):
             return
         local = self.scopes[-1][0]
@@ -927,10 +956,9 @@ def check_program(
     root = root or exercise
     scan = _Scan(program, rules, exercise)
     try:
-        for unit in program.opaque:
+        for unit, used in program.opaque:
             scan.current = unit
-            scan.use(DYNAMIC, unit.node, runner="exec")
-        scan.current = None
+            raise _Found(scan._violation(PACKAGE, used, unit.node, dynamic=True))
         for b in program.effective(root):
             scan._queue(b.unit, root)
         seen: set[tuple[int, str]] = set()
@@ -944,7 +972,8 @@ def check_program(
     except _Found as found:
         return found.violation
     except (RecursionError, MemoryError):
-        return Violation(exercise, PACKAGE, "use code nested this deeply", "", "", dynamic=True)
+        used = "use code nested too deeply to read"
+        return Violation(exercise, PACKAGE, used, "", "", dynamic=True)
     return None
 
 
@@ -962,22 +991,6 @@ def file_cells(path: Path) -> list[tuple[str, str]]:
         if source is not None:
             cells.append((f"code cell {index}", source))
     return cells
-
-
-def check_file(path: Path, rules: Rules) -> dict[str, Violation]:
-    """The first forbidden use of each exercise of ``rules`` in submission ``path`` (read as
-    text: nothing runs); exercises that keep their rules are absent.
-
-    Raises:
-        SubmissionError: not a ``.py`` / ``.ipynb`` file, or an unreadable notebook.
-    """
-    program = Program(file_cells(Path(path)))
-    found = {}
-    for exercise in rules.exercises:
-        violation = check_program(program, rules, exercise)
-        if violation is not None:
-            found[exercise] = violation
-    return found
 
 
 def namespace_cells(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -1011,15 +1024,6 @@ def namespace_cells(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
         elif qualname.isidentifier() and all(p.isidentifier() for p in module.split(".")):
             imports.append(f"from {module} import {qualname} as {name}")
     return [("your notebook's imports", "\n".join(imports)), *cells]
-
-
-def check_namespace(namespace: Mapping[str, Any], rules: Rules, exercise: str) -> Violation | None:
-    """:func:`check_program` for a live namespace (``check()`` in a student's notebook); any
-    failure of the check itself counts as no violation: it never stops ``check()``."""
-    try:
-        return check_program(Program(namespace_cells(namespace)), rules, exercise)
-    except Exception:
-        return None
 
 
 class ForbiddenUse(StudentError):
@@ -1076,13 +1080,13 @@ class Checker:
             size = sum(len(source) for _, source in cells)
             if size > MAX_CODE_BYTES:
                 raise _TooLarge(f"{size // 1024} KB of code")
-        except SubmissionError:
-            cells = []  # not a notebook: the worker says so in every test
+        except (SubmissionError, OSError):
+            cells = []  # not a notebook, or gone: the worker says so in every test
         except _TooLarge as exc:
             self.problem = (
                 f"is too large for the grader to check ({exc}; at most "
                 f"{MAX_CODE_BYTES // 1024} KB of code in a file of at most "
-                f"{MAX_FILE_BYTES // 2**20} MB)"
+                f"{MAX_FILE_BYTES // 2**20} MB: clear a notebook's outputs before saving it)"
             )
             cells = []
         self.program = Program(cells)
