@@ -65,6 +65,13 @@ def add_grading_commands(sub: Any) -> None:
     grade.add_argument("--results", default=None, help="also write Gradescope results.json")
     grade.add_argument("--timeout", type=float, default=60.0, help=TIMEOUT_HELP)
     grade.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "uid", "none"),
+        default="auto",
+        help="containment of the submissions (default auto: bwrap where it works, else uid as "
+        "root, else none; README 'What the sandbox guarantees')",
+    )
+    grade.add_argument(
         "--jobs", type=int, default=1, help="submissions graded at once (default: 1)"
     )
     grade.add_argument("--csv", default=None, help="write the grades to this CSV file")
@@ -170,7 +177,7 @@ def _grade_one(path: Path, assignment: Any, args: argparse.Namespace) -> int:
     from tfcourse.grading.results import format_report
     from tfcourse.grading.runner import grade, write_results
 
-    mode = sandbox.choose_mode()
+    mode = sandbox.choose_mode(args.sandbox)
     print(f"tfcourse: {sandbox.describe_mode(mode)}", file=sys.stderr)
     results = grade(path, assignment, timeout=args.timeout, sandbox=mode)
     if args.results:
@@ -208,15 +215,17 @@ def _grade_batch(
         shown = printable(str(path), multiline=False)
         print(f"tfcourse: skipping {shown} (not a .py or .ipynb file)", file=sys.stderr)
     jobs = args.jobs
-    if jobs > 1 and sandbox.choose_mode() == "uid":
+    mode = sandbox.choose_mode(args.sandbox)
+    if jobs > 1 and mode == "uid":
         print(
             "tfcourse: note: without bubblewrap, submissions run as uid nobody, which "
             "parallel gradings would share; grading one at a time (--jobs 1)",
             file=sys.stderr,
         )
         jobs = 1
-    _self_check_once(assignment, args.timeout)
-    rows = batch.grade_items(items, assignment, jobs=jobs, timeout=args.timeout)
+    print(f"tfcourse: {sandbox.describe_mode(mode)}", file=sys.stderr)
+    _self_check_once(assignment, args.timeout, mode)
+    rows = batch.grade_items(items, assignment, jobs=jobs, timeout=args.timeout, sandbox=mode)
     if args.results and rows[0].results is not None:
         write_results(rows[0].results, args.results)
     report = sys.stdout
@@ -245,18 +254,17 @@ def _grade_batch(
     return 0
 
 
-def _self_check_once(assignment: Any, timeout: float) -> None:
+def _self_check_once(assignment: Any, timeout: float, mode: str) -> None:
     """Grade the reference once before a class (each grading then finds the verdict cached).
 
     Raises:
         GraderFailure: the reference loses points under these limits: nobody is graded.
     """
-    from tfcourse.grading import sandbox, selfcheck
+    from tfcourse.grading import selfcheck
     from tfcourse.grading.limits import Limits
 
     folder = assignment.path.resolve()
     if not (folder / selfcheck.REFERENCE).is_file():
         return  # a handout or Gradescope copy: no solutions to check
-    mode = sandbox.choose_mode("auto")
     note = selfcheck.ensure_reference_passes(folder, Limits(call_timeout=timeout), mode)
     print(f"tfcourse: {note}", file=sys.stderr)

@@ -68,6 +68,9 @@ ALIASES = (
     ("tensorflow.keras", "keras"),
     ("tensorflow.losses", "keras.losses"),
     ("tensorflow.metrics", "keras.metrics"),
+    # TF1's loss and metric functions do what keras.losses / keras.metrics do
+    ("tensorflow.compat.v1.losses", "keras.losses"),
+    ("tensorflow.compat.v1.metrics", "keras.metrics"),
     ("tensorflow.optimizers", "keras.optimizers"),
     ("tensorflow.initializers", "keras.initializers"),
     ("keras.src", "keras"),
@@ -80,11 +83,14 @@ RUNNERS = {"exec", "eval", "compile"}
 # what loads or runs code by a name or text the source does not spell out, wherever it is used
 # (the literal calls above are resolved instead)
 LOADERS = (
-    *IMPORTERS, *RUNNERS, "importlib", "runpy", "pkgutil", "imp", "zipimport", "code",
-    "marshal", "ctypes", "pickle.load", "pickle.loads", "types.CodeType", "types.FunctionType",
-    "sys.modules", "globals", "vars", "locals",
-)  # fmt: skip
-LOOKUPS = ("__dict__", "__getattribute__", "__getattr__")  # an attribute named at run time
+    *IMPORTERS,
+    *RUNNERS,
+    *("importlib", "runpy", "pkgutil", "imp", "zipimport", "code", "marshal", "ctypes"),
+    *("pickle.load", "pickle.loads", "types.CodeType", "types.FunctionType"),
+    *("sys.modules", "globals", "vars", "locals", "gc"),  # gc: every live object, modules too
+)
+# attributes that reach objects by a name or a walk the source does not spell out
+LOOKUPS = ("__dict__", "__getattribute__", "__getattr__", "__subclasses__", "__globals__")
 MODULE_SELF = {"__main__", "submission"}  # the submission's own module, as it may import itself
 DYNAMIC = "*"  # a name component the source does not spell out
 _ENTRY = re.compile(r"!?[A-Za-z_*][\w*]*(\.[\w*]+)*")

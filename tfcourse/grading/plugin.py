@@ -121,10 +121,18 @@ class GradingPlugin:
         if self.inline is not None:
             return
         given = config.getoption("submission")
-        if given:
+        reference = self.folder / "exercises.py" if self.folder else None
+        is_reference = bool(
+            given
+            and reference
+            and reference.is_file()
+            and Path(given).is_file()
+            and reference.samefile(given)
+        )
+        if given and not is_reference:
             from tfcourse.grading.autograder import link_problem
 
-            problem = link_problem(Path(given).absolute())
+            problem = link_problem(Path(given).absolute())  # (the self-check's own is exempt)
             if problem:  # a link may point at any file here, the solution included
                 raise pytest.UsageError(f"--submission {given}: {problem}")
         self.submission = Path(given).resolve() if given else _default_submission(self.folder)
