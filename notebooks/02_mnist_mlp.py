@@ -132,7 +132,7 @@ print("labels", y_train[:3], "->\n", preprocess.one_hot(y_train[:3]))
 # ## 3. Mini-batches
 #
 # A gradient step uses a small random *batch* of examples (100 here) instead of all 60,000:
-# the gradient is noisier but a hundred times cheaper, and the noise even helps.
+# the gradient is noisier but 600 times cheaper to compute, and the noise even helps.
 #
 # The classic quick way picks 100 random indices *with replacement*
 # (`batching.get_batch`). Do that 600 times and call it an "epoch"... but it is not quite one:
@@ -181,7 +181,8 @@ print("predicted digits:", tf.argmax(logits, axis=1).numpy(), "| true:", y_test[
 #
 # A tiny example you can check with a calculator: logits `[2, 1, 0]` with true class 0 give
 # `-log(e² / (e² + e + 1)) ≈ 0.408`, and all-zero logits with any true class give `log 3 ≈ 1.099`.
-# Put both examples in one batch and `loss_fn` returns their mean, `(0.408 + 1.099) / 2 ≈ 0.754`.
+# Put both examples in one batch and `loss_fn` returns their mean: the cell below computes it
+# by hand and with `loss_fn`, the labels given once as class ids and once one-hot.
 
 # %%
 toy_logits = tf.constant([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
@@ -300,16 +301,20 @@ display(Image(filename=str(trainer.run_dir / "misclassified.png")))
 # tfcourse tensorboard --logdir runs
 # ```
 #
-# The *Scalars* tab shows `losses/train` and `losses/test` (both the plain cross-entropy, so
-# the two curves can be compared), `objective/train` (the label-smoothed loss that is
-# minimised: higher, and not comparable with a test loss), `charts/test_accuracy` and
-# `charts/samples_per_s` per epoch; *Graphs* shows the traced forward pass grouped by layer
-# (`layer1`, `layer2`); *HParams* and *Text* list the settings of the run (not paths or
-# switches such as `logdir` or `progress`). The same numbers can be read back in Python:
+# Every tag of this trainer starts with `mlp/`, so other trainers' runs in the same `runs/`
+# folder never share a chart with it. The *Scalars* tab shows `mlp/losses/train` and
+# `mlp/losses/test` (both the plain cross-entropy, so the two curves can be compared),
+# `mlp/objective/train` (the label-smoothed loss that is minimised: higher, and not comparable
+# with a test loss), `mlp/charts/test_accuracy` and `mlp/charts/samples_per_s`, each headed
+# "(x: epoch)" and explained by its ⓘ icon; *Images* shows the learning curves and the
+# misclassified digits; *Graphs* shows the traced forward pass grouped by layer (`layer1`,
+# `layer2`); *HParams* and *Text* list the settings of the run, named after its folder (not
+# paths or switches such as `logdir` or `progress`). The same numbers can be read back in
+# Python:
 
 # %%
 scalars = summaries.read_scalars(trainer.run_dir)
-for step, value in scalars["charts/test_accuracy"]:
+for step, value in scalars["mlp/charts/test_accuracy"]:
     print(f"epoch {step}: test accuracy {value:.4f}")
 
 # %% [markdown]

@@ -37,9 +37,11 @@
 # 6. many environments at once, and how episodes are kept apart;
 # 7. a real training run, its learning curve, a GIF of the trained agent and TensorBoard.
 #
-# Every function used here lives in `tfcourse.rl`; open its source when you want to see how
-# something is done. With `TFCOURSE_FAST=1` the training run is shortened so the notebook
-# finishes in well under a minute (that is what the test-suite does).
+# The RL functions used here live in `tfcourse/rl/` (one module each for rollouts, returns, the
+# model, the loss); open their source when you want to see how something is done. With
+# `TFCOURSE_FAST=1` the training run is shortened so the notebook finishes in well under a minute
+# (that is what the test-suite does).
+
 
 # %%
 # Installs tfcourse if this kernel lacks it (e.g. a fresh Colab runtime); else does nothing.
@@ -83,6 +85,7 @@ from IPython.display import Image, display
 from tfcourse.rl import a2c, returns
 from tfcourse.rl.config import PRESETS, A2CConfig
 from tfcourse.rl.evaluate import evaluate_run
+from tfcourse.rl.lr import LearningRate
 from tfcourse.rl.model import build_model
 from tfcourse.rl.rollout import EpisodeStats, collect, make_envs
 from tfcourse.rl.trainer import A2CTrainer
@@ -106,7 +109,7 @@ print("FAST mode:", fast_mode())
 # * **truncated**: 500 steps have passed. The pole is still up, the episode is simply cut off by
 #   a time limit. Keep this difference in mind: it matters in section 3.
 #
-# So an episode's return (`episode_returns` below) is its length, at most 500. The task counts
+# So an episode's return, the sum of its rewards, is its length: at most 500. The task counts
 # as solved when the average over 100 episodes reaches 475.
 #
 # gymnasium describes what the agent sees and what it may do with two *spaces*:
@@ -150,34 +153,23 @@ print("e.g.", seen_obs[5])
 # ### The words we use
 #
 # The same names appear in the library, in this notebook and in the equations. Arrays from a
-# rollout are *time-major*: row `t` holds step `t` of every environment, shape `[T, n_envs]`.
+# rollout of `T` steps of `n` environments are *time-major*: row `t` holds step `t` of every
+# environment, shape `[T, n]`.
 #
-# | name | symbol | meaning |
-# |---|---|---|
-# | `obs` | $s_t$ | the observation (state) before step `t` |
-# | `actions` | $a_t$ | the action taken at step `t` |
-# | `rewards` | $r_t$ | the reward received for it |
-# | `dones` | $d_t$ | 1 if the episode ended right after step `t` (either way), else 0 |
-# | `values` | $V(s_t)$ | the critic's estimate of the reward still to come from $s_t$ |
-# | `returns` | $R_t$ | the discounted rewards collected from step `t` on: the critic's target |
-# | `advantages` | $A_t$ | how much better step `t` went than the critic expected |
-# | `gamma` | $\gamma$ | discount factor: a reward `k` steps ahead counts $\gamma^k$ as much |
-# | `lam` | $\lambda$ | the GAE mixing factor of section 3.5 |
-
-# %% [markdown]
-# ### Words used in this notebook and in `tfcourse.rl`
-#
-# | name | meaning (shape in a rollout of `T` steps of `n` envs) |
-# |---|---|
-# | `obs`, `actions`, `rewards` | what the agent saw, did and got: `[T, n, 4]`, `[T, n]`, `[T, n]` |
-# | `dones` | the episode ended at this step, terminated or truncated: `[T, n]` |
-# | `values` | the critic's `V(s_t)`: `[T, n]` |
-# | `bootstrap_value` | `V(s_T)`, the critic's value of the state after the last step: `[n]` |
-# | `final_values` | `V(final_obs)` where the time limit cut an episode off, else 0: `[T, n]` |
-# | `returns` | discounted, bootstrapped sums of future rewards, the critic's targets: `[T, n]` |
-# | `advantages` | `returns - values` (or GAE): how much better than expected: `[T, n]` |
-# | `episode_returns` | what a whole episode earned, the plain sum of its rewards: one per episode |
-# | `gamma`, `lam` | the discount factor and GAE's λ |
+# | name | symbol | shape | meaning |
+# |---|---|---|---|
+# | `obs` | $s_t$ | `[T, n, 4]` | the observation (state) before step `t` |
+# | `actions` | $a_t$ | `[T, n]` | the action taken at step `t` |
+# | `rewards` | $r_t$ | `[T, n]` | the reward received for it |
+# | `dones` | $d_t$ | `[T, n]` | 1 if the episode ended (terminated or truncated) at step `t` |
+# | `values` | $V(s_t)$ | `[T, n]` | the critic's estimate of the reward still to come from $s_t$ |
+# | `bootstrap_value` | $V(s_T)$ | `[n]` | the critic's value of the state after the last step |
+# | `final_values` | | `[T, n]` | $V$ of the final observation where a time limit cut an episode |
+# | `returns` | $R_t$ | `[T, n]` | the discounted rewards from step `t` on: the critic's target |
+# | `advantages` | $A_t$ | `[T, n]` | how much better step `t` went than the critic expected |
+# | `episode_returns` | | one per episode | a whole episode's plain sum of rewards |
+# | `gamma` | $\gamma$ | | discount factor: a reward `k` steps ahead counts $\gamma^k$ as much |
+# | `lam` | $\lambda$ | | the GAE mixing factor of section 3.5 |
 
 # %% [markdown]
 # ## 2. Value, Q and advantage
@@ -596,9 +588,10 @@ if len(ends):
     print(f"env {i}, step {t + 1}: obs {rollout.obs[t + 1, i]} (first step of the next one)")
 
 # %% [markdown]
-# From here the trainer does exactly what sections 3 and 5 did by hand: bootstrap from the
-# critic's value of `last_obs`, compute returns and advantages over `[T, n_envs]`, and take one
-# gradient step on the total loss:
+# On this real rollout, the n-step returns of section 3: bootstrap from the critic's value of
+# `last_obs` and discount the rewards over `[T, n]`. This is only their core; the trainer also
+# scales the rewards, adds the truncation bootstrap (`final_values`) and uses GAE, as the next
+# cell shows.
 
 # %%
 bootstrap_value = value(rollout.last_obs)  # V(s_T), one per environment
@@ -606,19 +599,26 @@ rollout_returns = returns.discounted_returns(rollout.rewards, rollout.dones, 0.9
 print("returns", rollout_returns.shape, "| first row:", rollout_returns[0].numpy())
 
 # %% [markdown]
-# The library writes those steps down once, in `tfcourse/rl/a2c.py`, as two plain functions:
-# `a2c_loss(model, rollout, hp)` (truncation bootstrap, forward pass, GAE, the three losses)
-# and `a2c_step(model, optimizer, rollout, hp)` (tape, clipping, one optimizer step). The
-# trainer of section 7 runs exactly `a2c_step`, compiled; here it is, called as it is on the
-# rollout above with the fast preset's settings:
+# The library writes those steps down once, in `tfcourse/rl/a2c.py`, as three plain functions:
+# `a2c_batch(model, rollout, hp)` (reward scaling, truncation bootstrap, the critic's values, GAE:
+# the rollout's transitions and their targets), `a2c_loss(model, batch, hp)` (forward pass, the
+# three losses) and `a2c_step(model, optimizer, batch, hp)` (tape, gradient, one optimizer step;
+# the optimizer clips the gradient's global norm). The trainer of section 7 runs exactly these,
+# compiled; here they are, called as they are on the rollout above with the fast preset's
+# settings:
+
 
 # %%
+print(inspect.getsource(a2c.a2c_batch))
 print(inspect.getsource(a2c.a2c_loss))
 hp = A2CConfig().resolved()
 step_model = build_model(OBS_DIM, N_ACTIONS)
-step_optimizer = keras.optimizers.RMSprop(hp.lr, rho=0.99, epsilon=1e-5)
+n_updates = hp.total_steps // (hp.n_envs * hp.n_steps)
+step_optimizer = LearningRate(hp, n_updates).optimizer  # the trainer's optimizer and lr schedule
+step_optimizer.global_clipnorm = hp.max_grad_norm  # Keras clips the global norm, as the trainer
 for k in range(3):
-    out = a2c.a2c_step(step_model, step_optimizer, rollout, hp)
+    batch = a2c.a2c_batch(step_model, rollout, hp)
+    out = a2c.a2c_step(step_model, step_optimizer, batch, hp)
     print(f"update {k}: " + ", ".join(f"{name} {float(v):.3f}" for name, v in out.items()))
 
 # %% [markdown]
@@ -676,7 +676,7 @@ config = A2CConfig(
 )
 trainer = A2CTrainer(config)
 print("run directory:", trainer.run_dir)
-metrics = trainer.train()
+metrics = trainer.fit()
 for key in ("steps_completed", "episodes", "train_mean_return_100", "mean_return", "steps_per_s"):
     print(f"{key:22s} {metrics[key]:g}")
 if metrics["solved_step"] is None:  # the running mean of 100 episodes never reached the target
@@ -724,13 +724,15 @@ print(report)
 # ```
 #
 # and open the address it prints (usually http://localhost:6006). The *Scalars* tab shows the
-# four losses (`losses/actor`, `losses/critic`, `losses/entropy`, `losses/total`) and
-# `charts/episodic_return`, `charts/mean_return_100`, `charts/grad_norm`, `charts/sps` (steps
-# per second) against environment steps. The same numbers from Python:
+# four losses (`a2c/losses/actor`, `a2c/losses/critic`, `a2c/losses/entropy`,
+# `a2c/losses/total`) and `a2c/charts/episodic_return`, `a2c/charts/mean_return_100`,
+# `a2c/charts/grad_norm`, `a2c/charts/sps` (steps per second) against environment steps
+# (summed over the envs); *Images* shows the episode returns and frames of the greedy episode.
+# The same numbers from Python:
 
 # %%
 scalars = summaries.read_scalars(trainer.run_dir)
-curve = scalars["charts/mean_return_100"]
+curve = scalars["a2c/charts/mean_return_100"]
 for step, mean_return in curve[:: max(1, len(curve) // 8)]:
     print(f"step {step:7d}: mean return of the last 100 episodes {mean_return:6.1f}")
 

@@ -366,12 +366,13 @@ display(Image(filename=str(trainer.run_dir / "predictions.png")))
 # compiling once at the start, which is most of its total time for a run this short.
 # `python scripts/bench_sine.py` measures this properly over the full 10,000 steps.
 #
-# Everything the trainer logged is in TensorBoard (`tfcourse tensorboard`): `losses/train`
-# (mean half-MSE of the chunk's batches), `charts/mse` (plain MSE over all points) and
-# `charts/steps_per_s`. The same numbers from Python:
+# Everything the trainer logged is in TensorBoard (`tfcourse tensorboard`), under `sine/`
+# against Adam steps: `sine/losses/train` (mean half-MSE of the chunk's batches),
+# `sine/charts/mse` (plain MSE over all points) and `sine/charts/steps_per_s`, and in *Images*
+# the learning curves and the fit. The same numbers from Python:
 
 # %%
-for step, value in summaries.read_scalars(trainer.run_dir)["charts/mse"]:
+for step, value in summaries.read_scalars(trainer.run_dir)["sine/charts/mse"]:
     print(f"step {step:5d}: MSE over all points {value:.4f}")
 
 # %% [markdown]

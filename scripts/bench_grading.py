@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchkit import report_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 OLD_COMMIT = "e8545ec"  # the last commit before issue 21's round
 TARGET = 1.5  # now / old, with the self-check verdict cached
@@ -186,6 +188,7 @@ def main() -> None:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # an empty self-check cache
         for name in args.assignments:
             report[name] = bench(name, tree, max(args.repeat, 1), Path(tmp))
+    report["machine"] = report_machine()  # CPU, instruction sets, cores, load, TF threads
     print(json.dumps(report))
 
 

@@ -35,7 +35,7 @@ from tfcourse.settings import import_tensorflow_quietly
 import_tensorflow_quietly()  # first: TensorFlow's C++ log lines stay off stderr
 
 import numpy as np
-from benchkit import Target, check_targets, target_lines
+from benchkit import Target, check_targets, report_machine, target_lines
 
 from tfcourse.review.config import SineConfig
 from tfcourse.review.sine_v1 import Tf1SineRegression, train_v1
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"speed-up {speedup:.1f}x"
     )
     print("\n".join(target_lines(report)))
+    report["machine"] = report_machine()  # CPU, instruction sets, cores, load, TF threads
     print(json.dumps(report))
     tmp.cleanup()
     return report

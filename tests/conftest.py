@@ -77,11 +77,10 @@ def grading_pool():
 
 # the smoke runs of scripts/bench_*.py: script -> its arguments (besides --logdir)
 BENCH_SMOKE = {
-    "bench_mlp": ["--epochs", "1", "--tutorial-batches", "20", "--keras-epochs", "1",
-                  "--train-samples", "5000"],
+    "bench_mlp": "--epochs 1 --tutorial-batches 20 --keras-epochs 1 --train-samples 5000".split(),
     "bench_scale": ["--quick"],
     "bench_sine": ["--steps", "400", "--chunk", "200"],
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +95,13 @@ def bench_smoke(tmp_path_factory):
         folder = tmp_path_factory.mktemp(script)
         cmd = [sys.executable, str(REPO / "scripts" / f"{script}.py"), *args]
         proc = subprocess.Popen(
-            [*cmd, "--logdir", str(folder)], cwd=folder, env=subprocess_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [*cmd, "--logdir", str(folder)],
+            cwd=folder,
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         started[script] = proc, folder
     yield started
     for proc, _ in started.values():

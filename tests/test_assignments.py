@@ -37,8 +37,19 @@ def _timed_grade(path: Path, assignment) -> tuple[dict, float]:
 
 
 def _cli_grade(name: str, notebook: Path, results_path: Path) -> tuple[Any, Path]:
-    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(notebook), "--assignment", name,
-           "--source", str(ASSIGNMENTS), "--results", str(results_path)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "grade",
+        str(notebook),
+        "--assignment",
+        name,
+        "--source",
+        str(ASSIGNMENTS),
+        "--results",
+        str(results_path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     return done, results_path
 

@@ -107,8 +107,16 @@ def _in_zip_layout(zip_path: Path, root: Path, submission: str) -> dict:
 def _plain_pytest(toy: Path, files: list[str], submission: Path) -> subprocess.CompletedProcess:
     """``pytest <files> --submission ...`` from the checkout (its pytest settings apply)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    cmd = [sys.executable, "-m", "pytest", *(str(toy / f) for f in files),
-           "--submission", str(submission), "-p", "no:cacheprovider"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *(str(toy / f) for f in files),
+        "--submission",
+        str(submission),
+        "-p",
+        "no:cacheprovider",
+    ]
     return subprocess.run(
         cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False, env=env
     )

@@ -13,8 +13,12 @@ from tfcourse.data.preprocess import flatten_images
 from tfcourse.errors import ConfigError, DataError, ShapeError
 from tfcourse.value_checks import check_batch_size, check_binary, check_finite, check_labels
 
-IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-       "t10k-labels-idx1-ubyte")  # fmt: skip
+IDX = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:
@@ -25,10 +29,12 @@ def idx_bytes(arr: np.ndarray) -> bytes:
 def write_set(folder, n_train=3, n_test=2, images=None):
     """Four gz IDX files; ``images`` replaces the raw bytes of train-images."""
     rng = np.random.default_rng(0)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_train, dtype=np.uint8),
-              rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              rng.integers(0, 10, n_test, dtype=np.uint8)]  # fmt: skip
+    arrays = [
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_train, dtype=np.uint8),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_test, dtype=np.uint8),
+    ]
     folder.mkdir()
     for name, arr in zip(IDX, arrays, strict=True):
         raw = images if (images is not None and name == IDX[0]) else idx_bytes(arr)
@@ -272,10 +278,12 @@ def test_lesson_functions_still_compute_the_same_values():
     assert float(model.loss_fn(logits, np.array([0, 1], np.uint8))) == pytest.approx(expected)
     assert float(model.accuracy(logits, [0, 0])) == 0.5
     # 1 + 0.5 * (1 + 0.5 * 4) = 2.5 for an unfinished episode bootstrapped with V = 4
-    np.testing.assert_allclose(returns.discounted_returns_loop([1.0, 1.0], [0, 0], 0.5, 4.0),
-                               [2.5, 3.0])  # fmt: skip
-    np.testing.assert_allclose(returns.discounted_returns([1.0, 1.0], [False, True], 0.5, 4.0),
-                               [1.5, 1.0])  # fmt: skip
+    np.testing.assert_allclose(
+        returns.discounted_returns_loop([1.0, 1.0], [0, 0], 0.5, 4.0), [2.5, 3.0]
+    )
+    np.testing.assert_allclose(
+        returns.discounted_returns([1.0, 1.0], [False, True], 0.5, 4.0), [1.5, 1.0]
+    )
 
 
 def test_compiled_steps_carry_no_value_checks():

@@ -18,7 +18,7 @@ from tfcourse.settings import STARTUP_NOISE
     ("argv", "message"),
     [
         (["--epochs", "-3"], "epochs must be >= 1, got -3"),
-        (["--dataset", "svhn"], "unknown dataset 'svhn'; choose mnist or fashion_mnist"),
+        (["--dataset", "svhn"], "--dataset must be mnist or fashion_mnist, got 'svhn'"),
         (["--batch-size", "0"], "batch-size must be >= 1"),
     ],
 )
@@ -158,9 +158,14 @@ def test_help_imports_no_tensorflow_and_shows_preset_defaults():
         "print(out.getvalue())\n"
     )
     out = subprocess.run(
-        ["python", "-c", code], env=subprocess_env(), cwd=REPO, capture_output=True, text=True,
-        timeout=60, check=True,
-    )  # fmt: skip
+        ["python", "-c", code],
+        env=subprocess_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     first, help_text = out.stdout.split("\n", 1)
     assert first == "False False"
     flat = " ".join(help_text.split())

@@ -68,8 +68,16 @@ def _forger(folder: Path) -> Path:
     return sub
 
 
-PLAIN = ("exceptions.py", "sys_exit.py", "os_exit.py", "import_crash.py", "import_os_exit.py",
-         "missing_function.py", "reads_tests.py", "noisy.py")  # fmt: skip
+PLAIN = (
+    "exceptions.py",
+    "sys_exit.py",
+    "os_exit.py",
+    "import_crash.py",
+    "import_os_exit.py",
+    "missing_function.py",
+    "reads_tests.py",
+    "noisy.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -253,8 +261,17 @@ def test_report_lists_failures_and_the_total(graded):
 def test_cli_grade_with_a_bad_timeout_exits_2_before_grading():
     """A graded ``python -m tfcourse.cli grade ... --results`` run is in test_assignments
     (every released notebook) and test_grading_batch (this file's exceptions.py: 3 / 6)."""
-    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(SUBMISSIONS / "exceptions.py"),
-           "--assignment", str(FIXTURES / "toy"), "--timeout", "0"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "grade",
+        str(SUBMISSIONS / "exceptions.py"),
+        "--assignment",
+        str(FIXTURES / "toy"),
+        "--timeout",
+        "0",
+    ]
     bad = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == (
@@ -277,9 +294,23 @@ def test_a_test_sees_the_type_of_what_the_submission_raised(tmp_path):
         "    assert str(info.value).startswith('TypeError: can only concatenate str')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests_public.py", "-p", "no:cacheprovider",
-         "--submission", str(FIXTURES / "toy" / "exercises.py"), "-c", os.devnull],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests_public.py",
+            "-p",
+            "no:cacheprovider",
+            "--submission",
+            str(FIXTURES / "toy" / "exercises.py"),
+            "-c",
+            os.devnull,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "Score: 1 / 1" in done.stdout

@@ -147,8 +147,10 @@ def test_the_zip_grades_in_a_simulated_autograder_layout(tmp_path, grading_pool)
             zf.extractall(root / "source")
         for script in ("setup.sh", "run_autograder"):
             os.chmod(root / "source" / script, 0o755)
-    futures = [grading_pool.submit(_autograde, root, *upload) for root, upload in
-               zip(roots, uploads, strict=True)]  # fmt: skip
+    futures = [
+        grading_pool.submit(_autograde, root, *upload)
+        for root, upload in zip(roots, uploads, strict=True)
+    ]
     wait(futures)  # before asserting: see grading_pool
     solution, helpers, work, two, no_python = (f.result() for f in futures)
 

@@ -215,9 +215,19 @@ def test_without_csv_the_grades_are_printed_and_uid_mode_grades_one_at_a_time(
     ],
 )
 def test_a_bad_results_path_is_refused_before_grading(tmp_path, results, message):
-    cmd = [sys.executable, "-m", "tfcourse.cli", "grade", str(FIXTURES / "toy" / "exercises.py"),
-           "--assignment", "toy", "--source", str(FIXTURES),
-           "--results", results.format(tmp=tmp_path)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tfcourse.cli",
+        "grade",
+        str(FIXTURES / "toy" / "exercises.py"),
+        "--assignment",
+        "toy",
+        "--source",
+        str(FIXTURES),
+        "--results",
+        results.format(tmp=tmp_path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == "tfcourse: error: " + message.format(tmp=tmp_path)

@@ -83,8 +83,13 @@ def _run_and_watch(name: str, mode: str, folder: Path) -> tuple[str, str, str]:
     ini.write_text(INI)
     cmd = pytest_command(submission, TOY, results_path, {"call_timeout": 3, "sandbox": mode})
     start = time.monotonic()
-    subprocess.run([*cmd, "-c", str(ini), "--rootdir", str(folder)], cwd=folder,
-                   capture_output=True, timeout=120, check=False)  # fmt: skip
+    subprocess.run(
+        [*cmd, "-c", str(ini), "--rootdir", str(folder)],
+        cwd=folder,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert time.monotonic() - start < 60
     written = results_path.read_text()
     if name == "detached_rewriter.py":  # it tries for 10 s after starting (deletes_files.py
@@ -93,8 +98,17 @@ def _run_and_watch(name: str, mode: str, folder: Path) -> tuple[str, str, str]:
 
 
 # not fork_bomb.py: its tasks must not count against a concurrent grading's limit
-BWRAP = ["eq_anything.py", "fd_writer.py", "patcher.py", "gc_editor.py", "signals.py",
-         "memory_bomb.py", "output_flood.py", "reads_disk.py", "network.py"]  # fmt: skip
+BWRAP = [
+    "eq_anything.py",
+    "fd_writer.py",
+    "patcher.py",
+    "gc_editor.py",
+    "signals.py",
+    "memory_bomb.py",
+    "output_flood.py",
+    "reads_disk.py",
+    "network.py",
+]
 WATCHED = ["detached_rewriter.py", "deletes_files.py"]
 
 
@@ -119,8 +133,13 @@ def _graded(name: str, mode: str, bwrap_graded: dict[str, Future]) -> dict:
     return bwrap_graded[name].result() if mode == "bwrap" else _grade(name, mode)
 
 
-HONEST_ADD = {"test_add_small": 1, "test_add_negative": 1, "test_mean_square": 0,
-              "test_scale": 0, "test_scale_does_not_modify_input": 0}  # fmt: skip
+HONEST_ADD = {
+    "test_add_small": 1,
+    "test_add_negative": 1,
+    "test_mean_square": 0,
+    "test_scale": 0,
+    "test_scale_does_not_modify_input": 0,
+}
 
 
 def test_objects_equal_to_anything_earn_only_the_free_point(bwrap_graded):
@@ -211,9 +230,16 @@ def test_endless_loops_are_bounded_by_the_budget(bwrap_graded):  # after the oth
 def test_none_mode_prints_the_warning(tmp_path):
     ini = tmp_path / "pytest.ini"
     ini.write_text(INI)
-    cmd = pytest_command(FIXTURES / "toy" / "exercises.py", TOY, tmp_path / "r.json",
-                         {"sandbox": "none"})  # fmt: skip
-    done = subprocess.run([*cmd, "-c", str(ini), "--rootdir", str(tmp_path)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    cmd = pytest_command(
+        FIXTURES / "toy" / "exercises.py", TOY, tmp_path / "r.json", {"sandbox": "none"}
+    )
+    done = subprocess.run(
+        [*cmd, "-c", str(ini), "--rootdir", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "WARNING: no sandbox" in done.stdout
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 6

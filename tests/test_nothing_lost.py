@@ -59,12 +59,13 @@ for case in json.loads(sys.argv[1]):
 print("RESULTS " + json.dumps(results))
 """
 
-MLP = ["train", "mlp", "--name", "m", "--epochs", "2", "--train-samples", "300", "--no-progress",
-       "--no-jit"]  # fmt: skip
-SINE = ["train", "sine", "--name", "s", "--steps", "200", "--chunk", "100", "--n-points", "500",
-        "--no-progress", "--no-jit"]  # fmt: skip
-A2C = ["train", "a2c", "--name", "a", "--total-steps", "512", "--n-envs", "2", "--n-steps", "16",
-       "--eval-episodes", "2", "--no-gif", "--no-progress", "--no-jit"]  # fmt: skip
+MLP = "train mlp --name m --epochs 2 --train-samples 300 --no-progress --no-jit".split()
+SINE = "train sine --name s --steps 200 --chunk 100 --n-points 500 --no-progress --no-jit".split()
+A2C = [
+    *"train a2c --name a --total-steps 512 --n-envs 2 --n-steps 16 --eval-episodes 2".split(),
+    *"--no-gif --no-progress --no-jit".split(),
+]
+MORE = [*MLP, "--resume", "--epochs", "3"]  # one epoch more than the finished run m
 
 
 def play(cases: list[dict], timeout: float = 240) -> dict[str, dict]:
@@ -108,8 +109,9 @@ def runs(tmp_path_factory) -> Path:
     """A logdir holding three finished tiny runs: m (mlp, 2 epochs), s (sine), a (a2c)."""
     logdir = tmp_path_factory.mktemp("nothing_lost") / "runs"
     flags = ["--logdir", str(logdir)]
-    done = play([{"id": k, "argv": argv + flags} for k, argv in
-                 (("m", MLP), ("s", SINE), ("a", A2C))])  # fmt: skip
+    done = play(
+        [{"id": k, "argv": argv + flags} for k, argv in (("m", MLP), ("s", SINE), ("a", A2C))]
+    )
     for result in done.values():
         assert result["rc"] == 0, result["err"][-2000:]
     return logdir
@@ -123,13 +125,19 @@ def run_of(logdir: Path, name: str) -> Path:
 
 # id, argv, what the last stderr line must say (all exit 2, nothing written)
 REFUSED = [
-    ("finished mlp", [*MLP, "--resume"], ["is finished", "epochs_completed 2 of 2",
-                                          "--epochs larger than 2"]),
+    (
+        "finished mlp",
+        [*MLP, "--resume"],
+        ["is finished", "epochs_completed 2 of 2", "--epochs larger than 2"],
+    ),
     ("finished sine", [*SINE, "--resume"], ["is finished", "--steps larger than 200"]),
     ("finished a2c", [*A2C, "--resume"], ["is finished", "--total-steps larger than 512"]),
     ("a2c other preset", [*A2C, "--resume", "--preset", "tutorial"], ["is finished"]),
-    ("other hidden", [*MLP, "--resume", "--epochs", "3", "--hidden", "50"],
-     ["--resume: ", "hidden was 300", "not 50"]),  # "--hidden was" once run.folder says so
+    (
+        "other hidden",
+        [*MLP, "--resume", "--epochs", "3", "--hidden", "50"],
+        ["--resume: ", "hidden was 300", "not 50"],
+    ),  # "--hidden was" once run.folder says so
     ("lr inf", [*MLP, "--lr", "inf"], ["--lr must be a number in (0, 1], got inf"]),
     ("lr nan", [*SINE, "--lr", "nan"], ["--lr must be a number in (0, 1], got nan"]),
     ("a2c lr 1000", [*A2C, "--lr", "1000"], ["--lr must be a number in (0, 1], got 1000.0"]),
@@ -140,14 +148,23 @@ REFUSED = [
     ("huge total steps", [*A2C, "--total-steps", str(10**15)], ["--total-steps must be"]),
     ("noise inf", [*SINE, "--noise", "inf"], ["--noise must be a number in [0, 100], got inf"]),
     ("escape name", [*MLP, "--name", "../../escape"], ["--name '../../escape' is not a plain"]),
-    ("gif is a folder", ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "{a}"],
-     ["cannot write --gif", "it is a folder"]),
-    ("gif no folder", ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "{a}/no/such/x.gif"],
-     ["cannot write --gif", "its folder does not exist"]),
-    ("gif in /proc", ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "/proc/x.gif"],
-     ["cannot write --gif"]),
+    (
+        "gif is a folder",
+        ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "{a}"],
+        ["cannot write --gif", "it is a folder"],
+    ),
+    (
+        "gif no folder",
+        ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "{a}/no/such/x.gif"],
+        ["cannot write --gif", "its folder does not exist"],
+    ),
+    (
+        "gif in /proc",
+        ["eval", "a2c", "{a}", "--episodes", "1", "--gif", "/proc/x.gif"],
+        ["cannot write --gif"],
+    ),
     ("eval no run", ["eval", "a2c", "{a}-missing"], ["is not a finished A2C run"]),
-]  # fmt: skip
+]
 
 
 def _refused_cases(runs: Path) -> list[dict]:
@@ -191,23 +208,57 @@ def _list_config(run: Path) -> None:
 
 # id, damage done to a copy of run m (or a), argv, rc, needles (stderr), metrics check
 DAMAGED = [
-    ("more epochs", None, [*MLP, "--resume", "--epochs", "3"], 0, [], "earlier"),
-    ("truncated newest", _truncate_newest, [*MLP, "--resume", "--epochs", "3"], 0,
-     ["skipped checkpoint", "ckpt-2", "is truncated", "resumed from", "ckpt-1"], "fallback"),
-    ("all truncated", _truncate_all, [*MLP, "--resume", "--epochs", "3"], 2,
-     ["all 2 checkpoints", "corrupt", "truncated"], "unchanged"),
-    ("garbage config", _garbage_config, [*MLP, "--resume", "--epochs", "3"], 2,
-     ["config.json is corrupt: not valid JSON"], "unchanged"),
-    ("config not object", _list_config, [*MLP, "--resume", "--epochs", "3"], 2,
-     ["config.json is corrupt: it holds a JSON list"], "unchanged"),
-    ("nan loss", "nan", [*MLP, "--resume", "--epochs", "3"], 2,
-     ["the loss became nan at epoch 3", "last good checkpoint is", "ckpt-2", "lower --lr"],
-     "kept"),
-    ("locked", "lock", [*MLP, "--resume", "--epochs", "3"], 2,
-     ["is in use by another trainer (pid"], "unchanged"),
-    ("eval config list", _list_config, ["eval", "a2c", "{run}", "--episodes", "1"], 2,
-     ["config.json is corrupt: it holds a JSON list"], "unchanged"),
-]  # fmt: skip
+    ("more epochs", None, MORE, 0, [], "earlier"),
+    (
+        "truncated newest",
+        _truncate_newest,
+        MORE,
+        0,
+        ["skipped checkpoint", "ckpt-2", "is truncated", "resumed from", "ckpt-1"],
+        "fallback",
+    ),
+    (
+        "all truncated",
+        _truncate_all,
+        MORE,
+        2,
+        ["all 2 checkpoints", "corrupt", "truncated"],
+        "unchanged",
+    ),
+    (
+        "garbage config",
+        _garbage_config,
+        MORE,
+        2,
+        ["config.json is corrupt: not valid JSON"],
+        "unchanged",
+    ),
+    (
+        "config not object",
+        _list_config,
+        MORE,
+        2,
+        ["config.json is corrupt: it holds a JSON list"],
+        "unchanged",
+    ),
+    (
+        "nan loss",
+        "nan",
+        MORE,
+        2,
+        ["the loss became nan at epoch 3", "last good checkpoint is", "ckpt-2", "lower --lr"],
+        "kept",
+    ),
+    ("locked", "lock", MORE, 2, ["is in use by another trainer (pid"], "unchanged"),
+    (
+        "eval config list",
+        _list_config,
+        ["eval", "a2c", "{run}", "--episodes", "1"],
+        2,
+        ["config.json is corrupt: it holds a JSON list"],
+        "unchanged",
+    ),
+]
 
 
 def _damaged_cases(runs: Path, folder: Path, locks: list) -> tuple[list[dict], dict[str, Path]]:

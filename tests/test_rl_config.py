@@ -16,9 +16,8 @@ from tfcourse.rl.config import ENV_PRESETS, PRESETS, A2CConfig
 
 def test_cartpole_gets_the_fast_preset_with_the_lr_drop_and_target_475():
     cfg = A2CConfig().resolved()
-    assert (cfg.env, cfg.target_return, cfg.lr, cfg.anneal_lr, cfg.solved_lr_factor) == (
-        "CartPole-v1", 475.0, PRESETS["fast"]["lr"], True, 0.1
-    )  # fmt: skip
+    got = (cfg.env, cfg.target_return, cfg.lr, cfg.anneal_lr, cfg.solved_lr_factor)
+    assert got == ("CartPole-v1", 475.0, PRESETS["fast"]["lr"], True, 0.1)
     assert (cfg.normalize_obs, cfg.normalize_reward, cfg.activation) == (False, False, "relu")
 
 
@@ -33,19 +32,18 @@ def test_acrobot_gets_its_own_preset_and_target_minus_100():
 
 
 def test_explicit_flags_win_over_the_env_preset():
-    cfg = A2CConfig(env="Acrobot-v1", lr=1e-3, target_return=-90.0, normalize_obs=False,
-                    activation="relu").resolved()  # fmt: skip
-    assert (cfg.lr, cfg.target_return, cfg.normalize_obs, cfg.activation) == (
-        1e-3, -90.0, False, "relu"
-    )  # fmt: skip
+    cfg = A2CConfig(
+        env="Acrobot-v1", lr=1e-3, target_return=-90.0, normalize_obs=False, activation="relu"
+    ).resolved()
+    got = (cfg.lr, cfg.target_return, cfg.normalize_obs, cfg.activation)
+    assert got == (1e-3, -90.0, False, "relu")
     assert cfg.normalize_reward is True  # not given: still the preset's
 
 
 def test_tutorial_preset_keeps_its_values_and_takes_only_the_env_target():
     cfg = A2CConfig(env="Acrobot-v1", preset="tutorial").resolved()
-    assert (cfg.n_envs, cfg.optimizer, cfg.normalize_obs, cfg.target_return) == (
-        1, "adam", False, -100.0
-    )  # fmt: skip
+    got = (cfg.n_envs, cfg.optimizer, cfg.normalize_obs, cfg.target_return)
+    assert got == (1, "adam", False, -100.0)
 
 
 def test_an_env_without_preset_uses_its_registered_threshold_or_asks_for_the_flag():
@@ -64,8 +62,10 @@ def test_an_env_without_preset_uses_its_registered_threshold_or_asks_for_the_fla
     ("overrides", "message"),
     [
         (dict(activation="sigmoid"), "--activation must be relu or tanh"),
-        (dict(solved_lr_factor=0.0), r"--solved-lr-factor must be a number in \(0, 1\]"),
-        (dict(policy_init_scale=-1.0), r"--policy-init-scale must be a number in \[0, 100\]"),
+        (dict(solved_lr_factor=0.0), "--solved-lr-factor must be > 0, got 0.0"),
+        (dict(solved_lr_factor=1.5), r"--solved-lr-factor must be a number in \(0, 1\], got 1.5"),
+        (dict(policy_init_scale=-1.0), "--policy-init-scale must be >= 0, got -1.0"),
+        (dict(policy_init_scale=1e3), r"--policy-init-scale must be a number in \[0, 100\]"),
     ],
 )
 def test_bad_new_settings_are_config_errors(overrides, message):
@@ -82,7 +82,12 @@ def test_cli_env_flag_alone_picks_the_acrobot_preset_without_tensorflow():
         "print(json.dumps([cfg.target_return, cfg.normalize_obs, cfg.activation,\n"
         "                  'tensorflow' in sys.modules]))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == [-100.0, True, "tanh", False]

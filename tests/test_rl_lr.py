@@ -34,11 +34,18 @@ def test_solved_sets_the_factor_once_and_the_optimizer_uses_it():
 
 def test_trainer_drops_the_lr_when_solved_and_resume_keeps_the_drop(tmp_path):
     # target 0: solved as soon as 100 episodes have finished (random CartPole: ~2,500 steps)
-    kw = dict(logdir=str(tmp_path), progress=False, eval_episodes=0, gif=False,
-              target_return=0.0, anneal_lr=False, lr=0.004)  # fmt: skip
+    kw = dict(
+        logdir=str(tmp_path),
+        progress=False,
+        eval_episodes=0,
+        gif=False,
+        target_return=0.0,
+        anneal_lr=False,
+        lr=0.004,
+    )
     trainer = A2CTrainer(A2CConfig(total_steps=4096, **kw))
     assert float(trainer.lr.factor.numpy()) == 1.0
-    metrics = trainer.train()
+    metrics = trainer.fit()
     assert metrics["solved_step"] is not None and metrics["solved_step"] <= 4096
     assert float(trainer.lr.factor.numpy()) == pytest.approx(0.1)
     assert trainer.lr.current(trainer.optimizer.iterations) == pytest.approx(0.0004)

@@ -124,15 +124,21 @@ def test_training_saves_the_statistics_and_resume_and_eval_load_them(tmp_path):
     from tfcourse.rl.evaluate import evaluate_run
     from tfcourse.rl.trainer import A2CTrainer
 
-    kw = dict(logdir=str(tmp_path), progress=False, eval_episodes=0, gif=False,
-              normalize_obs=True, normalize_reward=True)  # fmt: skip
+    kw = dict(
+        logdir=str(tmp_path),
+        progress=False,
+        eval_episodes=0,
+        gif=False,
+        normalize_obs=True,
+        normalize_reward=True,
+    )
     first = A2CTrainer(A2CConfig(total_steps=512, **kw))
-    metrics = first.train()
+    metrics = first.fit()
     saved = normalize.load(metrics["run_dir"])
     assert saved == normalize.get_state(first.envs) and saved["obs"]["count"] > 512
     resumed = A2CTrainer(A2CConfig(total_steps=1024, resume=True, **kw))
     assert normalize.get_state(resumed.envs) == saved  # restored before any new step
-    assert resumed.train()["steps_completed"] == 1024
+    assert resumed.fit()["steps_completed"] == 1024
     assert normalize.load(metrics["run_dir"])["obs"]["count"] > saved["obs"]["count"]
     report = evaluate_run(metrics["run_dir"], episodes=2)
     assert report["env"] == "CartPole-v1" and report["mean_return"] >= 8
@@ -142,8 +148,16 @@ def test_resume_from_an_older_checkpoint_gets_that_checkpoints_statistics(tmp_pa
     from tfcourse.rl.config import A2CConfig
     from tfcourse.rl.trainer import A2CTrainer
 
-    kw = dict(logdir=str(tmp_path), progress=False, eval_episodes=0, gif=False, n_envs=2,
-              n_steps=8, normalize_obs=True, normalize_reward=True)  # fmt: skip
+    kw = dict(
+        logdir=str(tmp_path),
+        progress=False,
+        eval_episodes=0,
+        gif=False,
+        n_envs=2,
+        n_steps=8,
+        normalize_obs=True,
+        normalize_reward=True,
+    )
     first = A2CTrainer(A2CConfig(total_steps=160, **kw))  # 10 updates, a checkpoint after each
     at_save = {}
     save = first.norm_stats.before_save
@@ -153,7 +167,7 @@ def test_resume_from_an_older_checkpoint_gets_that_checkpoints_statistics(tmp_pa
         save()
 
     first.norm_stats.before_save = recording_save
-    run_dir = first.train()["run_dir"]
+    run_dir = first.fit()["run_dir"]
     newest = tmp_path / run_dir / "checkpoints" / "ckpt-160.data-00000-of-00001"
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # damaged
     resumed = A2CTrainer(A2CConfig(total_steps=320, resume=True, **kw))

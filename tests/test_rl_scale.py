@@ -77,7 +77,7 @@ with tempfile.TemporaryDirectory() as logdir:
         cfg = A2CConfig(logdir=logdir, name="run", progress=False, n_envs=N, n_steps=T,
                         total_steps=3 * T * N, eval_episodes=2, gif=False, strategy="mirrored",
                         jit=False)
-        metrics = A2CTrainer(cfg).train()
+        metrics = A2CTrainer(cfg).fit()
         out["run"] = {k: metrics[k] for k in ("steps_completed", "mean_return")}
         try:
             A2CTrainer(A2CConfig(logdir=logdir, n_envs=3, strategy="mirrored", progress=False))
@@ -145,9 +145,9 @@ def test_a_short_mirrored_run_trains_checkpoints_and_evaluates(child):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (dict(strategy="tpu"), "unknown strategy 'tpu'; choose default or mirrored"),
+        (dict(strategy="tpu"), "--strategy must be default or mirrored, got 'tpu'"),
         (dict(strategy="multiworker"), "multiworker is not supported for A2C: every worker"),
-        (dict(precision="float16"), "unknown precision 'float16'; choose one of float32, mixed"),
+        (dict(precision="float16"), "--precision must be float32 or mixed_float16, got 'float16'"),
     ],
 )
 def test_bad_scale_settings_are_config_errors(overrides, message, tmp_path):

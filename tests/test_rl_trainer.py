@@ -58,11 +58,18 @@ def test_run_dir_has_model_metrics_figures_and_gif(trained):
 
 def test_tensorboard_tags_are_written(trained):
     scalars = summaries.read_scalars(trained["run_dir"])
-    for tag in ("charts/episodic_return", "charts/episodic_length", "charts/sps",
-                "losses/critic", "losses/actor", "losses/entropy", "losses/total",
-                "charts/eval_mean_return"):  # fmt: skip
+    for tag in (
+        "a2c/charts/episodic_return",
+        "a2c/charts/episodic_length",
+        "a2c/charts/sps",
+        "a2c/losses/critic",
+        "a2c/losses/actor",
+        "a2c/losses/entropy",
+        "a2c/losses/total",
+        "a2c/charts/eval_mean_return",
+    ):
         assert scalars.get(tag), tag
-    entropies = [v for _, v in scalars["losses/entropy"]]
+    entropies = [v for _, v in scalars["a2c/losses/entropy"]]
     assert 0 < entropies[-1] <= np.log(2) + 1e-6  # entropy of a two-action policy
 
 
@@ -95,7 +102,7 @@ def test_resume_continues_the_step_counter(tmp_path):
     )
     assert resumed.restored_from is not None
     assert int(resumed.global_step.numpy()) == 1024
-    metrics = resumed.train()
+    metrics = resumed.fit()
     assert metrics["steps_completed"] == 2048
     assert metrics["run_dir"] == first["run_dir"]
 
@@ -105,10 +112,9 @@ def test_tutorial_preset_runs_one_env_with_64_step_batches(tmp_path):
         config(tmp_path, preset="tutorial", total_steps=640, eval_episodes=0, gif=False)
     )
     cfg = trainer.config
-    assert (cfg.n_envs, cfg.n_steps, cfg.gamma, cfg.optimizer, cfg.actor_reduction) == (
-        1, 64, 0.95, "adam", "sum"
-    )  # fmt: skip
-    assert trainer.train()["steps_completed"] == 640
+    got = (cfg.n_envs, cfg.n_steps, cfg.gamma, cfg.optimizer, cfg.actor_reduction)
+    assert got == (1, 64, 0.95, "adam", "sum")
+    assert trainer.fit()["steps_completed"] == 640
 
 
 @pytest.mark.parametrize(
@@ -156,7 +162,7 @@ def test_nan_weights_stop_with_a_message_not_a_gymnasium_assertion(tmp_path):
                 variable.assign(np.full(variable.shape, np.nan, np.float32))
 
     with pytest.raises(RunError) as err:
-        trainer.train(on_update=poison)
+        trainer.fit(on_update=poison)
     kept = trainer.run_dir / "checkpoints" / "ckpt-256"
     assert str(err.value) == (
         "the policy and value outputs became NaN or infinite by env step 384, so training "
@@ -171,7 +177,7 @@ def test_a_finished_run_resumed_with_more_steps_keeps_its_earlier_figures(tmp_pa
     small = dict(n_envs=2, n_steps=16, eval_episodes=0, gif=False)
     first = train_a2c(config(tmp_path, total_steps=512, **small))
     more = A2CTrainer(config(tmp_path, total_steps=1024, resume=True, **small))
-    second = more.train()
+    second = more.fit()
     assert second["run_dir"] == first["run_dir"]
     assert second["steps_completed"] == 1024
     assert second["earlier"]["steps_completed"] == 512

@@ -133,10 +133,15 @@ def test_run_dir_holds_config_metrics_figures_and_checkpoints(full_run):
 def test_tensorboard_has_tags_every_chunk_hparams_and_graph(full_run):
     _, m = full_run
     scalars = summaries.read_scalars(m["run_dir"])
-    for tag in ("losses/train", "losses/full", "charts/mse", "charts/steps_per_s"):
+    for tag in (
+        "sine/losses/train",
+        "sine/losses/full",
+        "sine/charts/mse",
+        "sine/charts/steps_per_s",
+    ):
         assert [s for s, _ in scalars[tag]] == list(range(1000, 10001, 1000)), tag
-    assert scalars["charts/mse"][-1][1] == pytest.approx(m["final_mse"])
-    assert scalars["losses/train"][-1][1] < scalars["losses/train"][0][1]
+    assert scalars["sine/charts/mse"][-1][1] == pytest.approx(m["final_mse"])
+    assert scalars["sine/losses/train"][-1][1] < scalars["sine/losses/train"][0][1]
     assert summaries.HPARAMS_TAG in summaries.read_tags(m["run_dir"])["tensors"]
     hparams = summaries.read_hparams(m["run_dir"])
     assert not {"logdir", "name", "resume", "progress"} & set(hparams)
@@ -152,19 +157,31 @@ def test_learning_curves_compare_train_and_full_loss_against_steps(tmp_path, mon
 
     figures = []
     real_plot = plots.plot_curves
-    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    monkeypatch.setattr(
+        plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)) or figures[-1]
+    )
     cfg = config(tmp_path, steps=300, chunk=100, n_points=200, jit=False)
     trainer = SineTrainer(cfg)
     m = trainer.fit()
     (fig,) = figures
     loss_ax, other_ax = fig.axes
-    assert [line.get_label() for line in loss_ax.lines] == ["train_loss", "full_loss"]
-    assert [line.get_label() for line in other_ax.lines] == ["mse"]
+    assert [line.get_label() for line in loss_ax.lines] == [
+        "train: mean over the chunk's 100 batches",
+        "all 200 points, after the chunk",
+    ]
+    assert [line.get_label() for line in other_ax.lines] == ["all 200 points, after the chunk"]
+    assert loss_ax.get_xlabel() == "step (Adam updates)"
+    assert (loss_ax.get_ylabel(), other_ax.get_ylabel()) == (
+        "loss: 0.5 · mean squared error",
+        "mean squared error",
+    )
     np.testing.assert_array_equal(loss_ax.lines[1].get_xdata(), [100, 200, 300])
     scalars = summaries.read_scalars(trainer.run_dir)
-    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [v for _, v in scalars["losses/full"]])
+    np.testing.assert_allclose(
+        loss_ax.lines[1].get_ydata(), [v for _, v in scalars["sine/losses/full"]]
+    )
     assert loss_ax.lines[1].get_ydata()[-1] == pytest.approx(m["final_loss"])
-    assert m["train_loss"] == pytest.approx(scalars["losses/train"][-1][1])
+    assert m["train_loss"] == pytest.approx(scalars["sine/losses/train"][-1][1])
     lo, hi = loss_ax.get_xlim()
     assert all(t == int(t) for t in loss_ax.get_xticks() if lo <= t <= hi)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -143,12 +146,14 @@ def test_hparams_of_a_config_leave_out_fields_marked_not_hparams(tmp_path):
     written = summaries.log_hparams(writer, cfg)
     writer.close()
     not_hparams = {"logdir", "name", "resume", "data_path", "progress"}
-    assert set(written) == {f for f in cfg.__dataclass_fields__} - not_hparams
+    assert set(written) == {f.name for f in dataclasses.fields(cfg)} - not_hparams
     read = summaries.read_hparams(tmp_path)
     assert read == {k: float(v) if type(v) is int else v for k, v in written.items()}
     assert read["label_smoothing"] == pytest.approx(0.1) and read["jit"] is True
     assert not any(str(tmp_path) in str(v) for v in read.values())  # no paths
-    assert set(summaries.hparams_of(SineConfig())) == set(SineConfig.__dataclass_fields__) - {
+    assert set(summaries.hparams_of(SineConfig())) == {
+        f.name for f in dataclasses.fields(SineConfig)
+    } - {
         "logdir",
         "name",
         "resume",
@@ -161,3 +166,76 @@ def test_read_hparams_of_a_dir_without_any_is_empty(tmp_path):
     summaries.log_scalars(writer, 1, {"losses/train": 1.0})
     writer.close()
     assert summaries.read_hparams(tmp_path) == {}
+
+
+BOARD = summaries.Namespace(
+    "toy", "epoch", {"losses/train": "mean over the batches", "figures/pic": "a picture"}
+)
+
+
+def test_namespace_prefixes_tags_and_states_the_x_unit(tmp_path):
+    writer = summaries.create_writer(tmp_path)
+    BOARD.log(writer, 1, {"losses/train": 0.5})
+    BOARD.log(writer, 2, {"losses/train": 0.25})
+    writer.close()
+
+    assert summaries.read_scalars(tmp_path) == {"toy/losses/train": [(1, 0.5), (2, 0.25)]}
+    assert summaries.read_descriptions(tmp_path) == {
+        "toy/losses/train": "x axis: epoch. mean over the batches"
+    }
+    acc = summaries._load(tmp_path)
+    assert acc.SummaryMetadata("toy/losses/train").display_name == "toy/losses/train (x: epoch)"
+    with pytest.raises(KeyError, match="'losses/test' is not a declared toy tag"):
+        BOARD.tag("losses/test")
+
+
+def test_images_round_trip_from_png_and_from_pixels(tmp_path):
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from tfcourse.run import plots
+
+    fig = Figure(figsize=(2, 1))
+    fig.subplots().plot([0, 1], [1, 0])
+    png = plots.png_bytes(fig)
+    pixels = np.zeros((6, 9, 3), np.uint8)
+    pixels[2, 3] = (255, 128, 7)
+    writer = summaries.create_writer(tmp_path)
+    BOARD.image(writer, "figures/pic", png, 3)
+    summaries.log_image(writer, "raw", pixels, 4, "plain pixels")
+    writer.close()
+
+    images = summaries.read_images(tmp_path)
+    assert sorted(images) == ["raw", "toy/figures/pic"]
+    ((step, (written,)),) = images["toy/figures/pic"]
+    assert step == 3
+
+    def rgba(data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image.convert("RGBA"))
+
+    np.testing.assert_array_equal(rgba(written), rgba(png))
+    ((step, (raw,)),) = images["raw"]
+    assert step == 4
+    np.testing.assert_array_equal(rgba(raw)[..., :3], pixels)
+    assert summaries.read_descriptions(tmp_path) == {
+        "toy/figures/pic": "x axis: epoch. a picture",
+        "raw": "plain pixels",
+    }
+    assert summaries.read_scalars(tmp_path) == {}  # images are not scalars
+
+
+def test_hparams_trial_is_named_after_the_run_folder(tmp_path):
+    run = tmp_path / "mlp-seed1-20250101-000000"
+    writer = summaries.create_writer(run)
+    summaries.log_hparams(writer, {"lr": 0.5})
+    writer.close()
+    assert summaries.read_trial_id(run) == "mlp-seed1-20250101-000000"
+
+    other = tmp_path / "other"
+    writer = summaries.create_writer(other)
+    summaries.log_hparams(writer, {"lr": 0.5}, trial_id="my trial")
+    writer.close()
+    assert summaries.read_trial_id(other) == "my trial"
+    (tmp_path / "nothing").mkdir()
+    assert summaries.read_trial_id(tmp_path / "nothing") is None

@@ -67,12 +67,15 @@ def test_tensorboard_lists_run_and_serves_scalars(small_mnist, tmp_path):
         assert run in runs, f"run {run} not listed by TensorBoard: {runs}"
 
         tags, deadline = {}, time.monotonic() + 30
-        while time.monotonic() < deadline and "losses/train" not in tags.get(run, {}):
+        while time.monotonic() < deadline and "mlp/losses/train" not in tags.get(run, {}):
             tags = _get_json(f"{base}/data/plugin/scalars/tags")
             time.sleep(0.5)
-        assert {"losses/train", "charts/test_accuracy"} <= set(tags[run])
+        assert {"mlp/losses/train", "mlp/charts/test_accuracy"} <= set(tags[run])
+        # the chart's ⓘ text says what the x axis counts
+        about = tags[run]["mlp/charts/test_accuracy"]["description"]
+        assert "x axis: epoch." in about, about
 
-        query = urllib.parse.urlencode({"run": run, "tag": "charts/test_accuracy"})
+        query = urllib.parse.urlencode({"run": run, "tag": "mlp/charts/test_accuracy"})
         points = _get_json(f"{base}/data/plugin/scalars/scalars?{query}")
         assert [step for _, step, _ in points] == [1, 2]
         assert points[-1][2] == pytest.approx(metrics["test_accuracy"], abs=1e-6)

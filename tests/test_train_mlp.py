@@ -60,18 +60,20 @@ def test_tensorboard_events_have_tags_values_hparams_and_graph(finished_run):
     run = finished_run["run_dir"]
     scalars = summaries.read_scalars(run)
     for tag in (
-        "losses/train",
-        "losses/test",
-        "charts/train_accuracy",
-        "charts/test_accuracy",
-        "charts/samples_per_s",
+        "mlp/losses/train",
+        "mlp/losses/test",
+        "mlp/charts/train_accuracy",
+        "mlp/charts/test_accuracy",
+        "mlp/charts/samples_per_s",
     ):
         assert [step for step, _ in scalars[tag]] == [1, 2, 3], tag
-    assert scalars["charts/test_accuracy"][-1][1] == pytest.approx(finished_run["test_accuracy"])
-    train_losses = [v for _, v in scalars["losses/train"]]
+    assert scalars["mlp/charts/test_accuracy"][-1][1] == pytest.approx(
+        finished_run["test_accuracy"]
+    )
+    train_losses = [v for _, v in scalars["mlp/losses/train"]]
     assert train_losses[-1] < train_losses[0]
-    assert [step for step, _ in scalars["objective/train"]] == [1, 2, 3]
-    pairs = zip(scalars["losses/train"], scalars["objective/train"], strict=True)
+    assert [step for step, _ in scalars["mlp/objective/train"]] == [1, 2, 3]
+    pairs = zip(scalars["mlp/losses/train"], scalars["mlp/objective/train"], strict=True)
     for (_, plain), (_, smoothed) in pairs:
         assert smoothed > plain  # label smoothing 0.1 (fast preset): a different number
     assert summaries.HPARAMS_TAG in summaries.read_tags(run)["tensors"]
@@ -105,7 +107,9 @@ def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monk
 
     figures = []
     real_plot = plots.plot_curves
-    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    monkeypatch.setattr(
+        plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)) or figures[-1]
+    )
     cfg = config(tmp_path, epochs=2, train_samples=500, lr=1e-12, lr_schedule="constant", jit=False)
     trainer = MLPTrainer(cfg, data=small_mnist)
     x_train, y_train = trainer.x_train.numpy(), trainer.y_train.numpy()
@@ -117,7 +121,10 @@ def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monk
     test_ce = _cross_entropy(test_logits, trainer.y_test.numpy())
     scalars = summaries.read_scalars(trainer.run_dir)
     for (_, tb_train), (_, tb_objective), (_, tb_test) in zip(
-        scalars["losses/train"], scalars["objective/train"], scalars["losses/test"], strict=True
+        scalars["mlp/losses/train"],
+        scalars["mlp/objective/train"],
+        scalars["mlp/losses/test"],
+        strict=True,
     ):
         assert tb_train == pytest.approx(train_ce, rel=1e-4)
         assert tb_objective == pytest.approx(objective, rel=1e-4)
@@ -131,12 +138,22 @@ def test_train_and_test_losses_are_the_same_quantity(small_mnist, tmp_path, monk
     (fig,) = figures  # learning_curves.png
     loss_ax, other_ax = fig.axes
     assert [line.get_label() for line in loss_ax.lines] == [
-        "train_loss",
-        "test_loss",
-        "train_objective (label smoothing 0.1)",
+        "train: mean over the epoch's batches",
+        "test: whole test set, end of epoch",
+        "train objective (label smoothing 0.1): mean over the epoch's batches",
     ]
-    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), [v for _, v in scalars["losses/test"]])
-    assert [line.get_label() for line in other_ax.lines] == ["train_accuracy", "test_accuracy"]
+    assert (loss_ax.get_xlabel(), loss_ax.get_ylabel()) == (
+        "epoch",
+        "cross-entropy (nats per image)",
+    )
+    assert other_ax.get_ylabel() == "accuracy (fraction correct)"
+    np.testing.assert_allclose(
+        loss_ax.lines[1].get_ydata(), [v for _, v in scalars["mlp/losses/test"]]
+    )
+    assert [line.get_label() for line in other_ax.lines] == [
+        "train: mean over the epoch's batches",
+        "test: whole test set, end of epoch",
+    ]
     lo, hi = loss_ax.get_xlim()
     ticks = [t for t in loss_ax.get_xticks() if lo <= t <= hi]
     assert ticks and all(t == int(t) for t in ticks)
@@ -149,11 +166,16 @@ def test_without_label_smoothing_one_loss_line_and_the_bar_shows_both_losses(
 
     figures = []
     real_plot = plots.plot_curves
-    monkeypatch.setattr(plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)))
+    monkeypatch.setattr(
+        plots, "plot_curves", lambda *a, **k: figures.append(real_plot(*a, **k)) or figures[-1]
+    )
     cfg = config(tmp_path, epochs=1, train_samples=300, label_smoothing=0.0, jit=False)
     metrics = train_mlp(dataclasses.replace(cfg, progress=True), data=small_mnist)
     assert metrics["train_objective"] == metrics["train_loss"]
-    assert [line.get_label() for line in figures[0].axes[0].lines] == ["train_loss", "test_loss"]
+    assert [line.get_label() for line in figures[0].axes[0].lines] == [
+        "train: mean over the epoch's batches",
+        "test: whole test set, end of epoch",
+    ]
     bar = capsys.readouterr().err.rsplit("\r", 1)[-1]  # the bar's last state
     assert (
         f"train_loss={metrics['train_loss']:.4f}, test_loss={metrics['test_loss']:.4f}, "
@@ -194,7 +216,7 @@ def test_resume_with_a_different_model_is_refused(small_mnist, tmp_path):
     ("overrides", "message"),
     [
         (dict(epochs=-1), "epochs must be >= 1, got -1"),
-        (dict(dataset="cifar"), "unknown dataset 'cifar'; choose mnist or fashion_mnist"),
+        (dict(dataset="cifar"), "--dataset must be mnist or fashion_mnist, got 'cifar'"),
         (dict(batch_size=0), "batch-size must be >= 1"),
         (dict(lr=-0.1), "lr must be > 0"),
         (dict(preset="turbo"), "unknown preset 'turbo'"),

@@ -94,11 +94,11 @@ def test_batch_not_divisible_by_the_replicas_is_a_config_error(child):
     [
         (
             dict(strategy="ring"),
-            "strategy must be one of default, mirrored, multiworker, got 'ring'",
+            "--strategy must be one of default, mirrored, multiworker, got 'ring'",
         ),
         (
             dict(precision="float16"),
-            "precision must be one of float32, mixed_float16, got 'float16'",
+            "--precision must be float32 or mixed_float16, got 'float16'",
         ),
     ],
 )
@@ -117,7 +117,7 @@ def test_cli_lists_and_checks_the_new_flags(capsys, tmp_path):
     argv = ["train", "sine", "--precision", "half", "--logdir", str(tmp_path)]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "tfcourse: error: precision must be one of float32, mixed_float16, got 'half'"
+    assert err == "tfcourse: error: --precision must be float32 or mixed_float16, got 'half'"
 
 
 def test_sine_mlp_compute_dtype():

@@ -38,9 +38,15 @@ from tfcourse.presets import preset_defaults
 from tfcourse.settings import import_tensorflow_quietly
 
 STORAGE_ERRNOS = {
-    errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EISDIR,
-    errno.ENOTDIR, errno.ENOENT,
-}  # fmt: skip
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.ENOENT,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +94,8 @@ def add_dataclass_args(
     the value under each of ``presets`` instead, e.g. ``(default: 0.002 (fast), 0.001 (tutorial))``.
     """
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
+    fields = dataclasses.fields(cls)  # hyper-parameters first, then where outputs go
+    for f in sorted(fields, key=lambda f: f.metadata.get("hparam", True) is False):
         kind = _field_type(hints[f.name])
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "").replace(" (preset)", "")

@@ -1,23 +1,71 @@
 """Settings as data, shared by every trainer's config: the allowed choices, presets, validation.
 
-This module and the config dataclasses (``mlp.config``, ``review.config``, ``rl.config``) import
-no TensorFlow, so the command line can build its parser and ``--help`` from them in a blink.
+Each tutorial's ``config.py`` (``mlp``, ``review``, ``rl``) holds one dataclass whose fields are
+the flags of ``tfcourse train <what>`` (see :mod:`tfcourse.cli`); its ``None`` fields are filled
+from the chosen preset by its ``resolved()``, which also validates everything in one go. This
+module and those configs import no TensorFlow, so the command line can build its parser and
+``--help`` from them in a blink.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
 
 from tfcourse.errors import ConfigError
+from tfcourse.run.folder import check_run_name  # no TensorFlow
 
 C = TypeVar("C")
+R = TypeVar("R", bound="RunConfig")
 
 INITS = ("normal", "glorot", "he")  # MLP weight initialisations (see tfcourse.mlp.model)
 STRATEGIES = ("default", "mirrored", "multiworker")  # --strategy (see tfcourse.scale.distribute)
 PRECISIONS = ("float32", "mixed_float16")  # --precision (see tfcourse.scale.precision)
+
+
+@dataclass
+class RunConfig:
+    """The base of every trainer's config: the flags all share, and :meth:`resolved`.
+
+    A tutorial's config subclasses it with its own fields (each a flag of ``tfcourse train
+    <what>``; ``None`` = from the preset), a ``name`` field (the run-name prefix), ``presets``
+    (its ``PRESETS``) and :meth:`checks`.
+
+    A field whose metadata says ``"hparam": False`` changes where outputs go or what is shown,
+    not results: it is left out of TensorBoard's HParams tab
+    (:func:`tfcourse.run.summaries.hparams_of`) and listed after the hyper-parameters by
+    ``--help``.
+    """
+
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    logdir: str = field(
+        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
+    )
+    resume: bool = field(
+        default=False, metadata={"help": "continue the latest run of this name", "hparam": False}
+    )
+
+    def resolved(self: R) -> R:
+        """A copy with every ``None`` field filled from the preset, all fields validated.
+
+        Raises:
+            ConfigError: naming the first wrong flag, and what it must be.
+        """
+        cfg = self.with_preset()
+        require(cfg.checks())
+        check_run_name(cfg.name)  # type: ignore[attr-defined]
+        return cfg
+
+    def with_preset(self: R) -> R:
+        """A copy whose ``None`` fields take the values of ``--preset`` (:func:`apply_preset`)."""
+        return apply_preset(self, self.presets)
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """``(ok, message)`` for every field, on the preset-filled copy (see :func:`require`)."""
+        raise NotImplementedError(f"{type(self).__name__} must list its checks")
 
 
 def apply_preset(config: C, presets: Mapping[str, Mapping[str, Any]]) -> C:
@@ -58,16 +106,37 @@ def in_range(value: Any, low: float, high: float, low_open: bool = False) -> boo
     return (low < value if low_open else low <= value) and value <= high
 
 
-def bounded(flag: str, value: Any, low: float, high: float, low_open: bool = False) -> tuple:
+def bounded(
+    flag: str, value: Any, low: float, high: float, low_open: bool = False
+) -> tuple[bool, str]:
     """A :func:`require` check that ``--flag`` is a finite number in ``[low, high]``.
 
-    The message names the flag as typed on the command line, e.g.
-    ``"--lr must be a finite number in (0, 1], got inf"``.
+    The message names the flag as typed on the command line: ``"--epochs must be >= 1, got
+    -3"`` for a number below the range, else the whole range, e.g. ``"--lr must be a number in
+    (0, 1], got inf"``.
     """
+    ok = in_range(value, low, high, low_open)
+    if not ok and in_range(value, -math.inf, low):  # a finite number below the range
+        return ok, f"{flag} must be {'>' if low_open else '>='} {_num(low)}, got {value}"
     bracket = "(" if low_open else "["
     kind = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
-    ok = in_range(value, low, high, low_open)
     return ok, f"{flag} must be {kind} in {bracket}{_num(low)}, {_num(high)}], got {value}"
+
+
+def one_of(flag: str, value: Any, choices: Sequence[str]) -> tuple[bool, str]:
+    """A :func:`require` check that ``--flag`` is one of ``choices``, e.g. ``"--activation must
+    be relu or tanh, got 'sigmoid'"``."""
+    names = " or ".join(choices) if len(choices) == 2 else f"one of {', '.join(choices)}"
+    return value in choices, f"{flag} must be {names}, got {value!r}"
+
+
+def scale_checks(cfg: Any, strategies: Sequence[str] = STRATEGIES) -> list[tuple[bool, str]]:
+    """The checks every trainer's config shares: ``--seed``, ``--strategy``, ``--precision``."""
+    return [
+        bounded("--seed", cfg.seed, 0, MAX_SEED),
+        one_of("--strategy", cfg.strategy, strategies),
+        one_of("--precision", cfg.precision, PRECISIONS),
+    ]
 
 
 def _num(x: float) -> str:

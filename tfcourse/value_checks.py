@@ -9,6 +9,8 @@ to the graph and fails with ``tf.errors.InvalidArgumentError`` when it runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import tensorflow as tf
 
@@ -138,3 +140,15 @@ def check_batch_size(batch_size: object, n: int | None = None, name: str = "batc
             f"{name} {batch_size} is larger than the {n} samples; use at most {n} or more data"
         )
     return int(batch_size)
+
+
+def check_layer_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    """Layer widths from input to output as ints: at least two, all positive.
+
+    Raises:
+        ConfigError: fewer than two widths, or one that is not positive.
+    """
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < 2 or min(sizes) <= 0:
+        raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
+    return sizes

@@ -7,10 +7,11 @@ image and label arrays, draw random mini-batches, create the weights, write the 
 the loss and the accuracy, and finish with one complete training step.
 
 Work with TensorFlow and numpy directly. The `tfcourse` package already contains finished
-versions of most of these functions (`tfcourse.basics`, `tfcourse.data`, `tfcourse.batching`,
-`tfcourse.mlp`); each exercise says which ones you must not call, because calling them would
-skip the point of the exercise. Every function receives everything it needs as arguments:
-no MNIST files are read and nothing is trained when this file is imported.
+versions of most of these functions (`tfcourse.mlp.basics`, `tfcourse.data.preprocess`,
+`tfcourse.data.batching`, `tfcourse.mlp.model`); each exercise says which ones you must not
+call, because calling them would skip the point of the exercise. Every function receives
+everything it needs as arguments: no MNIST files are read and nothing is trained when this file
+is imported.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def compute_a(b: Any, c: Any) -> tf.Tensor:
         back to ``b`` and ``c`` when they are float32 variables, so stay in TensorFlow (no
         ``.numpy()``, no numpy arithmetic).
 
-    Do not call ``tfcourse.basics.compute_a`` or ``compute_a_array``.
+    Do not call ``tfcourse.mlp.basics.compute_a`` or ``compute_a_array``.
     """
     # BEGIN SOLUTION
     b = tf.cast(b, tf.float32)
@@ -99,6 +100,25 @@ def compute_a_casts_only_b(b: Any, c: Any) -> tf.Tensor:
     return (b + c) * (c + 2.0)
 
 
+@mistake(
+    "compute_a",
+    hint="Either input can be an integer, not only the second one. Re-read which arguments "
+    "may have an integer dtype.",
+)
+def compute_a_casts_only_c(b: Any, c: Any) -> tf.Tensor:
+    c = tf.cast(c, tf.float32)
+    return (b + c) * (c + 2.0)
+
+
+@mistake(
+    "compute_a",
+    hint="A cast at the end comes too late: the sums before it already mix the inputs' dtypes "
+    "(or run in numpy). Cast before the first operation.",
+)
+def compute_a_cast_at_the_end(b: Any, c: Any) -> tf.Tensor:
+    return tf.cast((b + c) * (c + 2), tf.float32)
+
+
 @mistake("compute_a", hint="Check the order of operations: the formula multiplies two sums.")
 def compute_a_missing_parentheses(b: Any, c: Any) -> tf.Tensor:
     b, c = tf.cast(b, tf.float32), tf.cast(c, tf.float32)
@@ -116,8 +136,9 @@ def compute_a_float64(b: Any, c: Any) -> tf.Tensor:
 
 @mistake(
     "compute_a",
-    hint="Gradients only flow through TensorFlow operations: a detour through numpy cuts the "
-    "graph, even if the values come out right.",
+    hint="Gradients only flow through TensorFlow operations on the inputs themselves: a detour "
+    "through numpy, or new tensors made from their values, cuts the graph, even if the values "
+    "come out right.",
 )
 def compute_a_in_numpy(b: Any, c: Any) -> tf.Tensor:
     b, c = np.asarray(b, np.float32), np.asarray(c, np.float32)
@@ -133,6 +154,42 @@ def compute_a_casts_c_to_dtype_of_b(b: Any, c: Any) -> tf.Tensor:
     b = tf.convert_to_tensor(b)
     c = tf.cast(c, b.dtype)
     return (b + c) * (c + 2)
+
+
+@mistake(
+    "compute_a",
+    hint="tf.constant makes a new constant out of plain values: it refuses a tensor of another "
+    "dtype, and a constant made from a variable is cut off from it (no gradient).",
+)
+def compute_a_constant_instead_of_cast(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.constant(b, tf.float32), tf.constant(c, tf.float32)
+    return (b + c) * (c + 2.0)
+
+
+@mistake(
+    "compute_a",
+    hint="Check the type of what you return: .numpy() leaves TensorFlow, and no gradient flows "
+    "through a numpy array.",
+)
+def compute_a_returns_numpy(b: Any, c: Any) -> np.ndarray:
+    b, c = tf.cast(b, tf.float32), tf.cast(c, tf.float32)
+    return ((b + c) * (c + 2.0)).numpy()
+
+
+@mistake(
+    "compute_a",
+    hint="tf.convert_to_tensor with a dtype does not change a dtype: it refuses a tensor of "
+    "another one. Look for the operation that converts.",
+)
+def compute_a_convert_instead_of_cast(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.convert_to_tensor(b, tf.float32), tf.convert_to_tensor(c, tf.float32)
+    return (b + c) * (c + 2.0)
+
+
+@mistake("compute_a", hint="Check which input each of the two sums uses.")
+def compute_a_e_from_b(b: Any, c: Any) -> tf.Tensor:
+    b, c = tf.cast(b, tf.float32), tf.cast(c, tf.float32)
+    return (b + c) * (b + 2.0)
 
 
 @alternative("compute_a")
@@ -160,7 +217,7 @@ def prepare_images(images: np.ndarray) -> np.ndarray:
         ``r * w + col``). The input array must not be modified. Watch the dtype:
         ``images / 255.0`` is ``float64``.
 
-    Do not call ``tfcourse.data.scale_images`` or ``tfcourse.data.flatten_images``.
+    Do not call ``scale_images`` or ``flatten_images`` of ``tfcourse.data.preprocess``.
     """
     # BEGIN SOLUTION
     images = np.asarray(images)
@@ -220,6 +277,22 @@ def prepare_images_hard_coded_784(images: np.ndarray) -> np.ndarray:
 
 @mistake(
     "prepare_images",
+    hint="Images need not be 28 x 28: derive the row length from the input's shape.",
+)
+def prepare_images_n_by_784(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), 784).astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Scaling is only half of it: the first layer takes one row of inputs per image.",
+)
+def prepare_images_not_flattened(images: np.ndarray) -> np.ndarray:
+    return np.asarray(images).astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
     hint="Check the order in which the pixels of one image are laid out in its row: numpy "
     "can read an array in more than one order.",
 )
@@ -236,6 +309,69 @@ def prepare_images_column_major(images: np.ndarray) -> np.ndarray:
 def prepare_images_reshapes_input_in_place(images: np.ndarray) -> np.ndarray:
     images.shape = (images.shape[0], -1)
     return images.astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Images may also arrive already flat, [n, h * w]: do not assume three axes when you "
+    "work out the row length.",
+)
+def prepare_images_assumes_three_axes(images: np.ndarray) -> np.ndarray:
+    n, h, w = images.shape
+    return images.reshape(n, h * w).astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Images may also arrive already flat, [n, h * w], with no third axis to read: work "
+    "out the row length in a way that holds for both.",
+)
+def prepare_images_reads_a_third_axis(images: np.ndarray) -> np.ndarray:
+    n, h, w = images.shape[0], images.shape[1], images.shape[2]
+    return (images.reshape(n, h * w) / 255.0).astype(np.float32)
+
+
+@mistake(
+    "prepare_images",
+    hint="Scaling here maps the fixed pixel range 0..255 onto 0..1, the same way for every "
+    "batch; the batch's own mean and spread play no part.",
+)
+def prepare_images_standardised(images: np.ndarray) -> np.ndarray:
+    flat = np.asarray(images).reshape(len(images), -1).astype(np.float32)
+    return (flat - flat.mean()) / flat.std()
+
+
+@mistake(
+    "prepare_images",
+    hint="This step prepares numpy arrays for the rest of the pipeline; check the type of what "
+    "you return.",
+)
+def prepare_images_returns_tensor(images: np.ndarray) -> tf.Tensor:
+    x = tf.cast(images, tf.float32) / 255.0
+    return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+@mistake("prepare_images", hint="The brightest pixel, 255, should become exactly 1.")
+def prepare_images_divides_by_256(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(256.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Each image keeps its own row: check the shape of what you return.",
+)
+def prepare_images_flattens_the_batch(images: np.ndarray) -> np.ndarray:
+    return np.asarray(images).reshape(-1).astype(np.float32) / np.float32(255.0)
+
+
+@mistake(
+    "prepare_images",
+    hint="Each image keeps its own row, and the dtype matters too: check the shape and dtype "
+    "of what you return.",
+)
+def prepare_images_ravels_in_float64(images: np.ndarray) -> np.ndarray:
+    return np.ravel(images) / 255.0
 
 
 @alternative("prepare_images")
@@ -267,7 +403,8 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
         ``[n, num_classes]`` ``float32`` array (numpy array or tensor) with a single 1 per
         row, in column ``labels[i]``.
 
-    Do not call ``tfcourse.data.one_hot``. ``tf.one_hot`` or numpy indexing are both fine.
+    Do not call ``tfcourse.data.preprocess.one_hot``; ``tf.one_hot`` or numpy indexing are
+    both fine.
     """
     # BEGIN SOLUTION
     labels = np.asarray(labels).astype(np.int64)
@@ -324,6 +461,50 @@ def one_hot_sets_whole_columns(labels: np.ndarray, num_classes: int = 10) -> np.
     return out
 
 
+@mistake(
+    "one_hot",
+    hint="squeeze drops every axis of length 1, and a batch may hold a single label: check the "
+    "shape of the result for one label.",
+)
+def one_hot_squeezed(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.eye(num_classes, dtype=np.float32)[np.asarray(labels)].squeeze()
+
+
+@mistake(
+    "one_hot",
+    hint="A comparison gives booleans; check the dtype the docstring asks for.",
+)
+def one_hot_boolean(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.asarray(labels)[:, None] == np.arange(num_classes)
+
+
+@mistake(
+    "one_hot",
+    hint="One-hot rows are targets for a float32 network, whatever the labels' dtype: check "
+    "the dtype of the array you fill.",
+)
+def one_hot_dtype_of_labels(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    labels = np.asarray(labels)
+    out = np.zeros((len(labels), num_classes), labels.dtype)
+    out[np.arange(len(labels)), labels] = 1
+    return out
+
+
+@mistake("one_hot", hint="Integer rows are not the dtype asked for; check what you return.")
+def one_hot_integers(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    return np.eye(num_classes, dtype=int)[np.asarray(labels)]
+
+
+@mistake("one_hot", hint="The row length is an argument of the function; use it.")
+def one_hot_tf_ten_classes(labels: np.ndarray, num_classes: int = 10) -> tf.Tensor:
+    return tf.one_hot(labels, 10)
+
+
+@mistake("one_hot", hint="Class ids start at 0: check where the 1 of class 0 ends up.")
+def one_hot_tf_off_by_one(labels: np.ndarray, num_classes: int = 10) -> tf.Tensor:
+    return tf.one_hot(tf.cast(labels, tf.int32) - 1, num_classes)
+
+
 @alternative("one_hot")
 def one_hot_with_tensorflow(labels: np.ndarray, num_classes: int = 10) -> tf.Tensor:
     return tf.one_hot(tf.cast(labels, tf.int32), num_classes)
@@ -361,7 +542,7 @@ def get_batch(
         ``y``; ``y_batch[k]`` is the label of ``x_batch[k]``.
 
     Do not use the global ``np.random`` functions (``np.random.randint`` etc.), and do not call
-    ``tfcourse.batching.get_batch``.
+    ``tfcourse.data.batching.get_batch``.
     """
     # BEGIN SOLUTION
     idx = rng.integers(0, len(y), size=batch_size)
@@ -438,6 +619,66 @@ def get_batch_excludes_last_sample(
     return x[idx], y[idx]
 
 
+@mistake(
+    "get_batch",
+    hint="The indices pick among all n samples of x, however many you draw: check the bounds "
+    "you give Generator.integers.",
+)
+def get_batch_indices_below_batch_size(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, batch_size, size=batch_size)
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="Indexing with an array of indices gives that array's shape, and more: check the "
+    "shape of the indices you draw.",
+)
+def get_batch_index_column(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, len(y), size=(batch_size, 1))
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="A permutation never repeats a sample, so it cannot fill a batch larger than the "
+    "data; re-read how the samples are drawn.",
+)
+def get_batch_permutation(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.permutation(len(y))[:batch_size]
+    return x[idx], y[idx]
+
+
+@mistake(
+    "get_batch",
+    hint="A random starting point still gives neighbouring samples, never a repeated one: "
+    "each sample of the batch should be drawn on its own.",
+)
+def get_batch_contiguous_slice(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    start = rng.integers(0, len(y) - batch_size)
+    return x[start : start + batch_size], y[start : start + batch_size]
+
+
+@mistake(
+    "get_batch",
+    hint="The labels must be picked with the same indices as the inputs: check what you "
+    "return as y_batch.",
+)
+def get_batch_labels_not_indexed(
+    x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, len(y), size=batch_size)
+    return x[idx], y
+
+
 @alternative("get_batch")
 def get_batch_with_take(
     x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
@@ -461,9 +702,9 @@ def init_params(
         n_in: input width (784 for flattened MNIST images).
         n_hidden: hidden-layer width (300 in the tutorial).
         n_out: number of classes (10).
-        seed: seed for the random initial values. Use
-            ``tf.random.Generator.from_seed(seed)`` and its ``normal`` method, so the same seed
-            always gives the same values.
+        seed: seed for the random initial values. Create one
+            ``tf.random.Generator.from_seed(seed)`` and draw each variable with one call of its
+            ``normal`` method (in any order), so the same seed always gives the same values.
 
     Returns:
         ``[W1, b1, W2, b2]``, four ``float32`` ``tf.Variable`` objects named ``"W1"``, ``"b1"``,
@@ -471,7 +712,7 @@ def init_params(
         a normal distribution with mean 0 and standard deviation 0.03, ``b1 [n_hidden]`` and
         ``b2 [n_out]`` from a standard normal distribution (mean 0, standard deviation 1).
 
-    Do not use ``tfcourse.mlp.MLP`` or Keras layers.
+    Do not use ``tfcourse.mlp.model.MLP`` or Keras layers.
     """
     # BEGIN SOLUTION
     gen = tf.random.Generator.from_seed(seed)
@@ -607,6 +848,159 @@ def init_params_unnamed(
     return [W1, b1, W2, b2]
 
 
+@mistake(
+    "init_params",
+    hint="Seeding TensorFlow's global random functions gives other numbers than the generator "
+    "the docstring names, and changes the random state of all code that runs later.",
+)
+def init_params_global_seed(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    tf.random.set_seed(seed)
+    W1 = tf.Variable(tf.random.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(tf.random.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(tf.random.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(tf.random.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="A stateless function gives the same numbers whenever it gets the same seed, so the "
+    "variables repeat each other's draws; re-read which generator to use.",
+)
+def init_params_stateless_same_seed(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    s = [seed, 0]
+    W1 = tf.Variable(tf.random.stateless_normal([n_in, n_hidden], s, stddev=0.03), name="W1")
+    b1 = tf.Variable(tf.random.stateless_normal([n_hidden], s), name="b1")
+    W2 = tf.Variable(tf.random.stateless_normal([n_hidden, n_out], s, stddev=0.03), name="W2")
+    b2 = tf.Variable(tf.random.stateless_normal([n_out], s), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Check the shape of each bias against the docstring: broadcasting hides the "
+    "difference in x @ W + b, but the variable itself has the wrong shape.",
+)
+def init_params_bias_rows(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([1, n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([1, n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Check the order of normal's parameters: the second one is not the standard "
+    "deviation. Keyword arguments make it explicit.",
+)
+def init_params_stddev_as_mean(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], 0.03), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], 0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Names are case-sensitive: check each variable's name against the docstring.",
+)
+def init_params_lowercase_names(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="w1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="w2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Callers unpack the list as W1, b1, W2, b2: check the order you return them in.",
+)
+def init_params_returns_weights_first(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, W2, b1, b2]
+
+
+@mistake("init_params", hint="The hidden width is an argument; 300 is only the tutorial's value.")
+def init_params_hidden_width_300(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, 300], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.normal([300]), name="b1")
+    W2 = tf.Variable(gen.normal([300, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="The network computes in float32; check the dtype the generator draws in.",
+)
+def init_params_float64(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.normal([n_in, n_hidden], stddev=0.03, dtype=tf.float64), name="W1")
+    b1 = tf.Variable(gen.normal([n_hidden], dtype=tf.float64), name="b1")
+    W2 = tf.Variable(gen.normal([n_hidden, n_out], stddev=0.03, dtype=tf.float64), name="W2")
+    b2 = tf.Variable(gen.normal([n_out], dtype=tf.float64), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="A truncated normal cuts off the tails, so it spreads less than the standard "
+    "deviation it is given; re-read which distribution the docstring asks for.",
+)
+def init_params_truncated_normal(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Variable]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = tf.Variable(gen.truncated_normal([n_in, n_hidden], stddev=0.03), name="W1")
+    b1 = tf.Variable(gen.truncated_normal([n_hidden]), name="b1")
+    W2 = tf.Variable(gen.truncated_normal([n_hidden, n_out], stddev=0.03), name="W2")
+    b2 = tf.Variable(gen.truncated_normal([n_out]), name="b2")
+    return [W1, b1, W2, b2]
+
+
+@mistake(
+    "init_params",
+    hint="Training updates the parameters in place, which only a tf.Variable allows; check "
+    "the type of each item you return.",
+)
+def init_params_tensors_not_variables(
+    n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
+) -> list[tf.Tensor]:
+    gen = tf.random.Generator.from_seed(seed)
+    W1 = gen.normal([n_in, n_hidden], stddev=0.03)
+    b1 = gen.normal([n_hidden])
+    W2 = gen.normal([n_hidden, n_out], stddev=0.03)
+    b2 = gen.normal([n_out])
+    return [W1, b1, W2, b2]
+
+
 @alternative("init_params")
 def init_params_weights_first_scaled(
     n_in: int = 784, n_hidden: int = 300, n_out: int = 10, seed: int = 0
@@ -641,7 +1035,7 @@ def forward(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
         ``[batch, n_out]`` ``float32`` logits (``[batch, 10]`` for MNIST), as a tensor through
         which gradients flow to the four parameters (stay in TensorFlow).
 
-    Do not call ``tfcourse.mlp.MLP`` or Keras layers.
+    Do not call ``tfcourse.mlp.model.MLP`` or Keras layers.
     """
     # BEGIN SOLUTION
     x = tf.convert_to_tensor(x)
@@ -675,6 +1069,28 @@ def forward_relu_on_logits(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Ten
 def forward_softmax_output(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
     x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
     return tf.nn.softmax(tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2)
+
+
+@mistake(
+    "forward",
+    hint="The function returns logits, raw scores; turning them into (log-)probabilities is "
+    "the loss's job.",
+)
+def forward_log_softmax_output(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.nn.log_softmax(tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2)
+
+
+@mistake("forward", hint="Each layer computes x W + b: check that every layer adds its bias.")
+def forward_without_output_bias(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2)
+
+
+@mistake("forward", hint="Each layer computes x W + b: check that every layer adds its bias.")
+def forward_without_hidden_bias(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1)), W2) + b2
 
 
 @mistake(
@@ -734,6 +1150,127 @@ def forward_hard_coded_784(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Ten
     return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
 
 
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for lets no negative "
+    "value through.",
+)
+def forward_leaky_relu(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.leaky_relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for passes large "
+    "values unchanged.",
+)
+def forward_relu6(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.relu6(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for is 0 for negative "
+    "inputs and the identity for positive ones.",
+)
+def forward_tanh_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.tanh(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for is exactly 0 for "
+    "every negative input.",
+)
+def forward_elu_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.elu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for is exactly 0 for "
+    "every negative input and has a sharp corner at 0.",
+)
+def forward_softplus_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.softplus(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for is exactly 0 for "
+    "every negative input and the identity for positive ones.",
+)
+def forward_gelu_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.gelu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check which activation the hidden layer uses: the one asked for is exactly 0 for "
+    "every negative input and the identity for positive ones.",
+)
+def forward_swish_hidden(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return tf.matmul(tf.nn.silu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Images arrive as [batch, h, w]: a matrix product needs one row of inputs per sample.",
+)
+def forward_without_flatten(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(x, tf.float32)
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Scaling the inputs is prepare_images's job; forward should use the values it is given.",
+)
+def forward_divides_by_255(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32) / 255.0
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Images need not be 28 x 28: derive the row length from the input, not a constant.",
+)
+def forward_flattens_images_to_784(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(x, tf.float32)
+    if len(x.shape) == 3:
+        x = tf.reshape(x, [-1, 784])
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check the order in which the pixels of an image are laid out in its row: row by "
+    "row, like prepare_images.",
+)
+def forward_flattens_columns_first(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
+    x = tf.cast(x, tf.float32)
+    if len(x.shape) == 3:
+        x = tf.reshape(tf.transpose(x, [0, 2, 1]), [tf.shape(x)[0], -1])
+    return tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2
+
+
+@mistake(
+    "forward",
+    hint="Check the type of what you return: .numpy() leaves TensorFlow, and no gradient flows "
+    "through a numpy array.",
+)
+def forward_returns_numpy(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> np.ndarray:
+    x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
+    return (tf.matmul(tf.nn.relu(tf.matmul(x, W1) + b1), W2) + b2).numpy()
+
+
 @alternative("forward")
 def forward_with_operators(x: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> tf.Tensor:
     x = tf.cast(x, tf.float32)
@@ -760,7 +1297,7 @@ def loss_fn(logits: Any, labels: Any) -> tf.Tensor:
     Returns:
         A scalar (shape ``()``) ``float32`` tensor, the mean loss over the batch.
 
-    Do not call ``tfcourse.mlp.loss_fn`` or any ``keras.losses`` function.
+    Do not call ``tfcourse.mlp.model.loss_fn`` or any ``keras.losses`` function.
     """
     # BEGIN SOLUTION
     logits = tf.convert_to_tensor(logits, tf.float32)
@@ -906,6 +1443,63 @@ def loss_fn_in_numpy(logits: Any, labels: Any) -> tf.Tensor:
     return tf.constant(-np.mean(log_p[np.arange(len(labels)), labels]), tf.float32)
 
 
+@mistake(
+    "loss_fn",
+    hint="The loss of a batch is one number, the mean over its samples: check the shape of "
+    "what you return.",
+)
+def loss_fn_per_sample(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    return tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits)
+
+
+@mistake(
+    "loss_fn",
+    hint="Check the order of the arguments of the tf.nn function you call: which one is the "
+    "labels and which the logits? Keyword arguments make it explicit.",
+)
+def loss_fn_arguments_swapped(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(logits, tf.cast(labels, tf.float32))
+    return tf.reduce_mean(per_sample)
+
+
+@mistake(
+    "loss_fn",
+    hint="Check the type of what you return: .numpy() leaves TensorFlow, and no gradient flows "
+    "through a numpy number.",
+)
+def loss_fn_returns_numpy(logits: Any, labels: Any) -> np.ndarray:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    per_sample = tf.nn.softmax_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits)
+    return tf.reduce_mean(per_sample).numpy()
+
+
+@mistake(
+    "loss_fn",
+    hint="A sigmoid scores each class on its own, as if several could be true at once; here "
+    "exactly one class is true, and the probabilities of a row sum to 1.",
+)
+def loss_fn_sigmoid_cross_entropy(logits: Any, labels: Any) -> tf.Tensor:
+    logits = tf.convert_to_tensor(logits, tf.float32)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 1:
+        labels = tf.one_hot(tf.cast(labels, tf.int32), tf.shape(logits)[-1])
+    per_entry = tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.float32), logits=logits
+    )
+    return tf.reduce_mean(per_entry)
+
+
 @alternative("loss_fn")
 def loss_fn_log_softmax_written_out(logits: Any, labels: Any) -> tf.Tensor:
     logits = tf.cast(logits, tf.float32)
@@ -944,7 +1538,7 @@ def accuracy(logits: Any, labels: Any) -> tf.Tensor:
     Returns:
         A scalar ``float32`` tensor in ``[0, 1]``; e.g. 3 right out of 4 gives ``0.75``.
 
-    Do not call ``tfcourse.mlp.accuracy`` or ``keras.metrics``.
+    Do not call ``tfcourse.mlp.model.accuracy`` or ``keras.metrics``.
     """
     # BEGIN SOLUTION
     labels = tf.convert_to_tensor(labels)
@@ -1022,6 +1616,65 @@ def accuracy_arg_max_of_any_labels(logits: Any, labels: Any) -> tf.Tensor:
     return tf.reduce_mean(tf.cast(correct, tf.float32))
 
 
+@mistake(
+    "accuracy",
+    hint="In TensorFlow, / between two integer tensors gives float64; check the dtype of what "
+    "you return.",
+)
+def accuracy_float64(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    correct = tf.equal(tf.argmax(logits, axis=-1), tf.cast(labels, tf.int64))
+    return tf.reduce_sum(tf.cast(correct, tf.int32)) / tf.size(correct)
+
+
+@mistake(
+    "accuracy",
+    hint="The docstring asks for a float32 tensor: a numpy or Python number is neither (and "
+    "numpy computes a mean in float64).",
+)
+def accuracy_returns_a_number(logits: Any, labels: Any) -> float:
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    return np.mean(np.asarray(logits).argmax(axis=1) == labels)
+
+
+@mistake(
+    "accuracy",
+    hint="Integer division rounds down, so any fraction below 1 becomes 0. Check at which "
+    "point the values stop being integers.",
+)
+def accuracy_integer_division(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    correct = tf.equal(tf.argmax(logits, axis=-1), tf.cast(labels, tf.int64))
+    return tf.math.count_nonzero(correct) // tf.size(correct, out_type=tf.int64)
+
+
+@mistake(
+    "accuracy",
+    hint="Accuracy counts the samples the network gets right; check what you average.",
+)
+def accuracy_error_rate(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    wrong = tf.not_equal(tf.argmax(logits, axis=-1), tf.cast(labels, tf.int64))
+    return tf.reduce_mean(tf.cast(wrong, tf.float32))
+
+
+@mistake("accuracy", hint="A fraction between 0 and 1 is asked for, not a percentage.")
+def accuracy_in_percent(logits: Any, labels: Any) -> tf.Tensor:
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank == 2:
+        labels = tf.argmax(labels, axis=-1)
+    correct = tf.equal(tf.argmax(logits, axis=-1), tf.cast(labels, tf.int64))
+    return 100.0 * tf.reduce_mean(tf.cast(correct, tf.float32))
+
+
 @alternative("accuracy")
 def accuracy_in_top_1(logits: Any, labels: Any) -> tf.Tensor:
     if len(np.shape(labels)) == 2:
@@ -1063,7 +1716,7 @@ def train_step(
 
     Use your own ``forward`` and ``loss_fn`` from above, called by those names: the tests of
     this exercise swap in simple stand-ins for them, so a mistake there is not counted twice.
-    Do not call ``tfcourse.mlp`` or ``tfcourse.train_mlp``, and do not use ``model.fit``.
+    Do not call ``tfcourse.mlp.model`` or ``tfcourse.mlp.trainer``, and do not use ``model.fit``.
     """
     # BEGIN SOLUTION
     with tf.GradientTape() as tape:
@@ -1187,6 +1840,154 @@ def train_step_gradient_of_logits(
         logits = forward(x, *params)
         loss = loss_fn(logits, labels)
     optimizer.apply_gradients(zip(tape.gradient(logits, params), params, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Each call of apply_gradients is one step of the optimizer (Adam counts its steps and "
+    "corrects its averages by that count): one training step is one call, with every gradient.",
+)
+def train_step_applies_per_variable(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    for g, p in zip(tape.gradient(loss, params), params, strict=True):
+        optimizer.apply_gradients([(g, p)])
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer you are given decides how the variables move, not only by how much: "
+    "let it apply the gradients.",
+)
+def train_step_manual_update_at_its_rate(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    for p, g in zip(params, tape.gradient(loss, params), strict=True):
+        p.assign_sub(optimizer.learning_rate * g)
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer you are given decides how the variables move (its learning rate, its "
+    "algorithm); let it apply the gradients.",
+)
+def train_step_manual_update_0_1(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    for p, g in zip(params, tape.gradient(loss, params), strict=True):
+        p.assign_sub(0.1 * g)
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Check the type of what you return: the docstring asks for the loss as a tensor, "
+    "and .numpy() leaves TensorFlow.",
+)
+def train_step_returns_numpy(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> np.ndarray:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss.numpy()
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer you are given decides how the variables move (its learning rate, its "
+    "algorithm); let it apply the gradients.",
+)
+def train_step_manual_update_0_001(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    for p, g in zip(params, tape.gradient(loss, params), strict=True):
+        p.assign_sub(0.001 * g)
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="apply_gradients takes (gradient, variable) pairs, in that order; check what you zip.",
+)
+def train_step_pairs_swapped(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(params, tape.gradient(loss, params), strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The caller needs the loss of the batch to follow training: re-read what the function "
+    "returns.",
+)
+def train_step_returns_nothing(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> None:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+
+
+@mistake(
+    "train_step",
+    hint="Check the order of loss_fn's arguments: logits first, then labels.",
+)
+def train_step_loss_arguments_swapped(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, forward(x, *params))
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Check the type of what you return: the docstring asks for the loss as a tensor, and "
+    "float() makes it a Python number.",
+)
+def train_step_returns_python_float(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> float:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return float(loss)
+
+
+@alternative("train_step")
+@tf.function
+def train_step_as_tf_function(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply_gradients(zip(tape.gradient(loss, params), params, strict=True))
+    return loss
+
+
+@alternative("train_step")
+def train_step_with_apply(
+    x: Any, labels: Any, params: list[tf.Variable], optimizer: keras.optimizers.Optimizer
+) -> tf.Tensor:
+    with tf.GradientTape() as tape:
+        loss = loss_fn(forward(x, *params), labels)
+    optimizer.apply(tape.gradient(loss, params), params)
     return loss
 
 

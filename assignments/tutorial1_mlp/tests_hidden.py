@@ -13,10 +13,12 @@ from tests_public import (
     _as_array,
     _check_called,
     _check_forward_gradients,
+    _check_generator_draws,
     _check_image_logits,
     _check_losses,
     _check_one_hot,
     _check_prepared,
+    _check_scalar_tensor,
     _check_variables,
     _compute_a_gradients,
     _dtype,
@@ -221,6 +223,7 @@ def test_init_params_seeded(sub):
         f"{repeated[1]} repeats the random numbers of {repeated[0]} (entry by entry, up to a "
         "scale factor): every variable should get its own fresh draws"
     )
+    _check_generator_draws(c, sizes, other)
 
 
 # ---------------------------------------------------------------- forward
@@ -342,7 +345,9 @@ def test_accuracy_one_hot_labels(sub):
     logits = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.0, 1.0]], np.float32)
     labels = np.array([[0, 1], [0, 1], [0, 1], [1, 0], [1, 0]], np.float32)
     # predictions 1, 0, 1, 0, 1 vs classes 1, 1, 1, 0, 0 -> 3 of 5 right
-    acc = float(sub.accuracy(_tf(logits), labels))
+    acc = sub.accuracy(_tf(logits), labels)
+    _check_scalar_tensor(acc, "accuracy with one-hot labels")
+    acc = float(acc)
     assert np.isclose(acc, 0.6), f"accuracy with one-hot labels should be 0.6, got {acc}"
     rng = np.random.default_rng()
     right = int(rng.choice([r for r in range(21) if r != 12]))  # any fraction but 0.6
@@ -359,7 +364,9 @@ def test_accuracy_extremes_uint8(sub):
     labels = rng.integers(0, 10, size=20).astype(np.uint8)
     logits = rng.normal(size=(20, 10)).astype(np.float32)
     logits[np.arange(20), labels] = 10.0  # the true class always wins
-    right = float(sub.accuracy(_tf(logits), labels))
+    right = sub.accuracy(_tf(logits), labels)
+    _check_scalar_tensor(right, "accuracy with uint8 class ids")
+    right = float(right)
     assert np.isclose(right, 1.0), f"accuracy should be 1.0 when every row is right, got {right}"
     wrong = float(sub.accuracy(_tf(logits), (labels + 1) % 10))
     assert np.isclose(wrong, 0.0), f"accuracy should be 0.0 when every row is wrong, got {wrong}"
@@ -373,7 +380,7 @@ def test_train_step_returns_loss_before_update(sub):
     rng = np.random.default_rng()
     x, y, values = _small_problem(rng, _random_sizes(rng))
     report = sub.run(_train, x, y, values, "sgd", 1.0, 2)
-    _check_called(report, 2)
+    _check_called(report)
     _check_losses(report, x, y, values)
 
 
@@ -410,7 +417,7 @@ def test_train_step_one_hot_labels(sub):
     _, grads = _stand_in_loss_and_grads(x, one_hot, values)
     expected = [v - 0.5 * g for v, g in zip(values, grads, strict=True)]
     report = sub.run(_train, x, one_hot, values, "sgd", 0.5, 1)
-    _check_called(report, 1)
+    _check_called(report)
     after = report["history"][0]
     wrong = [n for n, a, e in zip(NAMES, after, expected, strict=True) if not _close(a, e)]
     note = ""

@@ -11,10 +11,13 @@ The ``train_step`` tests check ``train_step`` alone: while they run, your ``forw
 mistake in those two costs points only in their own tests.
 """
 
+import itertools
+
 import numpy as np
 
 from tfcourse.grading.codec import Handle, RemoteArray, is_tensor, is_variable
 from tfcourse.grading.points import points
+from tfcourse.grading.session import OutOfTime, StudentError, WorkerLost
 
 NAMES = ["W1", "b1", "W2", "b2"]
 
@@ -35,7 +38,45 @@ def _type_name(value):
     """What a returned value was in your code, in its own words (tf.Tensor, ndarray, ...)."""
     if isinstance(value, RemoteArray):
         return {"tensor": "tf.Tensor", "variable": "tf.Variable"}.get(value.kind, "ndarray")
+    if isinstance(value, np.generic):
+        return f"numpy.{type(value).__name__}"
     return value.type if isinstance(value, Handle) else type(value).__name__
+
+
+def _described(value):
+    """``value``'s type, with its dtype and shape when it has them (for messages)."""
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype.name} {_type_name(value)} of shape {value.shape}"
+    return f"a {_type_name(value)}"
+
+
+def _check_scalar_tensor(value, call):
+    """Assert that ``value``, what ``call`` returned, is a scalar float32 tf.Tensor."""
+    assert is_tensor(value) and _shape(value) == () and _dtype(value) == np.float32, (
+        f"{call} should return a scalar float32 tf.Tensor, got {_described(value)}"
+    )
+
+
+def _each(*calls):
+    """The results of ``calls`` (functions of no argument), in order.
+
+    Every call is made before any result is looked at, so that when an early answer is wrong
+    the later ones are still on record for the diagnosis of known mistakes; an error that a
+    call raised is raised again when its turn comes.
+    """
+    __tracebackhide__ = True  # a failure shows the test's line, not this helper's
+    done = []
+    for call in calls:
+        try:
+            done.append((call(), None))
+        except (OutOfTime, WorkerLost):
+            raise
+        except StudentError as exc:
+            done.append((None, exc))
+    for value, error in done:
+        if error is not None:
+            raise error
+        yield value
 
 
 def _dtype(value):
@@ -63,7 +104,7 @@ def _small_problem(rng, sizes=(8, 6, 5, 3)):
 
 def _random_sizes(rng):
     """``(n, n_in, n_hidden, classes)`` for :func:`_small_problem`, each drawn at random."""
-    return tuple(int(s) for s in rng.integers([2, 2, 2, 2], [12, 10, 10, 7]))
+    return tuple(int(s) for s in rng.integers([1, 2, 2, 2], [12, 10, 10, 7]))
 
 
 def _numpy_forward(x, W1, b1, W2, b2):
@@ -213,13 +254,17 @@ def test_prepare_images_values(sub):
     mnist = rng.integers(0, 256, size=(int(rng.integers(2, 6)), 28, 28)).astype(np.uint8)
     n, h, w = (int(s) for s in rng.integers([2, 2, 2], [6, 9, 9]))
     dark = rng.integers(10, 120, size=(n, h, w)).astype(np.uint8)  # a dim batch, no 0 or 255
+    h1, w1 = (int(s) for s in rng.integers(1, 5, size=2))
+    one = rng.integers(0, 256, size=(1, h1, w1)).astype(np.uint8)  # a batch of one small image
     cases = [
         ("the hand-made [2, 28, 28] images", images),
         (f"random [{len(mnist)}, 28, 28] uint8 images", mnist),
         (f"dim [{n}, {h}, {w}] uint8 images with pixels 10..119", dark),
+        (f"a single [1, {h1}, {w1}] image", one),
     ]
-    for shown, images in cases:
-        _check_prepared(sub.prepare_images(images), images, shown)
+    outs = _each(*(lambda x=x: sub.prepare_images(x) for _, x in cases))
+    for (shown, images), out in zip(cases, outs, strict=True):
+        _check_prepared(out, images, shown)
 
 
 @points(1, exercise="prepare_images")
@@ -261,13 +306,16 @@ def test_one_hot_small(sub):
     absent_top = rng.integers(0, classes - 1, size=int(rng.integers(5, 20)))  # no class c-1
     other = int(rng.integers(3, 9))
     mnist_like = rng.integers(0, other, size=int(rng.integers(5, 20))).astype(np.uint8)
+    single = rng.integers(0, other, size=1)  # a batch of one label: still one row
     cases = [
+        (mnist_like, other, f"{mnist_like.tolist()} as uint8"),
         (np.array([3, 0, 9]), 10, "[3, 0, 9]"),
         (absent_top, classes, str(absent_top.tolist())),
-        (mnist_like, other, f"{mnist_like.tolist()} as uint8"),
+        (single, other, f"the single label {single.tolist()}"),
     ]
-    for labels, classes, shown in cases:
-        _check_one_hot(sub.one_hot(labels, classes), labels, classes, shown)
+    outs = _each(*(lambda y=y, k=k: sub.one_hot(y, k) for y, k, _ in cases))
+    for (labels, classes, shown), out in zip(cases, outs, strict=True):
+        _check_one_hot(out, labels, classes, shown)
 
 
 # ---------------------------------------------------------------- get_batch
@@ -287,7 +335,7 @@ def test_get_batch_shapes_and_pairs(sub):
     y = rng.permutation(20)
     x = rng.normal(size=(20, 784)).astype(np.float32)
     row_of_label = np.argsort(y)
-    for batch_size in rng.choice(np.arange(3, 13), size=2, replace=False):
+    for batch_size in [1, *rng.choice(np.arange(3, 13), size=2, replace=False)]:
         generator = sub.run(_generator, int(rng.integers(2**31)))
         xb, yb = sub.get_batch(x, y, int(batch_size), generator)
         assert _shape(xb) == (batch_size, 784) and _shape(yb) == (batch_size,), (
@@ -367,6 +415,76 @@ def _check_variables(sub, sizes, seed):
     return [_as_array(v) for v in params]
 
 
+_PHILOX_M = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
+_PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+
+
+def _generator_normal(seed, sizes):
+    """The draws of ``g = tf.random.Generator.from_seed(seed)``: ``g.normal([size])`` for each
+    size in turn, as float32 arrays.
+
+    TensorFlow's Philox-4x32-10 generator and its Box-Muller transform, written out in numpy so
+    that no TensorFlow runs in the grader's process (equal to TensorFlow's draws up to float32
+    rounding). ``from_seed`` puts the seed in the 128-bit counter and 0 in the key; a draw of
+    ``size`` numbers reads one counter value per 4 numbers and then moves the counter on by
+    ``256 * size``. Seeds and sizes here keep the counter below 2**64.
+    """
+    mask, counter, out = np.uint64(0xFFFFFFFF), int(seed), []
+    for size in sizes:
+        c = np.uint64(counter) + np.arange(-(-size // 4), dtype=np.uint64)
+        x = [c & mask, c >> np.uint64(32), np.zeros_like(c), np.zeros_like(c)]
+        k0, k1 = 0, 0
+        for _ in range(10):
+            p0, p1 = _PHILOX_M[0] * x[0], _PHILOX_M[1] * x[2]
+            x = [
+                (p1 >> np.uint64(32)) ^ x[1] ^ np.uint64(k0),
+                p1 & mask,
+                (p0 >> np.uint64(32)) ^ x[3] ^ np.uint64(k1),
+                p0 & mask,
+            ]
+            k0, k1 = (k0 + _PHILOX_W[0]) & 0xFFFFFFFF, (k1 + _PHILOX_W[1]) & 0xFFFFFFFF
+        bits = np.stack(x, axis=1).astype(np.uint32).ravel()
+        u = ((bits & np.uint32(0x7FFFFF)) | np.uint32(127 << 23)).view(np.float32) - np.float32(1)
+        radius = np.sqrt(np.float32(-2) * np.log(np.maximum(u[0::2], np.float32(1e-7))))
+        angle = np.float32(2 * np.pi) * u[1::2]
+        normal = np.stack([np.sin(angle) * radius, np.cos(angle) * radius], axis=1).ravel()
+        out.append(normal[:size])
+        counter += 256 * size
+    return out
+
+
+STDDEVS = [0.03, 1.0, 0.03, 1.0]  # of W1, b1, W2, b2
+
+
+def _generator_values(sizes, seed, order):
+    """W1, b1, W2, b2 as ``tf.random.Generator.from_seed(seed)`` draws them when its normal
+    method is called once per variable, in ``order`` (indices into [W1, b1, W2, b2])."""
+    n_in, n_hidden, n_out = sizes
+    shapes = [(n_in, n_hidden), (n_hidden,), (n_hidden, n_out), (n_out,)]
+    draws = _generator_normal(seed, [int(np.prod(shapes[i])) for i in order])
+    values = [None] * 4
+    for i, draw in zip(order, draws, strict=True):
+        values[i] = (draw * np.float32(STDDEVS[i])).reshape(shapes[i])
+    return values
+
+
+def _check_generator_draws(values, sizes, seed):
+    """Assert that ``values`` (W1, b1, W2, b2) are draws of the normal method of
+    ``tf.random.Generator.from_seed(seed)``, one call per variable, in any order."""
+    orders = itertools.permutations(range(4))
+    drawn = any(
+        all(np.allclose(v, e, rtol=1e-5, atol=1e-5) for v, e in zip(values, expected, strict=True))
+        for expected in (_generator_values(sizes, seed, order) for order in orders)
+    )
+    first = _generator_values(sizes, seed, range(4))[0]
+    assert drawn, (
+        f"init_params{(*sizes,)} with seed={seed} should draw each variable with the normal "
+        f"method of tf.random.Generator.from_seed({seed}), one call per variable; its values "
+        f"are not such draws (drawn first, W1 would start with "
+        f"{_rounded(np.ravel(first)[:3], 5)}, got {_rounded(np.ravel(values[0])[:3], 5)})"
+    )
+
+
 def _repeated_draws(values):
     """The first two variables whose values repeat each other's draws (up to a scale factor,
     compared entry by entry from the start), or None."""
@@ -384,7 +502,7 @@ def _repeated_draws(values):
 def test_init_params_shapes_names_and_seed(sub):
     rng = np.random.default_rng()
     seed, other = (int(s) for s in rng.choice(1000, size=2, replace=False))
-    for sizes in [(784, 300, 10), tuple(int(s) for s in rng.integers(2, 40, size=3))]:
+    for sizes in [(784, 300, 10), tuple(int(s) for s in rng.integers(1, 40, size=3))]:
         first = _check_variables(sub, sizes, seed)
         again = [_as_array(v) for v in sub.init_params(*sizes, seed=seed)]
         assert all(np.array_equal(u, v) for u, v in zip(first, again, strict=True)), (
@@ -396,6 +514,7 @@ def test_init_params_shapes_names_and_seed(sub):
             f"init_params{sizes} with seeds {seed} and {other} gave the same W1: the seed "
             "should decide the values"
         )
+    _check_generator_draws(first, sizes, seed)
 
 
 @points(1, exercise="init_params")
@@ -489,8 +608,12 @@ def test_forward_hand_computed(sub):
         (small, _numpy_forward(small, W1, b1, W2, b2)),
         (large, _numpy_forward(large, W1, b1, W2, b2)),
     ]
-    for x, expected in cases:
-        logits = _as_array(sub.forward(x, W1, b1, W2, b2))
+    outs = _each(*(lambda x=x: sub.forward(x, W1, b1, W2, b2) for x, _ in cases))
+    for (x, expected), out in zip(cases, outs, strict=True):
+        assert is_tensor(out) and _dtype(out) == np.float32, (
+            f"forward should return float32 logits as a tf.Tensor, got {_described(out)}"
+        )
+        logits = _as_array(out)
         assert logits.shape == expected.shape, (
             f"forward of a [{len(x)}, 2] batch should return shape {expected.shape}, "
             f"got {logits.shape}"
@@ -554,11 +677,12 @@ def _loss_gradient(sub, logits, labels):
 
 
 def _check_loss(loss, expected, shown):
-    """Assert that ``loss`` is a finite scalar equal to ``expected``."""
+    """Assert that ``loss`` is a finite scalar float32 tensor equal to ``expected``."""
     assert _shape(loss) == (), (
         f"loss_fn on {shown} should return a scalar (the mean over the batch), got shape "
         f"{_shape(loss)}"
     )
+    _check_scalar_tensor(loss, f"loss_fn on {shown}")
     assert np.isfinite(float(loss)), (
         f"loss_fn on {shown} gave {float(loss)}: compute the loss from the logits in a way "
         "that cannot overflow"
@@ -582,6 +706,8 @@ def test_loss_fn_hand_computed(sub):
     # sample 1: the true class has the huge logit -> loss 0; sample 2: the true class is 1000
     # below the other -> loss 1000; mean = 500. A naive log(softmax) gives inf or nan here.
     huge = np.array([[1000.0, 0.0], [0.0, 1000.0]], np.float32)
+    one_logits, one_label = _random_logits_and_labels(rng)
+    one_logits, one_label = one_logits[:1], one_label[:1]  # a batch of one sample
     cases = [
         ("10-class logits and int64 class ids", mnist_logits, mnist_labels, None),
         ("the hand-made logits and class ids [0, 2]", logits, np.array([0, 2]), np.log(3.2) / 2),
@@ -592,11 +718,13 @@ def test_loss_fn_hand_computed(sub):
             None,
         ),
         ("logits [[1000, 0], [0, 1000]] and class ids [0, 0]", huge, np.array([0, 0]), 500.0),
+        (f"a batch of one sample, class id {one_label.tolist()}", one_logits, one_label, None),
     ]
-    for shown, logits, labels, expected in cases:
+    outs = _each(*(lambda z=z, y=y: sub.loss_fn(_tf(z), y) for _, z, y, _ in cases))
+    for (shown, logits, labels, expected), loss in zip(cases, outs, strict=True):
         if expected is None:
             expected = _numpy_cross_entropy(logits, labels)
-        _check_loss(sub.loss_fn(_tf(logits), labels), expected, shown)
+        _check_loss(loss, expected, shown)
 
 
 @points(1, exercise="loss_fn")
@@ -644,8 +772,7 @@ def test_accuracy_hand_computed(sub):
         [[3.0, 1.0, 0.0], [0.0, 1.0, 2.0], [0.0, 5.0, 1.0], [0.0, 2.0, 1.0]], np.float32
     )  # arg-max per row: 0, 2, 1, 1
     labels = np.array([0, 2, 1, 0])  # the last row is wrong -> 3 / 4
-    acc = float(sub.accuracy(_tf(logits), labels))
-    assert np.isclose(acc, 0.75), f"accuracy should be 0.75 (3 of 4 right), got {acc}"
+    cases = [("the hand-made class ids [0, 2, 1, 0]", logits, labels, 3, 4)]
     rng = np.random.default_rng()
     n, classes = int(rng.integers(12, 30)), int(rng.integers(3, 7))
     rights = rng.choice(np.arange(1, n), size=3, replace=False)  # three fractions, not 0 or 1
@@ -656,10 +783,17 @@ def test_accuracy_hand_computed(sub):
             labels = labels.astype(np.uint8)
         elif kind == "one-hot rows":
             labels = np.eye(classes, dtype=np.float32)[labels]
-        acc = float(sub.accuracy(_tf(logits), labels))
-        assert np.isclose(acc, right / n), (
+        cases.append((kind, logits, labels, int(right), n))
+    right = int(rng.integers(2))  # a batch of one sample, its one-hot row right or wrong
+    logits, labels = _logits_with_right_answers(rng, 1, classes, right)
+    one_hot = np.eye(classes, dtype=np.float32)[labels]
+    cases.append(("the one-hot row of a single sample", logits, one_hot, right, 1))
+    outs = _each(*(lambda z=z, y=y: sub.accuracy(_tf(z), y) for _, z, y, _, _ in cases))
+    for (kind, _, _, right, n), acc in zip(cases, outs, strict=True):
+        _check_scalar_tensor(acc, f"accuracy with {kind} as labels")
+        assert np.isclose(float(acc), right / n), (
             f"accuracy with {kind} as labels should be {right / n:g} ({right} of {n} right), "
-            f"got {acc}"
+            f"got {float(acc)}"
         )
 
 
@@ -712,11 +846,13 @@ def _train(sub, x, labels, values, optimizer, learning_rate, steps):
 
     calls = {"forward": 0, "loss_fn": 0}
 
+    @tf.autograph.experimental.do_not_convert  # plain Python in a tf.function too
     def forward(x, W1, b1, W2, b2):
         calls["forward"] += 1
         x = tf.cast(tf.reshape(x, [tf.shape(x)[0], -1]), tf.float32)
         return tf.matmul(tf.tanh(tf.matmul(x, W1) + b1), W2) + b2
 
+    @tf.autograph.experimental.do_not_convert  # plain Python in a tf.function too
     def loss_fn(logits, labels):
         calls["loss_fn"] += 1
         labels = tf.convert_to_tensor(labels)
@@ -735,6 +871,7 @@ def _train(sub, x, labels, values, optimizer, learning_rate, steps):
         originals = list(params)
         make = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam}[optimizer]
         opt = make(learning_rate=learning_rate)
+        opt.build(params)  # its variables exist before any step, as after a first step
         losses, history = [], []
         for _ in range(steps):
             losses.append(sub.train_step(x, labels, params, opt))
@@ -755,18 +892,19 @@ def _train(sub, x, labels, values, optimizer, learning_rate, steps):
     }
 
 
-def _check_called(report, steps):
-    """Assert that train_step called the forward and loss_fn stand-ins once per step or more."""
-    missing = [name for name, count in report["calls"].items() if count < steps]
+def _check_called(report):
+    """Assert that train_step called the forward and loss_fn stand-ins (once per step, or once
+    per trace when it is a tf.function)."""
+    missing = [name for name, count in report["calls"].items() if not count]
     assert not missing, (
-        f"train_step did not call {' and '.join(missing)} on every step: use your own forward "
-        "and loss_fn by those names (these tests swap in stand-ins for them, to test "
-        "train_step alone)"
+        f"train_step did not call {' and '.join(missing)}: use your own forward and loss_fn by "
+        "those names (these tests swap in stand-ins for them, to test train_step alone)"
     )
 
 
 def _check_losses(report, x, labels, values):
-    """Assert that step k returned the stand-in loss of the variables before step k."""
+    """Assert that step k returned the stand-in loss of the variables before step k, as a
+    scalar float32 tensor."""
     before = [values, *report["history"][:-1]]
     for k, (loss, current) in enumerate(zip(report["losses"], before, strict=True)):
         assert loss is not None and _shape(loss) == (), (
@@ -778,6 +916,7 @@ def _check_losses(report, x, labels, values):
             f"call {k + 1} of train_step should return the loss of the batch before its update, "
             f"{expected:.5f}; got {float(loss):.5f} (the loss after the update is {after:.5f})"
         )
+        _check_scalar_tensor(loss, f"call {k + 1} of train_step")
 
 
 @points(3, exercise="train_step")
@@ -785,7 +924,7 @@ def test_train_step_matches_sgd(sub):
     x, y, values = _small_problem(np.random.default_rng())
     lr = 0.5
     report = sub.run(_train, x, y, values, "sgd", lr, 1)
-    _check_called(report, 1)
+    _check_called(report)
     assert report["iterations"] == 1, (
         f"one train_step should take one step with the optimizer it is given (one call of "
         f"its apply_gradients); that optimizer counted {report['iterations']} steps"
@@ -806,7 +945,7 @@ def test_train_step_adam_steps(sub):
     x, y, values = _small_problem(np.random.default_rng())
     steps = 4
     report = sub.run(_train, x, y, values, "adam", 0.01, steps)
-    _check_called(report, steps)
+    _check_called(report)
     assert report["same"] is True, (
         "train_step must update the variables in params, not replace them in the list"
     )

@@ -232,6 +232,77 @@ def discounted_returns_float32(
     return returns
 
 
+@mistake(
+    "discounted_returns",
+    hint="Count the steps your backward loop visits: does it reach the first step, t = 0?",
+)
+def discounted_returns_skips_first_step(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in range(len(rewards) - 1, 0, -1):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="R_T is the bootstrap value itself: count how many times gamma multiplies it on its way "
+    "into the return of the last step.",
+)
+def discounted_returns_bootstrap_discounted_twice(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = gamma * float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="The step at which an episode ends still earns its own reward: a done flag cuts off "
+    "only what comes after that step.",
+)
+def discounted_returns_reward_zeroed_at_done(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    returns = np.zeros_like(rewards)
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = (rewards[t] + gamma * running) * not_done[t]
+        returns[t] = running
+    return returns
+
+
+@mistake(
+    "discounted_returns",
+    hint="A list filled from the last step back holds the returns in reverse order: check which "
+    "step each entry of your result belongs to.",
+)
+def discounted_returns_not_reversed_back(
+    rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
+) -> np.ndarray:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    out = []
+    running = float(bootstrap_value)
+    for t in reversed(range(len(rewards))):
+        running = rewards[t] + gamma * running * not_done[t]
+        out.append(running)
+    return np.array(out)
+
+
 @alternative("discounted_returns")
 def discounted_returns_reset_at_done(
     rewards: npt.ArrayLike, dones: npt.ArrayLike, gamma: float, bootstrap_value: float
@@ -375,6 +446,32 @@ def advantages_never_normalized(
     returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
 ) -> np.ndarray:
     return np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+
+
+@mistake(
+    "advantages",
+    hint="With normalize=False the advantages come back as they are: check that your code "
+    "looks at the normalize argument.",
+)
+def advantages_always_normalized(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    adv = np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+    return (adv - adv.mean()) / (adv.std() + 1e-8)
+
+
+@mistake(
+    "advantages",
+    hint="It is the advantages that are standardised, after the subtraction: check which array "
+    "your mean and std are computed over.",
+)
+def advantages_normalizes_returns_first(
+    returns: npt.ArrayLike, values: npt.ArrayLike, normalize: bool = False
+) -> np.ndarray:
+    returns = np.asarray(returns, dtype=np.float64)
+    if normalize:
+        returns = (returns - returns.mean()) / (returns.std() + 1e-8)
+    return returns - np.asarray(values, dtype=np.float64)
 
 
 @alternative("advantages")
@@ -686,6 +783,82 @@ def gae_deltas_in_rewards(
     return adv, adv + values
 
 
+@mistake(
+    "gae",
+    hint="Count the steps your backward loop visits: does it reach the first step, t = 0?",
+)
+def gae_skips_first_step(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(rewards)
+    for t in range(rewards.shape[0] - 1, 0, -1):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="The last step has a next state too, and the bootstrap value is its value: check what "
+    "your loop computes for step T - 1.",
+)
+def gae_last_step_left_at_zero(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    adv = np.zeros_like(rewards)
+    for t in reversed(range(rewards.shape[0] - 1)):
+        delta = rewards[t] + gamma * values[t + 1] * not_done[t] - values[t]
+        adv[t] = delta + gamma * lam * not_done[t] * adv[t + 1]
+    return adv, adv + values
+
+
+@mistake(
+    "gae",
+    hint="np.zeros_like takes the dtype of the array it copies the shape of: check the dtype of "
+    "the arrays you return for float32 inputs.",
+)
+def gae_dtype_of_values(
+    rewards: npt.ArrayLike,
+    values: npt.ArrayLike,
+    dones: npt.ArrayLike,
+    bootstrap_value: npt.ArrayLike,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    rewards = np.asarray(rewards)
+    values = np.asarray(values)
+    not_done = 1.0 - np.asarray(dones, dtype=np.float64)
+    next_value = np.asarray(bootstrap_value)
+    running = np.zeros(rewards.shape[1:])
+    adv = np.zeros_like(values)
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value * not_done[t] - values[t]
+        running = delta + gamma * lam * not_done[t] * running
+        adv[t] = running
+        next_value = values[t]
+    return adv, adv + values
+
+
 @alternative("gae")
 def gae_td_errors_first(
     rewards: npt.ArrayLike,
@@ -863,6 +1036,134 @@ class ActorCriticSeparateTrunks(ActorCritic):
         return tf.squeeze(values, axis=-1), self.policy_head(self.policy2(self.policy1(obs)))
 
 
+def _actor_critic_layers(
+    model: ActorCritic, n_actions: int, hidden: int, activation: str | None, **kwargs
+) -> None:
+    """Set up ``model`` as the reference does, with ``activation`` in both trunk layers."""
+    keras.Model.__init__(model, **kwargs)
+    model.n_actions = n_actions
+    model.hidden = hidden
+    model.dense1 = keras.layers.Dense(hidden, activation=activation)
+    model.dense2 = keras.layers.Dense(hidden, activation=activation)
+    model.value_head = keras.layers.Dense(1)
+    model.policy_head = keras.layers.Dense(n_actions)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Re-read which activation the docstring gives the shared trunk: tanh squashes every "
+    "unit into (-1, 1).",
+)
+class ActorCriticTanhTrunk(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        _actor_critic_layers(self, n_actions, hidden, "tanh", **kwargs)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Re-read which activation the docstring gives the shared trunk: a leaky ReLU lets "
+    "negative inputs through, scaled down.",
+)
+class ActorCriticLeakyReluTrunk(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        _actor_critic_layers(self, n_actions, hidden, "leaky_relu", **kwargs)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Re-read which activation the docstring gives the shared trunk: ReLU6 caps every unit "
+    "at 6, which only large inputs reveal.",
+)
+class ActorCriticRelu6Trunk(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        _actor_critic_layers(self, n_actions, hidden, "relu6", **kwargs)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Each of the two trunk layers needs its own ReLU: without one, the second layer just "
+    "mixes the first one's units linearly.",
+)
+class ActorCriticSecondTrunkLayerLinear(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.dense2 = keras.layers.Dense(hidden)
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+
+
+@mistake(
+    "ActorCritic",
+    hint="Both heads sit on top of the whole trunk: check which layer's output each head reads.",
+)
+class ActorCriticValueHeadOnFirstLayer(ActorCritic):
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        first = self.dense1(tf.cast(obs, tf.float32))
+        values = tf.squeeze(self.value_head(first), axis=-1)
+        return values, self.policy_head(self.dense2(first))
+
+
+@mistake(
+    "ActorCritic",
+    hint="Both heads sit on top of the whole trunk: check which layer's output each head reads.",
+)
+class ActorCriticPolicyHeadOnFirstLayer(ActorCritic):
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        first = self.dense1(tf.cast(obs, tf.float32))
+        values = tf.squeeze(self.value_head(self.dense2(first)), axis=-1)
+        return values, self.policy_head(first)
+
+
+@mistake(
+    "ActorCritic",
+    hint="The docstring's trunk has two shared Dense layers: count the layers under your heads.",
+)
+class ActorCriticOneTrunkLayer(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.value_head = keras.layers.Dense(1)
+        self.policy_head = keras.layers.Dense(n_actions)
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = self.dense1(tf.cast(obs, tf.float32))
+        return tf.squeeze(self.value_head(x), axis=-1), self.policy_head(x)
+
+
+@mistake(
+    "ActorCritic",
+    hint="The callers unpack values, logits = model(obs): check the order of what you return.",
+)
+class ActorCriticLogitsFirst(ActorCritic):
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = self.dense2(self.dense1(tf.cast(obs, tf.float32)))
+        return self.policy_head(x), tf.squeeze(self.value_head(x), axis=-1)
+
+
+@mistake(
+    "ActorCritic",
+    hint="The docstring asks for two heads, a Dense(1) and a Dense(n_actions): count the layers "
+    "your model has.",
+)
+class ActorCriticOneJointHead(ActorCritic):
+    def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
+        keras.Model.__init__(self, **kwargs)
+        self.n_actions = n_actions
+        self.hidden = hidden
+        self.dense1 = keras.layers.Dense(hidden, activation="relu")
+        self.dense2 = keras.layers.Dense(hidden, activation="relu")
+        self.heads = keras.layers.Dense(n_actions + 1)
+
+    def call(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        out = self.heads(self.dense2(self.dense1(tf.cast(obs, tf.float32))))
+        return out[:, 0], out[:, 1:]
+
+
 @alternative("ActorCritic")
 class ActorCriticSequentialTrunk(ActorCritic):
     def __init__(self, n_actions: int, hidden: int = 64, **kwargs) -> None:
@@ -999,6 +1300,66 @@ def sample_actions_one_draw_per_batch(logits: tf.Tensor | np.ndarray, seed: int)
     return tf.minimum(tf.reduce_sum(tf.cast(cdf < u, tf.int32), axis=-1), n_actions - 1)
 
 
+@mistake(
+    "sample_actions",
+    hint="A stateless op given the same seed repeats its random numbers: drawing row by row with "
+    "one seed gives every row the same draw, so identical rows always get identical actions.",
+)
+def sample_actions_same_seed_per_row(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    # A loop over the rows, each drawn with seed=[seed, 0]. Equal rows get equal draws, so
+    # each distinct row is drawn once (the tests' batches of thousands of equal rows stay fast).
+    logits = tf.cast(logits, tf.float32)
+    distinct, index = np.unique(logits.numpy(), axis=0, return_inverse=True)
+    rows = [
+        tf.random.stateless_categorical(row[None], 1, seed=[seed, 0], dtype=tf.int32)[0, 0]
+        for row in distinct
+    ]
+    return tf.gather(tf.stack(rows), index.reshape(-1))
+
+
+@mistake(
+    "sample_actions",
+    hint="The argmax of the logits plus noise samples from softmax(logits) only for Gumbel "
+    "noise: uniform noise in [0, 1) picks the largest logit far too often.",
+)
+def sample_actions_argmax_with_uniform_noise(
+    logits: tf.Tensor | np.ndarray, seed: int
+) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    noise = tf.random.stateless_uniform(tf.shape(logits), seed=[seed, 0])
+    return tf.argmax(logits + noise, axis=-1, output_type=tf.int32)
+
+
+@mistake(
+    "sample_actions",
+    hint="Logits are already log-probabilities (up to a constant): taking their log again gives "
+    "nan for every negative logit.",
+)
+def sample_actions_log_of_logits(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    log_logits = tf.math.log(tf.cast(logits, tf.float32))
+    return tf.random.stateless_categorical(log_logits, 1, seed=[seed, 0], dtype=tf.int32)[:, 0]
+
+
+@mistake(
+    "sample_actions",
+    hint="Removing every axis of size 1 also removes the batch axis when there is one row: "
+    "check which axis you squeeze.",
+)
+def sample_actions_squeezes_every_axis(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
+    logits = tf.cast(logits, tf.float32)
+    return tf.squeeze(tf.random.stateless_categorical(logits, 1, seed=[seed, 0], dtype=tf.int32))
+
+
+@mistake(
+    "sample_actions",
+    hint="The docstring asks for a tensor: check the type of what your function returns.",
+)
+def sample_actions_returns_numpy(logits: tf.Tensor | np.ndarray, seed: int) -> np.ndarray:
+    logits = tf.cast(logits, tf.float32)
+    draws = tf.random.stateless_categorical(logits, 1, seed=[seed, 0], dtype=tf.int32)
+    return draws[:, 0].numpy()
+
+
 @alternative("sample_actions")
 def sample_actions_gumbel_max(logits: tf.Tensor | np.ndarray, seed: int) -> tf.Tensor:
     logits = tf.cast(logits, tf.float32)
@@ -1102,6 +1463,53 @@ def critic_loss_mean_over_time_only(
 ) -> tf.Tensor:
     returns = tf.stop_gradient(tf.cast(returns, tf.float32))
     return 0.5 * tf.reduce_mean(tf.square(returns - tf.cast(values, tf.float32)), axis=0)
+
+
+@mistake(
+    "critic_loss",
+    hint="The mean of the squared errors is not the square of the mean error: errors of "
+    "opposite signs must not cancel.",
+)
+def critic_loss_square_of_mean(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    return 0.5 * tf.square(tf.reduce_mean(returns - tf.cast(values, tf.float32)))
+
+
+@mistake(
+    "critic_loss",
+    hint="tf.stop_gradient belongs on the targets: on the values it keeps the critic from "
+    "learning at all. Check which of the two you wrapped.",
+)
+def critic_loss_values_stopped(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    values = tf.stop_gradient(tf.cast(values, tf.float32))
+    return 0.5 * tf.reduce_mean(tf.square(tf.cast(returns, tf.float32) - values))
+
+
+@mistake(
+    "critic_loss",
+    hint="keras.losses.mean_squared_error averages over the last axis only: for [T, n_envs] "
+    "inputs it gives one loss per row, not one number.",
+)
+def critic_loss_keras_mse_per_row(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    returns = tf.stop_gradient(tf.cast(returns, tf.float32))
+    return 0.5 * keras.losses.mean_squared_error(returns, tf.cast(values, tf.float32))
+
+
+@mistake(
+    "critic_loss",
+    hint="TensorFlow keeps the dtype of the arrays it is given: check the dtype of your loss "
+    "for float64 inputs against the docstring.",
+)
+def critic_loss_without_cast(
+    returns: tf.Tensor | np.ndarray, values: tf.Tensor | np.ndarray
+) -> tf.Tensor:
+    return 0.5 * tf.reduce_mean(tf.square(tf.stop_gradient(returns) - values))
 
 
 @alternative("critic_loss")
@@ -1277,6 +1685,52 @@ def mean_actor_loss_log_of_softmax(
     return tf.reduce_mean(-tf.math.log(taken) * advantages)
 
 
+@mistake(
+    "mean_actor_loss",
+    hint="Check that nothing in your loss assumes CartPole's two actions: the number of actions "
+    "is the last dimension of the logits.",
+)
+def mean_actor_loss_two_actions_hard_coded(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    chosen = tf.one_hot(tf.cast(actions, tf.int32), 2)
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    return tf.reduce_mean(-tf.reduce_sum(chosen * log_p[:, :2], axis=-1) * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="tf.gather along axis 1 picks the same columns in every row ([batch, batch] entries): "
+    "each row needs the entry of its own action.",
+)
+def mean_actor_loss_gather_without_batch_dims(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    taken = tf.gather(log_p, tf.cast(actions, tf.int32), axis=1)
+    advantages = tf.stop_gradient(tf.cast(advantages, tf.float32))
+    return tf.reduce_mean(-taken * advantages)
+
+
+@mistake(
+    "mean_actor_loss",
+    hint="TensorFlow keeps the dtype of the arrays it is given: check the dtype of your loss "
+    "for float64 logits and advantages against the docstring.",
+)
+def mean_actor_loss_without_cast(
+    logits: tf.Tensor | np.ndarray,
+    actions: tf.Tensor | np.ndarray,
+    advantages: tf.Tensor | np.ndarray,
+) -> tf.Tensor:
+    neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
+    return tf.reduce_mean(neg_log_pi * tf.stop_gradient(advantages))
+
+
 @alternative("mean_actor_loss")
 def mean_actor_loss_keras_weighted(
     logits: tf.Tensor | np.ndarray,
@@ -1383,6 +1837,16 @@ def mean_entropy_in_bits(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
     log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
     bits = -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1) / tf.math.log(2.0)
     return tf.reduce_mean(bits)
+
+
+@mistake(
+    "mean_entropy",
+    hint="TensorFlow keeps the dtype of the arrays it is given: check the dtype of your entropy "
+    "for float64 logits against the docstring.",
+)
+def mean_entropy_without_cast(logits: tf.Tensor | np.ndarray) -> tf.Tensor:
+    log_p = tf.nn.log_softmax(logits, axis=-1)
+    return tf.reduce_mean(-tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
 
 
 @alternative("mean_entropy")

@@ -42,20 +42,20 @@ def _rollout(rng, shape):
 def test_returns_done_at_last_step_ignores_bootstrap(sub):
     # gamma 0.9, the episode ends at the last step, so V_T = 100 must not be used:
     #   R_2 = 3,  R_1 = 2 + 0.9 * 3 = 4.7,  R_0 = 1 + 0.9 * 4.7 = 5.23
-    out = sub.discounted_returns(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 1]), 0.9, 100.0)
-    np.testing.assert_allclose(
-        _array(out, "discounted_returns"),
-        [5.23, 4.7, 3.0],
-        atol=1e-6,
-        err_msg="the last step is done, so bootstrap_value must be ignored: "
-        "expected [5.23, 4.7, 3.0]",
-    )
     rng = np.random.default_rng()
     n = int(rng.integers(3, 9))
     rewards, dones = rng.normal(size=n), np.zeros(n)
     dones[-1] = 1.0
     bootstrap = float(rng.uniform(50.0, 150.0))
+    hand = sub.discounted_returns(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 1]), 0.9, 100.0)
     out = sub.discounted_returns(rewards, dones, 0.9, bootstrap)
+    np.testing.assert_allclose(
+        _array(hand, "discounted_returns"),
+        [5.23, 4.7, 3.0],
+        atol=1e-6,
+        err_msg="the last step is done, so bootstrap_value must be ignored: "
+        "expected [5.23, 4.7, 3.0]",
+    )
     np.testing.assert_allclose(
         _array(out, "discounted_returns"),
         _returns_reference(rewards, dones, 0.9, 0.0),
@@ -86,20 +86,21 @@ def test_returns_int_lists_bool_dones_no_mutation(sub):
     # Integer rewards must still give float returns: [1.75, 1.5, 1.0] (see the public tests).
     rng = np.random.default_rng()
     random_rewards = [int(r) for r in rng.integers(-3, 4, size=int(rng.integers(3, 8)))]
-    for rewards in ([1, 1, 1], random_rewards):
-        out = sub.discounted_returns(rewards, [False] * len(rewards), 0.5, 0)
+    cases = [[1, 1, 1], random_rewards]
+    outs = [sub.discounted_returns(rewards, [False] * len(rewards), 0.5, 0) for rewards in cases]
+    arr = rng.normal(size=int(rng.integers(3, 7)))
+    dones = np.zeros(len(arr), np.int64)
+    dones[1] = 1
+    out, _, arr_after, dones_after = sub.run(_returns_and_inputs_after, arr, dones, 0.5, 2.0)
+    for rewards, list_out in zip(cases, outs, strict=True):
         expected = _returns_reference(rewards, np.zeros(len(rewards)), 0.5, 0.0)
         np.testing.assert_allclose(
-            _array(out, "discounted_returns"),
+            _array(list_out, "discounted_returns"),
             expected,
             atol=1e-6,
             err_msg=f"integer rewards {rewards} given as a list (and bool dones) should give "
             f"float returns {expected.tolist()}; were they truncated to integers?",
         )
-    arr = rng.normal(size=int(rng.integers(3, 7)))
-    dones = np.zeros(len(arr), np.int64)
-    dones[1] = 1
-    out, _, arr_after, dones_after = sub.run(_returns_and_inputs_after, arr, dones, 0.5, 2.0)
     _assert_unchanged("rewards", arr, arr_after, "discounted_returns")
     _assert_unchanged("dones", dones, dones_after, "discounted_returns")
     np.testing.assert_allclose(
@@ -236,8 +237,16 @@ def _actor_critic_gradients_used(sub, obs, weights, seed):
 
     model = sub.ActorCritic(n_actions=len(weights))
     model(obs)
+    # The variables by layer, the layers in the order of their kernels' shapes (as in the
+    # public tests' probe): the same values whatever order the model declares its layers in.
+    layers = {}
+    for v in model.trainable_variables:
+        layers.setdefault(str(getattr(v, "path", v.name)).rpartition("/")[0], []).append(v)
+    layers = [sorted(vs, key=lambda v: -len(v.shape)) for vs in layers.values()]
+    layers.sort(key=lambda vs: [tuple(v.shape) for v in vs])
+    variables = [v for vs in layers for v in vs]
     rng = np.random.default_rng(seed)
-    for variable in model.trainable_variables:
+    for variable in variables:
         shape = tuple(variable.shape)
         scale = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
         variable.assign(rng.normal(scale=scale, size=shape).astype(np.float32))
@@ -245,7 +254,6 @@ def _actor_critic_gradients_used(sub, obs, weights, seed):
         values, logits = model(obs)
         v_sum = tf.reduce_sum(values)
         l_sum = tf.reduce_sum(tf.cast(logits, tf.float32) * tf.constant(weights, tf.float32))
-    variables = model.trainable_variables
 
     def sizes(grads):
         return [None if g is None else float(tf.reduce_sum(tf.abs(g))) for g in grads]
@@ -297,23 +305,27 @@ def test_actor_critic_shared_trunk(sub):
 
 @points(1, exercise="sample_actions")
 def test_sample_frequencies_per_row(sub):
-    # Even rows follow policy P, odd rows policy Q (3 actions each); 3000 rows of each. The
-    # standard error of a frequency is at most sqrt(0.25 / 3000) = 0.0091, so 0.045 is 5 of them.
+    # Rows take turns among 4 random policies over 3 actions (every probability >= 0.05), 1500
+    # rows each, drawn with two seeds (both batches before the checks). The standard error of a
+    # frequency is at most sqrt(0.25 / 1500) = 0.0129, so 0.065 is 5 of them.
     rng = np.random.default_rng()
-    policies = rng.dirichlet(np.ones(3), size=2) * 0.85 + 0.05
-    logits = np.log(np.tile(policies, (3000, 1))).astype(np.float64)  # float64 logits
-    seed = int(rng.integers(0, 2**31 - 1))
-    actions = _actions(sub.sample_actions(logits, seed=seed), 6000, "6000 rows of logits")
-    assert actions.min() >= 0 and actions.max() <= 2, (
-        f"actions should lie in range(3), got values from {actions.min()} to {actions.max()}"
-    )
-    for k, name in enumerate(("even", "odd")):
-        freq = np.bincount(actions[k::2], minlength=3)[:3] / 3000.0
-        assert np.all(np.abs(freq - policies[k]) < 0.045), (
-            f"the {name} rows have probabilities {np.round(policies[k], 3).tolist()}, but their "
-            f"actions came with frequencies {np.round(freq, 3).tolist()} (seed {seed}): each row "
-            "should be drawn from the softmax of its own logits"
+    policies = rng.dirichlet(np.ones(3), size=4) * 0.85 + 0.05
+    logits = np.log(np.tile(policies, (1500, 1))).astype(np.float64)  # float64 logits
+    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=2)]
+    outs = [sub.sample_actions(logits, seed=seed) for seed in seeds]
+    for seed, out in zip(seeds, outs, strict=True):
+        actions = _actions(out, 6000, "6000 rows of logits")
+        assert actions.min() >= 0 and actions.max() <= 2, (
+            f"actions should lie in range(3), got values from {actions.min()} to {actions.max()}"
         )
+        for k, policy in enumerate(policies):
+            freq = np.bincount(actions[k::4], minlength=3)[:3] / 1500.0
+            assert np.all(np.abs(freq - policy) < 0.065), (
+                f"rows {k}, {k + 4}, {k + 8}, ... have probabilities "
+                f"{np.round(policy, 3).tolist()}, but their actions came with frequencies "
+                f"{np.round(freq, 3).tolist()} (seed {seed}): each row should be drawn from the "
+                "softmax of its own logits"
+            )
 
 
 @points(1, exercise="sample_actions")
@@ -339,14 +351,21 @@ def test_sample_seeds(sub):
 
 def _critic_loss_value_gradient(sub, returns, values):
     """Probe: ``critic_loss(returns, values)`` for numpy returns and a variable of values, and
-    its gradient with respect to the values."""
+    its gradient with respect to the values; then the gradient with respect to a variable of
+    the returns when the values are numpy (None: no gradient)."""
     import tensorflow as tf
 
-    values = tf.Variable(values, dtype=tf.float32)
+    def numpy_or_none(grad):
+        return None if grad is None else tf.convert_to_tensor(grad).numpy()
+
+    variable = tf.Variable(values, dtype=tf.float32)
     with tf.GradientTape() as tape:
-        loss = sub.critic_loss(returns, values)
-    grad = tape.gradient(loss, values)
-    return loss, None if grad is None else tf.convert_to_tensor(grad).numpy()
+        loss = sub.critic_loss(returns, variable)
+    grad = tape.gradient(loss, variable)
+    targets = tf.Variable(returns, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        other = sub.critic_loss(targets, values)
+    return loss, numpy_or_none(grad), numpy_or_none(tape.gradient(other, targets))
 
 
 @points(1, exercise="critic_loss")
@@ -356,7 +375,7 @@ def test_critic_loss_gradient_and_shapes(sub):
     shape = (int(rng.integers(2, 5)), int(rng.integers(2, 6)))
     returns = rng.normal(size=shape).astype(np.float32)
     values = rng.normal(size=shape).astype(np.float32)
-    loss, grad = sub.run(_critic_loss_value_gradient, returns, values)
+    loss, grad, g_returns = sub.run(_critic_loss_value_gradient, returns, values)
     n = returns.size
     diff = returns.astype(np.float64) - values
     np.testing.assert_allclose(
@@ -374,6 +393,10 @@ def test_critic_loss_gradient_and_shapes(sub):
         rtol=1e-4,
         atol=1e-6,
         err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
+    )
+    assert g_returns is None or not np.any(_array(g_returns, "gradient")), (
+        "a gradient reached a variable of returns given with numpy values: the returns are "
+        "targets, so the loss must treat them as constants (tf.stop_gradient)"
     )
 
 

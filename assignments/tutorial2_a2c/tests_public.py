@@ -35,6 +35,22 @@ def _scalar(x, what):
     return out.shape, dtype, (float(out) if out.shape == () else float("nan"))
 
 
+def _loss_value(x, function, what):
+    """The value of a returned loss, which must be a scalar (shape ``()``)."""
+    shape, _, value = _scalar(x, function)
+    assert shape == (), f"{function} should return a scalar for {what}, got shape {shape}"
+    return value
+
+
+def _assert_float32_tensor(x, function, what):
+    """A returned loss must be what the docstrings state: a float32 scalar tensor."""
+    if not is_tensor(x):
+        kind = "a numpy value" if isinstance(x, np.ndarray) else type(x).__name__
+        raise AssertionError(f"{function} should return a float32 tensor, got {kind} for {what}")
+    dtype = np.asarray(x).dtype
+    assert dtype == np.float32, f"{function} should be float32, got {dtype} for {what}"
+
+
 def _float(x, what):
     """A returned scalar as a Python float (it must have shape ``()``)."""
     out = _array(x, what)
@@ -114,41 +130,40 @@ def test_returns_without_dones(sub):
     #   R_2 = 1                  = 1.0
     #   R_1 = 1 + 0.5 * 1.0      = 1.5
     #   R_0 = 1 + 0.5 * 1.5      = 1.75
-    rewards, dones = np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0])
-    out, dtype, _, _ = sub.run(_returns_and_inputs_after, rewards, dones, 0.5, 0.0)
-    assert isinstance(out, np.ndarray) and not is_tensor(out), (
-        f"discounted_returns should return a numpy array, got "
-        f"{'a tensor' if is_tensor(out) else type(out).__name__}"
-    )
-    assert out.shape == (3,), f"expected returns of shape (3,), got {out.shape}"
-    np.testing.assert_allclose(
-        np.asarray(out),
-        [1.75, 1.5, 1.0],
-        atol=1e-6,
-        err_msg="rewards [1, 1, 1], gamma 0.5, no dones, bootstrap 0 should give [1.75, 1.5, 1.0]",
-    )
-    assert dtype == "float64", f"the returns should be float64, got {dtype}"
+    # Then random float64 rewards, integer rewards given as a Python list (0.9 * r is never
+    # whole), float32 rewards and a rollout of one step: always a float64 numpy array. Every
+    # call is made before the first check.
     rng = np.random.default_rng()
     n = int(rng.integers(4, 12))
-    rewards, gamma = rng.normal(size=n), float(rng.uniform(0.5, 0.99))
-    out = _array(sub.discounted_returns(rewards, np.zeros(n), gamma, 0.0), "discounted_returns")
-    np.testing.assert_allclose(
-        out,
-        _returns_reference(rewards, np.zeros(n), gamma, 0.0),
-        atol=1e-6,
-        err_msg=f"wrong returns for {n} random rewards, gamma {gamma:.3f}, no dones, bootstrap 0",
-    )
-    # Integer rewards given as Python lists still give float returns (0.9 * r is never whole).
     int_rewards = [int(r) for r in rng.integers(1, 5, size=int(rng.integers(3, 7)))]
-    expected = _returns_reference(int_rewards, np.zeros(len(int_rewards)), 0.9, 0.0)
-    out = sub.discounted_returns(int_rewards, [0] * len(int_rewards), 0.9, 0)
-    np.testing.assert_allclose(
-        _array(out, "discounted_returns"),
-        expected,
-        atol=1e-6,
-        err_msg=f"integer rewards {int_rewards} given as a list (gamma 0.9) should give the "
-        f"float returns {np.round(expected, 4).tolist()}: were they truncated to integers?",
-    )
+    rewards32 = rng.normal(size=int(rng.integers(3, 7))).astype(np.float32)
+    one_step = np.array([float(rng.normal())])
+    gamma = float(rng.uniform(0.5, 0.99))
+    cases = [
+        (np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0]), 0.5, 0.0, "rewards [1, 1, 1]"),
+        (rng.normal(size=n), np.zeros(n), gamma, 0.0, f"{n} random rewards"),
+        (int_rewards, [0] * len(int_rewards), 0.9, 0, f"integer rewards {int_rewards} (a list)"),
+        (rewards32, np.zeros(len(rewards32)), 0.9, 1.0, f"{len(rewards32)} float32 rewards"),
+        (one_step, np.zeros(1), 0.5, 2.0, f"one step (reward {one_step[0]:.3f})"),
+    ]
+    outs = [sub.run(_returns_and_inputs_after, *case[:4])[:2] for case in cases]
+    for (rewards, _dones, gamma, bootstrap, what), (out, dtype) in zip(cases, outs, strict=True):
+        assert isinstance(out, np.ndarray) and not is_tensor(out), (
+            f"discounted_returns should return a numpy array, got "
+            f"{'a tensor' if is_tensor(out) else type(out).__name__} for {what}"
+        )
+        expected = _returns_reference(rewards, np.zeros(len(rewards)), gamma, bootstrap)
+        assert out.shape == expected.shape, (
+            f"{what}: expected returns of shape {expected.shape}, got {out.shape}"
+        )
+        np.testing.assert_allclose(
+            _array(out, "discounted_returns"),
+            expected,
+            atol=1e-6,
+            err_msg=f"{what}, gamma {gamma:.3f}, no dones, bootstrap_value {bootstrap} should "
+            f"give the float returns {np.round(expected, 4).tolist()}",
+        )
+        assert dtype == "float64", f"{what}: the returns should be float64, got {dtype}"
 
 
 @points(1, exercise="discounted_returns")
@@ -157,7 +172,21 @@ def test_returns_done_mask(sub):
     #   R_2 = 1
     #   R_1 = 1 + 0.5 * R_2 * (1 - 1) = 1.0
     #   R_0 = 1 + 0.5 * 1.0           = 1.5
+    # Then random rollouts with bool dones (one of them at the last step: the bootstrap value
+    # must then be ignored), float64 rewards that must come back unchanged. Every call is made
+    # before the first check, so a wrong answer is compared with known mistakes on all of them.
+    rng = np.random.default_rng()
+    n = int(rng.integers(6, 14))
+    rewards = rng.normal(size=n)
+    dones = np.zeros(n, bool)
+    dones[rng.choice(n - 1, size=2, replace=False)] = True
+    bootstrap = float(rng.uniform(-5.0, 5.0))
+    random_cases = [dones, np.concatenate([dones[:-1], [True]])]
     out = sub.discounted_returns(np.array([1.0, 1.0, 1.0]), np.array([0, 1, 0]), 0.5, 0.0)
+    runs = [
+        sub.run(_returns_and_inputs_after, rewards, case_dones, 0.9, bootstrap)
+        for case_dones in random_cases
+    ]
     np.testing.assert_allclose(
         _array(out, "discounted_returns"),
         [1.5, 1.0, 1.0],
@@ -165,18 +194,7 @@ def test_returns_done_mask(sub):
         err_msg="with dones [0, 1, 0] the expected returns are [1.5, 1.0, 1.0]: "
         "nothing after a done step may be added to it",
     )
-    # Random rollouts with bool dones (one of them at the last step: the bootstrap value
-    # must then be ignored), float64 rewards that must come back unchanged.
-    rng = np.random.default_rng()
-    n = int(rng.integers(6, 14))
-    rewards = rng.normal(size=n)
-    dones = np.zeros(n, bool)
-    dones[rng.choice(n - 1, size=2, replace=False)] = True
-    bootstrap = float(rng.uniform(-5.0, 5.0))
-    for case_dones in (dones, np.concatenate([dones[:-1], [True]])):
-        out, _, rewards_after, dones_after = sub.run(
-            _returns_and_inputs_after, rewards, case_dones, 0.9, bootstrap
-        )
+    for case_dones, (out, _, rewards_after, dones_after) in zip(random_cases, runs, strict=True):
         _assert_unchanged("rewards", rewards, rewards_after, "discounted_returns")
         _assert_unchanged("dones", case_dones, dones_after, "discounted_returns")
         np.testing.assert_allclose(
@@ -195,17 +213,17 @@ def test_returns_bootstrap(sub):
     #   R_2 = 1 + 0.5 * 4    = 3.0
     #   R_1 = 1 + 0.5 * 3.0  = 2.5
     #   R_0 = 1 + 0.5 * 2.5  = 2.25
-    out = sub.discounted_returns(np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0]), 0.5, 4.0)
+    rng = np.random.default_rng()
+    n, bootstrap = int(rng.integers(3, 8)), float(rng.uniform(-5.0, 5.0))
+    rewards = rng.normal(size=n)
+    hand = sub.discounted_returns(np.array([1.0, 1.0, 1.0]), np.array([0, 0, 0]), 0.5, 4.0)
+    out = _array(sub.discounted_returns(rewards, np.zeros(n), 0.8, bootstrap), "discounted_returns")
     np.testing.assert_allclose(
-        _array(out, "discounted_returns"),
+        _array(hand, "discounted_returns"),
         [2.25, 2.5, 3.0],
         atol=1e-6,
         err_msg="rewards [1, 1, 1], gamma 0.5, bootstrap_value 4 should give [2.25, 2.5, 3.0]",
     )
-    rng = np.random.default_rng()
-    n, bootstrap = int(rng.integers(3, 8)), float(rng.uniform(-5.0, 5.0))
-    rewards = rng.normal(size=n)
-    out = _array(sub.discounted_returns(rewards, np.zeros(n), 0.8, bootstrap), "discounted_returns")
     np.testing.assert_allclose(
         out,
         _returns_reference(rewards, np.zeros(n), 0.8, bootstrap),
@@ -233,6 +251,11 @@ def _check_advantages_keep_inputs(sub, returns, values, normalize):
     adv = returns - values
     if normalize:
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    assert isinstance(out, np.ndarray) and not is_tensor(out), (
+        f"advantages should return a numpy array, got "
+        f"{'a tensor' if is_tensor(out) else type(out).__name__}"
+    )
+    assert out.dtype.kind == "f", f"the advantages should be floats, got dtype {out.dtype}"
     out = _array(out, "advantages")
     assert out.shape == returns.shape, (
         f"advantages of {list(returns.shape)} inputs should have shape {list(returns.shape)}, "
@@ -325,7 +348,7 @@ def _gae_and_inputs_after(sub, rewards, values, dones, bootstrap_value, gamma, l
     return out, rewards, values, dones
 
 
-@points(1, exercise="gae")
+@points(0.5, exercise="gae")
 def test_gae_hand_example(sub):
     # gamma = 0.5, lam = 0.5 (so gamma * lam = 0.25), two environments.
     # env 0: rewards [1, 1, 1], values [0, 0, 0], no dones, V_T = 4
@@ -393,6 +416,47 @@ def test_gae_hand_example(sub):
     )
 
 
+@points(0.5, exercise="gae")
+def test_gae_dtypes_and_small_rollouts(sub):
+    # float32 rewards, values and bootstrap values still give two float64 numpy arrays; so do
+    # a rollout of one step ([1, n_envs]: A_0 = delta_0) and one environment ([T, 1]).
+    rng = np.random.default_rng()
+    n_envs, steps = int(rng.integers(2, 5)), int(rng.integers(3, 7))
+    cases = []
+    for shape, dtype in [((steps, n_envs), np.float32), ((1, n_envs), None), ((steps, 1), None)]:
+        rewards, values = rng.normal(size=(2, *shape)).astype(dtype or np.float64)
+        dones = rng.random(shape) < 0.25
+        last = rng.normal(size=shape[1]).astype(dtype or np.float64)
+        gamma, lam = float(rng.uniform(0.8, 0.99)), float(rng.uniform(0.3, 0.9))
+        cases.append((rewards, values, dones, last, gamma, lam))
+    outs = [sub.gae(*case) for case in cases]
+    for (rewards, values, dones, last, gamma, lam), out in zip(cases, outs, strict=True):
+        what = (
+            f"a random [{', '.join(map(str, rewards.shape))}] rollout of {rewards.dtype} rewards "
+            f"and values (gamma {gamma:.3f}, lam {lam:.3f})"
+        )
+        assert isinstance(out, tuple) and len(out) == 2, (
+            f"gae should return a tuple (advantages, returns), got {type(out).__name__}"
+        )
+        ref = _gae_reference(
+            rewards.astype(np.float64), values.astype(np.float64), dones, last, gamma, lam
+        )
+        for got, expected, name in zip(out, ref, ("advantages", "returns"), strict=True):
+            assert isinstance(got, np.ndarray) and not is_tensor(got), (
+                f"gae should return numpy arrays, got {name} as "
+                f"{'a tensor' if is_tensor(got) else type(got).__name__} for {what}"
+            )
+            assert got.shape == expected.shape, (
+                f"the {name} of {what} should have shape {expected.shape}, got {got.shape}"
+            )
+            np.testing.assert_allclose(
+                _array(got, name), expected, atol=1e-5, err_msg=f"wrong GAE {name} for {what}"
+            )
+            assert got.dtype == np.float64, (
+                f"the {name} should be float64 (the docstring's dtype), got {got.dtype} for {what}"
+            )
+
+
 # ---------------------------------------------------------------- ActorCritic
 
 
@@ -400,13 +464,21 @@ def _actor_critic_probe(sub, kwargs, obs, seed):
     """Probe: ``ActorCritic(**kwargs)`` whose trainable variables get seeded random values (so
     the test can recompute its outputs, and the values of ``obs`` are of both signs):
     ``(values, logits)`` for ``obs``, the same for ``obs[:1]`` alone, and
-    ``[layer number, value]`` of each trainable variable."""
+    ``[layer number, value]`` of each trainable variable, layer by layer."""
     import numpy as np
 
     model = sub.ActorCritic(**kwargs)
     model(obs)
+    # The variables by layer (a kernel and its bias share their layer's path), the layers in
+    # the order of their kernels' shapes: the same values whatever order the model declares
+    # its layers in.
+    layers = {}
+    for v in model.trainable_variables:
+        layers.setdefault(str(getattr(v, "path", v.name)).rpartition("/")[0], []).append(v)
+    layers = [sorted(vs, key=lambda v: -len(v.shape)) for vs in layers.values()]
+    layers.sort(key=lambda vs: [tuple(v.shape) for v in vs])
     rng = np.random.default_rng(seed)
-    for variable in model.trainable_variables:
+    for variable in (v for vs in layers for v in vs):
         shape = tuple(variable.shape)
         scale = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
         variable.assign(rng.normal(scale=scale, size=shape).astype(np.float32))
@@ -417,12 +489,8 @@ def _actor_critic_probe(sub, kwargs, obs, seed):
     for variable in model.trainable_variables:
         if tuple(variable.shape) == (1,):
             variable.assign(np.asarray(variable.numpy()) - np.float32(shift))
-    layers = {}  # a layer's path -> its number, so a kernel and its bias share a number
-    weights = [
-        [layers.setdefault(str(getattr(v, "path", v.name)).rpartition("/")[0], len(layers)), v]
-        for v in model.trainable_variables
-    ]
-    return model(obs), model(obs[:1]), [[n, np.asarray(v.numpy())] for n, v in weights]
+    weights = [[n, np.asarray(v.numpy())] for n, vs in enumerate(layers) for v in vs]
+    return model(obs), model(obs[:1]), weights
 
 
 def _dense_layers(weights, obs_dim, hidden, n_actions):
@@ -544,8 +612,11 @@ def test_actor_critic_outputs_from_its_layers(sub):
     # Parameters for obs_dim 4, hidden 64, 2 actions (each Dense layer: a kernel and a bias):
     #   4*64 + 64 = 320,  64*64 + 64 = 4160,  64*1 + 1 = 65,  64*2 + 2 = 130   -> 4675
     # The probe gives every variable a seeded random value; the test recomputes the outputs.
+    # The last observation is ten times larger: some of its hidden units exceed 6, where ReLU
+    # goes on rising.
     rng = np.random.default_rng()
     obs = rng.normal(size=(int(rng.integers(5, 10)), 4)).astype(np.float32)
+    obs[-1] *= 10.0
     _check_actor_critic(sub, obs, n_actions=2)
 
 
@@ -569,7 +640,11 @@ def _sample_with_dtype(sub, logits, seed):
 
 
 def _actions(out, rows, what, dtype=None):
-    """Returned actions, checked for shape and dtype, as an int numpy array."""
+    """Returned actions, checked for kind, shape and dtype, as an int numpy array."""
+    assert is_tensor(out), (
+        f"sample_actions should return a tensor (the docstring's [batch] int32 tensor), got "
+        f"{type(out).__name__ if not isinstance(out, np.ndarray) else 'a numpy array'} for {what}"
+    )
     assert np.shape(out) == (rows,), (
         f"expected one action per row, shape ({rows},), for {what}, got {np.shape(out)}"
     )
@@ -589,6 +664,10 @@ def test_sample_peaked_logits(sub):
             f"rows whose largest logit is 50 above the rest should give their argmax "
             f"[1, 0, 2], got {got} (seed {seed})"
         )
+    # A batch of one row still gives a [1] tensor.
+    out, dtype = sub.run(_sample_with_dtype, logits[2:], 0)
+    got = _actions(out, 1, "a batch of one row", dtype).tolist()
+    assert got == [2], f"the row [0, 0, 50] should give action [2], got {got}"
     rng = np.random.default_rng()
     rows, n_actions = int(rng.integers(5, 12)), int(rng.integers(3, 6))
     best = rng.integers(0, n_actions, size=rows)
@@ -605,11 +684,16 @@ def test_sample_peaked_logits(sub):
 @points(0.5, exercise="sample_actions")
 def test_sample_uniform_policy_explores(sub):
     # Equal logits: every action has probability 1 / n_actions, and each row is its own draw.
+    # All the batches are drawn before the first check.
     rng = np.random.default_rng()
-    for rows, n_actions in [(60, 3), (int(rng.integers(60, 100)), int(rng.integers(2, 6)))]:
-        logits = np.zeros((rows, n_actions), np.float32)
-        seed = int(rng.integers(0, 2**31 - 1))
-        values = _actions(sub.sample_actions(logits, seed=seed), rows, f"{rows} equal rows")
+    cases = [(60, 3, int(rng.integers(0, 2**31 - 1)))]
+    cases += [
+        (int(rng.integers(60, 100)), int(rng.integers(2, 6)), int(rng.integers(0, 2**31 - 1)))
+        for _ in range(3)
+    ]
+    outs = [sub.sample_actions(np.zeros(case[:2], np.float32), seed=case[2]) for case in cases]
+    for (rows, n_actions, seed), out in zip(cases, outs, strict=True):
+        values = _actions(out, rows, f"{rows} equal rows")
         assert values.min() >= 0 and values.max() <= n_actions - 1, (
             f"actions should lie in range({n_actions}), got {values.tolist()}"
         )
@@ -622,37 +706,56 @@ def test_sample_uniform_policy_explores(sub):
 @points(0.5, exercise="sample_actions")
 def test_sample_reproducible(sub):
     rng = np.random.default_rng()
-    seed = int(rng.integers(0, 2**31 - 2))
-    logits = np.zeros((200, 2), np.float32)
+    seed = int(rng.integers(0, 2**31 - 3))
+    logits = np.zeros((200, 3), np.float32)
     first = _array(sub.sample_actions(logits, seed=seed), "actions")
     again = _array(sub.sample_actions(logits, seed=seed), "actions")
-    other = _array(sub.sample_actions(logits, seed=seed + 1), "actions")
+    others = [_array(sub.sample_actions(logits, seed=seed + k), "actions") for k in (1, 2)]
     assert np.array_equal(first, again), (
         f"the same logits and seed {seed} gave different actions on two calls: the result "
         "should depend only on the logits and the seed (use a stateless random op)"
     )
-    assert not np.array_equal(first, other), (
-        f"seeds {seed} and {seed + 1} gave the same 200 actions from a 50/50 policy: the seed "
-        "is not used"
+    for k, other in enumerate(others, start=1):
+        assert not np.array_equal(first, other), (
+            f"seeds {seed} and {seed + k} gave the same 200 actions from a uniform policy over "
+            "3 actions: the seed is not used"
+        )
+    assert len(np.unique(first)) == 3, (
+        f"a uniform policy over 3 actions should sample all of them over 200 rows, got "
+        f"{sorted(set(first.astype(int).tolist()))}"
     )
-    assert 0 < first.sum() < 200, "a 50/50 policy should sample both actions over 200 rows"
 
 
 @points(0.5, exercise="sample_actions")
 def test_sample_frequencies_follow_softmax(sub):
-    # logits log([1 - p, p]) -> action 1 has probability p, 0.1 <= |p - 0.5| <= 0.4; over 4000
-    # draws the standard error of the frequency is at most sqrt(0.25 / 4000) = 0.0079, so 0.04
-    # is more than 5 of them.
+    # Two batches, both drawn before the checks.
+    # 1. 4000 rows of logits log([1 - p, p]): action 1 has probability p, 0.1 <= |p - 0.5| <=
+    #    0.25; the standard error of its frequency is at most sqrt(0.25 / 4000) = 0.0079, so
+    #    0.04 is more than 5 of them.
+    # 2. 3 random policies over 4 actions (every probability >= 0.05) take turns over 6000 rows;
+    #    over the 2000 rows of one policy the standard error is at most sqrt(0.25 / 2000) =
+    #    0.0112, so 0.06 is more than 5 of them.
     rng = np.random.default_rng()
-    p = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 0.4) + 0.5)
-    logits = np.tile(np.log([[1.0 - p, p]]), (4000, 1)).astype(np.float32)
-    actions = _array(sub.sample_actions(logits, seed=int(rng.integers(0, 1000))), "actions")
-    freq = float(np.mean(actions == 1))
+    p = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.1, 0.25) + 0.5)
+    two = np.tile(np.log([[1.0 - p, p]]), (4000, 1)).astype(np.float32)
+    policies = rng.dirichlet(np.ones(4), size=3) * 0.8 + 0.05
+    four = np.log(np.tile(policies, (2000, 1))).astype(np.float32)
+    seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=2)]
+    outs = [sub.sample_actions(two, seed=seeds[0]), sub.sample_actions(four, seed=seeds[1])]
+    actions = [_actions(outs[0], 4000, "4000 rows"), _actions(outs[1], 6000, "6000 rows")]
+    freq = float(np.mean(actions[0] == 1))
     assert abs(freq - p) < 0.04, (
         f"with probabilities [{1 - p:.2f}, {p:.2f}] action 1 should be drawn about "
-        f"{100 * p:.0f}% of the time, got {100 * freq:.1f}% over 4000 rows (sample from "
-        "softmax(logits))"
+        f"{100 * p:.0f}% of the time, got {100 * freq:.1f}% over 4000 rows (seed {seeds[0]}; "
+        "sample from softmax(logits))"
     )
+    for k, policy in enumerate(policies):
+        freq = np.bincount(actions[1][k::3], minlength=4)[:4] / 2000.0
+        assert np.all(np.abs(freq - policy) < 0.06), (
+            f"rows {k}, {k + 3}, {k + 6}, ... have probabilities {np.round(policy, 3).tolist()}, "
+            f"but their actions came with frequencies {np.round(freq, 3).tolist()} (seed "
+            f"{seeds[1]}): each row should be drawn from the softmax of its own logits"
+        )
 
 
 # ---------------------------------------------------------------- critic_loss
@@ -673,19 +776,18 @@ def _critic_loss_and_gradients(sub, returns, values):
 def test_critic_loss_value(sub):
     # returns - values = [1-1, 2-0, 3-5] = [0, 2, -2]; squares [0, 4, 4]; mean 8/3
     # 0.5 * 8/3 = 4/3 = 1.33333
+    # Then random [n], [T, n_envs] and float64 inputs: always a float32 scalar tensor.
     rng = np.random.default_rng()
     one = rng.normal(size=(2, int(rng.integers(4, 10)))).astype(np.float32)
     two = rng.normal(size=(2, int(rng.integers(2, 6)), int(rng.integers(2, 5)))).astype(np.float32)
+    three = rng.normal(size=(2, int(rng.integers(2, 6)), int(rng.integers(2, 5))))
     cases = [(np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 0.0, 5.0], np.float32))]
-    cases += [(one[0], one[1]), (two[0], two[1])]
-    for returns, values in cases:
+    cases += [(one[0], one[1]), (two[0], two[1]), (three[0], three[1])]
+    outs = [sub.critic_loss(returns, values) for returns, values in cases]
+    for (returns, values), out in zip(cases, outs, strict=True):
         expected = 0.5 * float(np.mean((returns.astype(np.float64) - values) ** 2))
-        shape, dtype, loss = _scalar(sub.critic_loss(returns, values), "critic_loss")
-        assert shape == (), (
-            f"critic_loss of {list(returns.shape)} returns and values should be a scalar (the "
-            f"mean over all elements), got shape {shape}"
-        )
-        assert dtype == np.float32, f"critic_loss should be float32, got {dtype}"
+        what = f"{list(returns.shape)} {returns.dtype} returns and values"
+        loss = _loss_value(out, "critic_loss", f"{what} (the mean over all elements)")
         np.testing.assert_allclose(
             loss,
             expected,
@@ -694,6 +796,7 @@ def test_critic_loss_value(sub):
             f"{np.round(returns, 4).tolist()} and values {np.round(values, 4).tolist()} is "
             f"{expected:.6f}",
         )
+        _assert_float32_tensor(out, "critic_loss", what)
 
 
 @points(0.5, exercise="critic_loss")
@@ -751,12 +854,9 @@ def test_actor_loss_value(sub):
     # Row 1: logits log([0.1, 0.9]) -> p = [0.1, 0.9], action 1: -log 0.9 = 0.105361,
     #        times A = -1 -> -0.105361
     # mean = (1.386294 - 0.105361) / 2 = 0.640467
+    # Then random batches: 3 to 5 actions (some rows took action 2 or above), float64 logits
+    # and advantages, a batch of one row; every call is made before the first check.
     rng = np.random.default_rng()
-    rows, n_actions = int(rng.integers(3, 9)), int(rng.integers(2, 5))
-    logits = rng.normal(size=(rows, n_actions)).astype(np.float32)
-    actions = rng.integers(0, n_actions, size=rows)  # int64, as numpy makes them
-    adv = rng.normal(size=rows).astype(np.float32)
-    log_pi = _log_softmax(logits)[np.arange(rows), actions]
     cases = [
         (
             np.array([[0.0, 0.0], np.log([0.1, 0.9])], np.float32),
@@ -764,7 +864,6 @@ def test_actor_loss_value(sub):
             np.array([2.0, -1.0], np.float32),
             0.640467,
         ),
-        (logits, actions, adv, float(np.mean(-log_pi * adv))),
         # p(action 0) = softmax([0, 120])[0] = e^-120 underflows to 0 in float32, but
         # -log p = 120 exactly: (120 * 0.5 + ln 2 * -1) / 2 = 29.653426
         (
@@ -774,10 +873,24 @@ def test_actor_loss_value(sub):
             29.653426,
         ),
     ]
-    for logits, actions, adv, expected in cases:
-        shape, dtype, loss = _scalar(sub.mean_actor_loss(logits, actions, adv), "mean_actor_loss")
-        assert shape == (), f"mean_actor_loss should return a scalar, got shape {shape}"
-        assert dtype == np.float32, f"mean_actor_loss should be float32, got {dtype}"
+    for rows, n_actions, dtype in [
+        (int(rng.integers(4, 9)), int(rng.integers(3, 6)), np.float32),
+        (int(rng.integers(3, 9)), int(rng.integers(2, 5)), np.float64),
+        (1, int(rng.integers(2, 5)), np.float32),
+    ]:
+        logits = rng.normal(size=(rows, n_actions)).astype(dtype)
+        actions = rng.integers(0, n_actions, size=rows)  # int64, as numpy makes them
+        if n_actions > 2:
+            actions[rng.choice(rows, size=min(rows, 2), replace=False)] = rng.integers(
+                2, n_actions, size=min(rows, 2)
+            )
+        adv = rng.normal(size=rows).astype(dtype)
+        log_pi = _log_softmax(logits)[np.arange(rows), actions]
+        cases.append((logits, actions, adv, float(np.mean(-log_pi * adv))))
+    outs = [sub.mean_actor_loss(logits, actions, adv) for logits, actions, adv, _ in cases]
+    for (logits, actions, adv, expected), out in zip(cases, outs, strict=True):
+        what = f"{list(logits.shape)} {logits.dtype} logits"
+        loss = _loss_value(out, "mean_actor_loss", what)
         assert np.isfinite(loss), (
             f"mean_actor_loss came back {loss} for logits {logits.tolist()} and actions "
             f"{actions.tolist()}: a probability that underflows to 0 must still give its finite "
@@ -788,9 +901,10 @@ def test_actor_loss_value(sub):
             expected,
             rtol=1e-5,
             atol=1e-6,
-            err_msg=f"expected mean(-log pi(a|s) * A) = {expected:.6f} for actions "
+            err_msg=f"expected mean(-log pi(a|s) * A) = {expected:.6f} for {what}, actions "
             f"{actions.tolist()} and advantages {np.round(adv, 4).tolist()}",
         )
+        _assert_float32_tensor(out, "mean_actor_loss", what)
 
 
 @points(0.5, exercise="mean_actor_loss")
@@ -836,44 +950,41 @@ def test_entropy_values(sub):
     # p = [0.1, 0.9]: -(0.1 ln 0.1 + 0.9 ln 0.9) = 0.230259 + 0.094825 = 0.325083
     # p = [0.5, 0.5]: ln 2 = 0.693147
     # batch mean: (0.325083 + 0.693147) / 2 = 0.509115
-    shape, dtype, two = _scalar(
-        sub.mean_entropy(np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32)), "mean_entropy"
-    )
-    assert shape == (), f"mean_entropy should return a scalar (the batch mean), got {shape}"
-    assert dtype == np.float32, f"mean_entropy should be float32, got {dtype}"
-    np.testing.assert_allclose(
-        two, 0.509115, rtol=1e-5, err_msg="mean entropy of [0.1, 0.9] and [0.5, 0.5] is 0.509115"
-    )
-    one = _scalar(sub.mean_entropy(np.log([[0.1, 0.9]]).astype(np.float32)), "mean_entropy")
-    np.testing.assert_allclose(
-        one[2], 0.325083, rtol=1e-5, err_msg="mean_entropy of the policy [0.1, 0.9] is 0.325083"
-    )
+    # Then random float32 and float64 logits, and a certain policy next to a uniform one:
+    # softmax([100, -100, ...]) underflows to [1, 0, ...] in float32 and its entropy is 0
+    # (0 * log 0 counts as 0), so the mean is ln(n) / 2. Every call comes before the checks.
     rng = np.random.default_rng()
-    logits = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 6)))).astype(np.float32)
-    expected = _mean_entropy(logits)
-    got = _scalar(sub.mean_entropy(logits), "mean_entropy")[2]
-    np.testing.assert_allclose(
-        got,
-        expected,
-        rtol=1e-5,
-        err_msg=f"mean entropy of the softmax policies of {len(logits)} random rows of logits "
-        f"is {expected:.6f}",
-    )
-    # A certain policy: softmax([100, -100, ...]) underflows to [1, 0, ...] in float32, and its
-    # entropy is 0 (0 * log 0 counts as 0), next to a uniform row: mean ln(n) / 2.
     n = int(rng.integers(2, 6))
     certain = np.full(n, -100.0)
     certain[rng.integers(n)] = 100.0
-    logits = np.stack([certain, np.full(n, float(rng.normal()))]).astype(np.float32)
-    got = _scalar(sub.mean_entropy(logits), "mean_entropy")[2]
-    assert np.isfinite(got), (
-        f"mean_entropy of a certain policy (logits {certain.tolist()}) and a uniform one came "
-        f"back {got}: a probability of exactly 0 must contribute 0, not nan"
-    )
-    np.testing.assert_allclose(
-        got,
-        np.log(n) / 2.0,
-        rtol=1e-5,
-        err_msg=f"mean of entropy 0 (certain policy) and ln {n} (uniform over {n} actions) is "
-        f"{np.log(n) / 2.0:.6f}",
-    )
+    cases = [
+        (
+            np.log([[0.1, 0.9], [0.5, 0.5]]).astype(np.float32),
+            0.509115,
+            "[0.1, 0.9] and [0.5, 0.5]",
+        ),
+        (np.log([[0.1, 0.9]]).astype(np.float32), 0.325083, "the one policy [0.1, 0.9]"),
+        (
+            np.stack([certain, np.full(n, float(rng.normal()))]).astype(np.float32),
+            np.log(n) / 2,
+            f"a certain policy (logits {certain.tolist()}, entropy 0) and a uniform one (ln {n})",
+        ),
+    ]
+    for dtype in (np.float32, np.float64):
+        logits = rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 6)))).astype(dtype)
+        cases.append((logits, _mean_entropy(logits), f"{len(logits)} random rows of logits"))
+    outs = [sub.mean_entropy(logits) for logits, _, _ in cases]
+    for (logits, expected, policies), out in zip(cases, outs, strict=True):
+        what = f"{list(logits.shape)} {logits.dtype} logits"
+        got = _loss_value(out, "mean_entropy", f"{what} (the batch mean)")
+        assert np.isfinite(got), (
+            f"mean_entropy of {policies} came back {got}: a probability of exactly 0 must "
+            "contribute 0, not nan"
+        )
+        np.testing.assert_allclose(
+            got,
+            expected,
+            rtol=1e-5,
+            err_msg=f"the mean entropy of {policies} is {expected:.6f}",
+        )
+        _assert_float32_tensor(out, "mean_entropy", what)

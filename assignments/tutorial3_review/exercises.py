@@ -204,6 +204,98 @@ def port_plain_python_function() -> object:
     return forward
 
 
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Which reduction does the TF1 graph apply to the two features of a row: their sum, or "
+    "something else?",
+)
+def port_mean_instead_of_sum() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_mean(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Without an axis, a reduction adds up every entry of the batch into one number; the "
+    "result has one number per row of x.",
+)
+def port_sum_without_axis() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)))
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Check the nonlinearity of the TF1 graph: negative values must become exactly 0.",
+)
+def port_leaky_relu() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.leaky_relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Check the nonlinearity of the TF1 graph: large positive values must pass unchanged, "
+    "with no cap.",
+)
+def port_relu6() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu6(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="In the TF1 graph the constant b is added before the nonlinearity, not after it.",
+)
+def port_bias_after_relu() -> tf.types.experimental.PolymorphicFunction:
+    @tf.function(input_signature=_PORT_SIGNATURE)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w)) + tf.constant(BIAS), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="A TensorSpec should promise what the placeholder did: only the batch size is free, the "
+    "number of features (and w's shape) is fixed.",
+)
+def port_signature_without_feature_sizes() -> tf.types.experimental.PolymorphicFunction:
+    signature = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, None], tf.float32)]
+
+    @tf.function(input_signature=signature)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS)), axis=1)
+
+    return forward
+
+
+@mistake(
+    "port_tf1_to_tf2",
+    hint="Which dtype did the placeholders declare? A TensorSpec refuses inputs of another dtype.",
+)
+def port_signature_float64() -> tf.types.experimental.PolymorphicFunction:
+    signature = [tf.TensorSpec([None, 3], tf.float64), tf.TensorSpec([3, 2], tf.float64)]
+
+    @tf.function(input_signature=signature)
+    def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.nn.relu(tf.matmul(x, w) + tf.constant(BIAS, tf.float64)), axis=1)
+
+    return forward
+
+
 @alternative("port_tf1_to_tf2")
 def port_einsum_maximum() -> tf.types.experimental.PolymorphicFunction:
     def forward(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
@@ -364,6 +456,59 @@ def fixed_mse_root(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
     if y.shape[0] != pred.shape[0]:
         raise ShapeError("y and pred have different batch sizes")
     return tf.sqrt(tf.reduce_mean(tf.square(pred[:, 0] - y)))
+
+
+@mistake(
+    "fixed_mse",
+    hint="Callers catch a wrong layout by the kind of error: check which exception the "
+    "docstring asks the guards to raise.",
+)
+def fixed_mse_value_error(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y, pred = tf.cast(y, tf.float32), tf.cast(pred, tf.float32)
+    if y.shape.rank != 1 or pred.shape.rank != 2 or pred.shape[1] != 1:
+        raise ValueError(f"y must be [N] and pred [N, 1], got {y.shape} and {pred.shape}")
+    if y.shape[0] != pred.shape[0]:
+        raise ValueError("y and pred have different batch sizes")
+    return tf.reduce_mean(tf.square(pred[:, 0] - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="Equal sizes are not equal layouts: a [N, 1] y has as many entries as a [N] one. Check "
+    "each shape, as the docstring lists them.",
+)
+def fixed_mse_checks_only_sizes(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y, pred = tf.cast(y, tf.float32), tf.cast(pred, tf.float32)
+    if tf.size(y) != tf.size(pred):
+        raise ShapeError(f"y has {tf.size(y)} entries but pred has {tf.size(pred)}")
+    return tf.reduce_mean(tf.square(tf.reshape(pred, [-1]) - tf.reshape(y, [-1])))
+
+
+@mistake(
+    "fixed_mse",
+    hint="tf.debugging asserts raise TensorFlow's own errors (ValueError, InvalidArgumentError); "
+    "the docstring asks for a ShapeError.",
+)
+def fixed_mse_debugging_asserts(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y, pred = tf.cast(y, tf.float32), tf.cast(pred, tf.float32)
+    tf.debugging.assert_rank(y, 1)
+    tf.debugging.assert_rank(pred, 2)
+    tf.debugging.assert_equal(tf.shape(pred)[1], 1)
+    tf.debugging.assert_equal(tf.shape(pred)[0], tf.shape(y)[0])
+    return tf.reduce_mean(tf.square(pred[:, 0] - y))
+
+
+@mistake(
+    "fixed_mse",
+    hint="The loss should stay a tf.Tensor (so that a tape can differentiate it): compute it "
+    "with TensorFlow ops, not NumPy.",
+)
+def fixed_mse_in_numpy(y: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    y = assert_shape(tf.cast(y, tf.float32), [None], name="y")
+    pred = assert_shape(tf.cast(pred, tf.float32), [None, 1], name="pred")
+    if y.shape[0] != pred.shape[0]:
+        raise ShapeError("y and pred have different batch sizes")
+    return np.mean(np.square(pred.numpy()[:, 0] - y.numpy()))
 
 
 @alternative("fixed_mse")
@@ -672,6 +817,164 @@ class SineNetWithoutNameScope(SineNet):
             self.biases.append(b)
 
 
+@mistake(
+    "SineNet",
+    hint="Layers are numbered from 0 here, like Python lists: the first scope is layer_0 and its "
+    "variables W0 and b0.",
+)
+class SineNetLayersFromOne(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes), start=1):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="A guard that checks only the rank lets an input with the wrong number of features "
+    "through: the second axis must be sizes[0].",
+)
+class SineNetRankOnlyGuard(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, None], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="The weights must come from the generator the docstring gives you, one draw per layer; "
+    "another Glorot initializer draws other numbers.",
+)
+class SineNetKerasGlorot(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        init = keras.initializers.GlorotUniform(seed=seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(init([fan_in, fan_out]), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="Check the shape of the biases in the docstring: one number per unit, a vector, not a "
+    "row.",
+)
+class SineNetBiasRows(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_in, fan_out], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([1, fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+
+@mistake(
+    "SineNet",
+    hint="W{i} maps sizes[i] inputs to sizes[i + 1] outputs: check the shape the docstring gives "
+    "it, [fan_in, fan_out], so that h @ W needs no transpose.",
+)
+class SineNetTransposedWeights(SineNet):
+    def __init__(
+        self, sizes: Sequence[int] = (1, 20, 20, 1), seed: int = 0, name: str | None = None
+    ) -> None:
+        tf.Module.__init__(self, name=name)
+        self.sizes = tuple(int(s) for s in sizes)
+        gen = tf.random.Generator.from_seed(seed)
+        self.weights, self.biases = [], []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
+            limit = glorot_limit(fan_in, fan_out)
+            with tf.name_scope(f"layer_{i}"):
+                w = tf.Variable(gen.uniform([fan_out, fan_in], -limit, limit), name=f"W{i}")
+                b = tf.Variable(tf.zeros([fan_out]), name=f"b{i}")
+            self.weights.append(w)
+            self.biases.append(b)
+
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w, transpose_b=True) + b
+            if i < last:
+                h = tf.nn.relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="Check which nonlinearity the docstring puts after the hidden layers.",
+)
+class SineNetTanhHidden(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.tanh(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="ReLU sets negative values to exactly 0; check the nonlinearity after the hidden layers.",
+)
+class SineNetLeakyRelu(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.leaky_relu(h)
+        return h
+
+
+@mistake(
+    "SineNet",
+    hint="ReLU lets large positive values through unchanged; check the nonlinearity after the "
+    "hidden layers.",
+)
+class SineNetRelu6(SineNet):
+    def __call__(self, x: tf.Tensor) -> tf.Tensor:
+        h = assert_shape(tf.cast(x, tf.float32), [None, self.sizes[0]], name="SineNet input")
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = tf.matmul(h, w) + b
+            if i < last:
+                h = tf.nn.relu6(h)
+        return h
+
+
 @alternative("SineNet")
 class SineNetWrittenOut(SineNet):
     def __init__(
@@ -927,6 +1230,152 @@ def train_step_checks_after_update(
     return loss
 
 
+@mistake(
+    "train_step",
+    hint="model.variables also lists variables with trainable=False, which the tape does not "
+    "watch (Keras warns that their gradients do not exist); ask for the trainable ones only.",
+)
+def train_step_all_variables(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Callers catch wrongly shaped targets by the kind of error: check which exception the "
+    "docstring asks for.",
+)
+def train_step_value_error_guard(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        if pred.shape != y.shape:
+            raise ValueError(f"model(x) has shape {pred.shape} but y has shape {y.shape}")
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="apply_gradients takes (gradient, variable) pairs, in that order.",
+)
+def train_step_pairs_swapped(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(variables, tape.gradient(loss, variables), strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="Equal ranks are not equal shapes: [batch, 1] targets of another batch size still do not "
+    "fit the predictions. Compare the whole shapes.",
+)
+def train_step_guard_on_rank_only(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        if pred.shape.rank != y.shape.rank:
+            raise ShapeError(f"model(x) has rank {pred.shape.rank} but y has rank {y.shape.rank}")
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The docstring asks for the loss as a scalar tf.Tensor; converting it to NumPy is the "
+    "caller's choice.",
+)
+def train_step_returns_numpy(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss.numpy()
+
+
+@mistake(
+    "train_step",
+    hint="A tape records only what runs inside its with-block: the forward pass must happen "
+    "there, or the loss has no gradient with respect to the variables.",
+)
+def train_step_forward_outside_tape(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    pred = model(x)
+    _check_same_shape(pred, y)
+    with tf.GradientTape() as tape:
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The optimizer you are given decides how gradients become updates (Adam does not "
+    "subtract learning_rate · gradient): give it the pairs with apply_gradients.",
+)
+def train_step_manual_sgd(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    for grad, var in zip(tape.gradient(loss, variables), variables, strict=True):
+        var.assign_sub(optimizer.learning_rate * grad)
+    return loss
+
+
+@mistake(
+    "train_step",
+    hint="The docstring asks for the loss as a scalar tf.Tensor; turning it into a Python "
+    "number is the caller's choice.",
+)
+def train_step_returns_float(
+    model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
+) -> tf.Tensor:
+    x, y = tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        pred = model(x)
+        _check_same_shape(pred, y)
+        loss = 0.5 * tf.reduce_mean(tf.square(pred - y))
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    return float(loss)
+
+
 @alternative("train_step")
 def train_step_keras_loss(
     model: tf.Module, optimizer: keras.optimizers.Optimizer, x: tf.Tensor, y: tf.Tensor
@@ -1080,6 +1529,58 @@ def save_checkpoint_other_prefix(
         checkpoint, os.fspath(directory), max_to_keep, checkpoint_name="model"
     )
     return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="The checkpoint's number is the training step itself, so that ckpt-<step> says which "
+    "step it holds.",
+)
+def save_checkpoint_step_plus_one(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    return manager.save(checkpoint_number=step + 1)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="tf.train.Checkpoint(model) makes the model the root of the tree, with no key 'model' "
+    "above its variables; name the key: tf.train.Checkpoint(model=model).",
+)
+def save_checkpoint_model_as_root(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="max_to_keep is how many checkpoints stay on disk, the newest included: pass it on "
+    "unchanged.",
+)
+def save_checkpoint_keeps_one_less(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep - 1)
+    return manager.save(checkpoint_number=step)
+
+
+@mistake(
+    "save_checkpoint",
+    hint="Check what the function gives back: the docstring asks for the path of the new "
+    "checkpoint.",
+)
+def save_checkpoint_returns_nothing(
+    model: tf.Module, directory: str | os.PathLike, step: int, max_to_keep: int = 3
+) -> str:
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+    manager.save(checkpoint_number=step)
 
 
 @alternative("save_checkpoint")
@@ -1239,6 +1740,42 @@ def restore_returns_directory(model: tf.Module, directory: str | os.PathLike) ->
         raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
     _restore_checked(model, path)
     return os.fspath(directory)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="Callers catch a missing checkpoint by the kind of error: check which exception the "
+    "docstring asks for.",
+)
+def restore_value_error_when_missing(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise ValueError(f"no checkpoint in {os.fspath(directory)!r}")
+    return _restore_checked(model, path)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="Check what the function gives back: the docstring asks for the path it restored.",
+)
+def restore_returns_nothing(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    _restore_checked(model, path)
+
+
+@mistake(
+    "restore_checkpoint",
+    hint="tf.train.Checkpoint(model) makes the model the root of the tree, so it looks for its "
+    "variables without the key 'model' they were saved under: name the key.",
+)
+def restore_model_as_root(model: tf.Module, directory: str | os.PathLike) -> str:
+    path = tf.train.latest_checkpoint(os.fspath(directory))
+    if path is None:
+        raise FileNotFoundError(f"no checkpoint in {os.fspath(directory)!r}")
+    tf.train.Checkpoint(model).restore(path).assert_existing_objects_matched()
+    return path
 
 
 @alternative("restore_checkpoint")

@@ -12,8 +12,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 from tests_public import (
+    _check_signature,
     _ckpt,
+    _dtype,
     _expect_raised,
+    _expect_refused,
     _fresh_name,
     _glorot_draws,
     _numpy_forward,
@@ -23,12 +26,14 @@ from tests_public import (
     _probe_layers,
     _probe_line,
     _probe_listdir,
+    _probe_mlp,
     _probe_optimizer,
     _probe_outcome,
     _probe_port_traced,
     _probe_restore,
+    _probe_save,
     _probe_save_series,
-    _probe_sine_mlp,
+    _probe_signature,
     _probe_tmpdir,
     _random_layers,
     _save_several,
@@ -49,24 +54,6 @@ def _half_mse_step(model: tf.Module, optimizer: keras.optimizers.Optimizer, x, y
 
 
 # ----------------------------------------------------- probes (they run in the worker)
-
-
-def _probe_signature(sub, w, x):
-    """f's input_signature as (shape, dtype name) pairs; what f does with a [2, 4] x and ``x``."""
-    import tensorflow as tf
-
-    f = sub.port_tf1_to_tf2()
-    spec = getattr(f, "input_signature", None)
-    if spec is not None:
-        spec = [
-            (s.shape.as_list(), s.dtype.name) if isinstance(s, tf.TensorSpec) else repr(s)[:100]
-            for s in spec
-        ]
-    try:
-        wrong = {"returned": f(tf.ones((2, 4)), tf.constant(w))}
-    except (TypeError, ValueError):
-        wrong = {"refused": True}
-    return {"spec": spec, "wrong": wrong, "out": f(tf.constant(x), tf.constant(w))}
 
 
 def _probe_holder(sub, value):
@@ -128,25 +115,28 @@ def test_port_signature_refuses_wrong_shapes(sub):
     rng = np.random.default_rng()
     w = rng.normal(size=(3, 2)).astype(np.float32)
     x = rng.normal(size=(int(rng.integers(3, 9)), 3)).astype(np.float32)
-    result = sub.run(_probe_signature, w, x)
-    spec = result["spec"]
-    assert spec is not None and len(spec) == 2, (
-        f"port_tf1_to_tf2 should return a tf.function with an input_signature of 2 TensorSpecs, "
-        f"got input_signature={spec}"
-    )
-    got = [tuple(s) if isinstance(s, tuple | list) else s for s in spec]
-    want = [([None, 3], "float32"), ([3, 2], "float32")]
-    assert got == want, f"the input_signature should be (shape, dtype) {want}, got {got}"
-    if "returned" in result["wrong"]:
-        value = np.asarray(result["wrong"]["returned"]).tolist()
-        raise AssertionError(
-            f"f(x of shape (2, 4), w) should be refused by the signature, but it returned {value}"
-        )
-    out, want_out = result["out"], _numpy_port(x, w)
-    assert np.shape(out) == want_out.shape and np.allclose(out, want_out, atol=1e-5), (
+    k = int(rng.integers(4, 7))
+    cases = {
+        "x and w of the right shapes": (x, w),
+        f"x of shape ({len(x)}, {k}) and w of shape ({k}, 2)": (
+            rng.normal(size=(len(x), k)).astype(np.float32),
+            rng.normal(size=(k, 2)).astype(np.float32),
+        ),
+        "a float64 x": (x.astype(np.float64), w),
+        "a flat x of shape (3,)": (x[0], w),
+    }
+    result = sub.run(_probe_signature, list(cases.values()))
+    _check_signature(result["spec"])
+    outcomes = dict(zip(cases, result["outcomes"], strict=True))
+    right = outcomes.pop("x and w of the right shapes")
+    want = _numpy_port(x, w)
+    out = right.get("returned")
+    assert out is not None and np.shape(out) == want.shape and np.allclose(out, want, atol=1e-5), (
         f"with its signature, f(x, w) for {len(x)} random rows should still be "
-        f"{want_out.round(4).tolist()}, got {np.asarray(out).round(4).tolist()}"
+        f"{want.round(4).tolist()}, got {right}"
     )
+    for label, outcome in outcomes.items():
+        _expect_refused(outcome, f"f(x, w) with {label}")
 
 
 # ------------------------------------------------------------------------------- fixed_mse
@@ -158,14 +148,22 @@ def test_fixed_mse_random_batch_float64(sub):
     n = int(rng.integers(30, 70))
     y = rng.normal(size=n)  # float64 [n]
     pred = rng.normal(size=(n, 1))  # float64 [n, 1]
+    y_one, pred_one = rng.normal(size=1), rng.normal(size=(1, 1))  # a batch of one point
+    out, one = sub.fixed_mse(y, pred), sub.fixed_mse(y_one, pred_one)
     expected = np.mean((pred[:, 0] - y) ** 2)
-    out = sub.fixed_mse(y, pred)
-    dtype = np.asarray(out).dtype
     got = _scalar(out, "fixed_mse")
     assert np.isclose(got, expected, rtol=1e-5), (
         f"fixed_mse on {n} random float64 points should be {expected:.6f}, got {got:.6f}"
     )
-    assert dtype == np.float32, f"fixed_mse should return float32 for float64 inputs, got {dtype}"
+    assert _dtype(out) == np.float32, (
+        f"fixed_mse should return float32 for float64 inputs, got {_dtype(out)}"
+    )
+    expected = float((pred_one[0, 0] - y_one[0]) ** 2)
+    got = _scalar(one, "fixed_mse")
+    assert np.isclose(got, expected, rtol=1e-5), (
+        f"fixed_mse on one point (y of shape (1,), pred of shape (1, 1)) should be "
+        f"{expected:.6f}, got {got:.6f}"
+    )
 
 
 @points(1, exercise="fixed_mse")
@@ -223,8 +221,12 @@ def test_sinenet_forward_reference_and_guard(sub):
         f"SineNet() should have 3 weights and 3 biases, got {tuple(counts)}"
     )
     x = np.sort(rng.uniform(-6.0, 6.0, size=7))[:, None]  # float64 [7, 1]
-    out = sub.run(_probe_call, net, x)
+    out, one = sub.run(_probe_call, net, x), sub.run(_probe_call, net, x[:1])
     expected = _numpy_forward(weights, biases, x.astype(np.float32))
+    assert np.shape(one) == (1, 1) and np.allclose(one, expected[:1], atol=1e-5), (
+        f"SineNet() with random weights: net(x) for one input x = {x[:1].tolist()} should be "
+        f"{expected[:1].round(4).tolist()}, got {np.asarray(one).round(4).tolist()}"
+    )
     assert np.shape(out) == (7, 1) and np.allclose(out, expected, atol=1e-5), (
         f"SineNet() with random weights: net(x) for 7 float64 inputs should be "
         f"{expected[:, 0].round(4).tolist()}, got {np.asarray(out).round(4).tolist()}"
@@ -248,7 +250,7 @@ def test_train_step_matches_reference_adam(sub):
     reference = SineMLP()
     for var, value in zip(reference.weights + reference.biases, weights + biases, strict=True):
         var.assign(value)
-    model = sub.run(_probe_sine_mlp, weights, biases)
+    model = sub.run(_probe_mlp, weights, biases)
     opt, ref_opt = sub.run(_probe_optimizer, "Adam", 0.01), keras.optimizers.Adam(0.01)
     for step in range(3):
         loss = _scalar(sub.train_step(model, opt, x, y), "train_step")
@@ -303,7 +305,8 @@ def test_save_any_module_only_inside_directory(sub):
     directory = sub.run(_probe_tmpdir, _fresh_name())
     value = float(np.float32(rng.uniform(-5.0, 5.0)))
     step = int(rng.integers(1, 10**6))
-    path = sub.save_checkpoint(sub.run(_probe_holder, value), directory, step, max_to_keep=1)
+    holder = sub.run(_probe_holder, value)
+    path = sub.run(_probe_save, holder, directory, step, max_to_keep=1)["path"]
     assert path == _ckpt(directory, step), (
         f"save_checkpoint(module, directory, {step}, max_to_keep=1) should return "
         f"{_ckpt(directory, step)!r}, got {path!r}"
@@ -340,17 +343,18 @@ def test_restore_newest_is_last_saved(sub):
     restart = int(rng.integers(first + 1, later))
     steps = [first, later, restart]  # training restarted from `first` after the save at `later`
     series = [_random_layers(rng) for _ in steps]
-    sub.run(_probe_save_series, directory, "model", series, steps)
-    fresh = sub.run(_probe_sine_mlp, *_random_layers(rng))
+    saver = sub.run(_probe_mlp, *series[0])
+    sub.run(_probe_save_series, directory, "model", saver, series, steps)
+    fresh = sub.run(_probe_mlp, *_random_layers(rng))
     path = sub.restore_checkpoint(fresh, directory)
+    x = np.linspace(-6.0, 6.0, 5, dtype=np.float32)[:, None]
+    got = sub.run(_probe_call, fresh, x)
     newest = _ckpt(directory, restart)
     assert path == newest, (
         f"after saves at steps {steps} in that order (a restart), the newest checkpoint is the "
         f"last one saved, {newest!r} (tf.train.latest_checkpoint reads the index file), got "
         f"{path!r}"
     )
-    x = np.linspace(-6.0, 6.0, 5, dtype=np.float32)[:, None]
-    got = sub.run(_probe_call, fresh, x)
     assert np.allclose(got, _numpy_forward(*series[-1], x), atol=1e-5), (
         f"after restore_checkpoint the model should predict what the model saved at step "
         f"{restart} did"
@@ -362,11 +366,11 @@ def test_restore_missing_directory_and_any_module(sub):
     rng = np.random.default_rng()
     parent = sub.run(_probe_tmpdir, _fresh_name())
     missing = os.path.join(parent, "never-written")
-    model = sub.run(_probe_sine_mlp, *_random_layers(rng))
-    outcome = sub.run(_probe_outcome, "restore_checkpoint", model, missing)
+    model = sub.run(_probe_mlp, *_random_layers(rng))
+    outcome = sub.run(_probe_outcome, "restore_checkpoint", model, missing, mention=missing)
     _expect_raised(outcome, "FileNotFoundError", "restore_checkpoint on a missing directory")
-    assert missing in outcome["message"], (
-        f"the FileNotFoundError should name the directory {missing!r}, got: {outcome['message']}"
+    assert outcome["mentions"], (
+        f"the FileNotFoundError should name the directory it looked in, {missing!r}"
     )
     directory = sub.run(_probe_tmpdir, _fresh_name())
     value = float(np.float32(rng.uniform(-5.0, 5.0)))

@@ -51,6 +51,15 @@ def _check_finite_batch(xb: np.ndarray, yb: np.ndarray, idx: np.ndarray, where: 
                 )
 
 
+def _take(
+    x: np.ndarray, y: np.ndarray, idx: np.ndarray, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The batch ``(x[idx], y[idx])``, checked by :func:`_check_finite_batch`."""
+    xb, yb = x[idx], y[idx]
+    _check_finite_batch(np.asarray(xb), np.asarray(yb), idx, where)
+    return xb, yb
+
+
 def _rng(rng: RngLike) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
@@ -75,10 +84,7 @@ def get_batch(
         ShapeError: empty or mismatched data, or NaN/inf in the drawn batch.
     """
     n = _check(x, y, batch_size)
-    idx = _rng(rng).integers(0, n, size=batch_size)
-    xb, yb = x[idx], y[idx]
-    _check_finite_batch(np.asarray(xb), np.asarray(yb), idx, "get_batch")
-    return xb, yb
+    return _take(x, y, _rng(rng).integers(0, n, size=batch_size), "get_batch")
 
 
 def epoch_batches(
@@ -104,10 +110,7 @@ def epoch_batches(
     perm = _rng(rng).permutation(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        idx = perm[start : start + batch_size]
-        xb, yb = x[idx], y[idx]
-        _check_finite_batch(np.asarray(xb), np.asarray(yb), idx, "epoch_batches")
-        yield xb, yb
+        yield _take(x, y, perm[start : start + batch_size], "epoch_batches")
 
 
 def shuffled_batches(

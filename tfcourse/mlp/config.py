@@ -1,8 +1,5 @@
-"""Settings of an MLP run (tutorial 1): the dataclass behind ``tfcourse train mlp`` and its presets.
-
-Every field is a command-line flag (see :mod:`tfcourse.cli`); ``None`` fields are filled from
-the chosen preset by :meth:`MLPConfig.resolved`, which also validates everything in one go.
-Plain data: importing this module does not import TensorFlow.
+"""Settings of an MLP run (tutorial 1): ``MLPConfig``, the flags of ``tfcourse train mlp``, and
+its presets (how configs work: :mod:`tfcourse.presets`). Plain data, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,15 +9,14 @@ from dataclasses import dataclass, field
 from tfcourse.data.loaders import DATASETS  # numpy only
 from tfcourse.presets import (
     INITS,
-    MAX_SEED,
     PRECISIONS,
     STRATEGIES,
-    apply_preset,
+    RunConfig,
     bounded,
     in_range,
-    require,
+    one_of,
+    scale_checks,
 )
-from tfcourse.run.folder import check_run_name  # no TensorFlow
 
 MAX_EPOCHS = 100_000  # far beyond any useful run; larger values overflow the lr schedule
 MAX_HIDDEN = 50_000  # W1 alone is 784 x 50,000 floats (157 MB, x3 with Adam's moments)
@@ -37,7 +33,7 @@ PRESETS = {
 
 
 @dataclass
-class MLPConfig:
+class MLPConfig(RunConfig):
     """Every setting of an MLP run (saved as ``config.json``; each field is a CLI flag)."""
 
     dataset: str = field(default="mnist", metadata={"help": f"one of {', '.join(DATASETS)}"})
@@ -56,16 +52,7 @@ class MLPConfig:
     steps_per_execution: int = field(default=4, metadata={"help": "steps per compiled call"})
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    # "hparam": False = not a hyper-parameter: left out of TensorBoard's HParams tab
-    # (tfcourse.run.summaries.hparams_of), as it changes where outputs go or what is shown, not
-    # results
-    logdir: str = field(
-        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
-    )
     name: str = field(default="mlp", metadata={"help": "run name prefix", "hparam": False})
-    resume: bool = field(
-        default=False, metadata={"help": "continue the latest run of this name", "hparam": False}
-    )
     data_path: str | None = field(
         default=None, metadata={"help": "npz file or IDX directory", "hparam": False}
     )
@@ -73,36 +60,24 @@ class MLPConfig:
         default=True, metadata={"help": "show a tqdm progress bar", "hparam": False}
     )
 
-    def resolved(self) -> MLPConfig:
-        """Validate every field and fill the ``None`` ones from the preset."""
-        cfg = apply_preset(self, PRESETS)
-        checks = [
+    presets = PRESETS
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """Every flag's check (see :meth:`RunConfig.resolved`)."""
+        return [
+            one_of("--dataset", self.dataset, DATASETS),
+            bounded("--epochs", self.epochs, 1, MAX_EPOCHS),
+            bounded("--batch-size", self.batch_size, 1, 1_000_000),
+            bounded("--lr", self.lr, 0, MAX_LR, low_open=True),
+            one_of("--lr-schedule", self.lr_schedule, ("constant", "cosine")),
+            one_of("--init", self.init, INITS),
             (
-                cfg.dataset in DATASETS,
-                f"unknown dataset {cfg.dataset!r}; choose mnist or fashion_mnist",
+                in_range(self.label_smoothing, 0, 1) and self.label_smoothing < 1,
+                f"--label-smoothing must be in [0, 1), got {self.label_smoothing}",
             ),
-            (cfg.epochs >= 1, f"--epochs must be >= 1, got {cfg.epochs}"),
-            bounded("--epochs", cfg.epochs, 1, MAX_EPOCHS),
-            (cfg.batch_size >= 1, f"--batch-size must be >= 1, got {cfg.batch_size}"),
-            bounded("--batch-size", cfg.batch_size, 1, 1_000_000),
-            (not cfg.lr <= 0, f"--lr must be > 0, got {cfg.lr}"),
-            bounded("--lr", cfg.lr, 0, MAX_LR, low_open=True),
-            (cfg.lr_schedule in ("constant", "cosine"), "--lr-schedule must be constant or cosine"),
-            (cfg.init in INITS, f"--init must be one of {', '.join(INITS)}, got {cfg.init!r}"),
-            (in_range(cfg.label_smoothing, 0, 1) and cfg.label_smoothing < 1,
-             f"--label-smoothing must be in [0, 1), got {cfg.label_smoothing}"),
-            (cfg.sampling in ("epoch", "replacement"), "--sampling must be epoch or replacement"),
-            (cfg.hidden >= 1, f"--hidden must be >= 1, got {cfg.hidden}"),
-            bounded("--hidden", cfg.hidden, 1, MAX_HIDDEN),
-            (cfg.train_samples >= 0, "--train-samples must be >= 0 (0 = all)"),
-            bounded("--train-samples", cfg.train_samples, 0, 10**9),
-            (cfg.steps_per_execution >= 1, "--steps-per-execution must be >= 1"),
-            bounded("--steps-per-execution", cfg.steps_per_execution, 1, 10_000),
-            bounded("--seed", cfg.seed, 0, MAX_SEED),
-            (cfg.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
-            (cfg.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
-            (bool(cfg.name), "--name must not be empty; use e.g. --name my-run"),
-        ]  # fmt: skip
-        require(checks)
-        check_run_name(cfg.name)
-        return cfg
+            one_of("--sampling", self.sampling, ("epoch", "replacement")),
+            bounded("--hidden", self.hidden, 1, MAX_HIDDEN),
+            bounded("--train-samples", self.train_samples, 0, 10**9),
+            bounded("--steps-per-execution", self.steps_per_execution, 1, 10_000),
+            *scale_checks(self),
+        ]

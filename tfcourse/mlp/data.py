@@ -14,9 +14,7 @@ from tfcourse.data.preprocess import flatten_images, scale_images
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.mlp.config import MLPConfig
 
-FASHION_CLASSES = (
-    "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
-)  # fmt: skip
+FASHION_CLASSES = tuple("T-shirt Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag Boot".split())
 
 
 def model_inputs(x: Any) -> np.ndarray:

@@ -20,7 +20,7 @@ import tensorflow as tf
 from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.presets import INITS
 from tfcourse.scale.precision import as_compute_dtype
-from tfcourse.value_checks import check_finite, check_labels
+from tfcourse.value_checks import check_finite, check_labels, check_layer_sizes
 
 
 def _initial_values(
@@ -59,16 +59,13 @@ class MLP(tf.Module):
     ) -> None:
         super().__init__(name=name)
         self.compute_dtype = as_compute_dtype(compute_dtype)
-        sizes = tuple(int(s) for s in sizes)
-        if len(sizes) < 2 or min(sizes) <= 0:
-            raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
+        self.sizes = check_layer_sizes(sizes)
         if init not in INITS:
             raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-        self.sizes = sizes
         self.init = init
         gen = tf.random.Generator.from_seed(seed)
         with self.name_scope:
-            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), 1):
+            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes), 1):
                 w0, b0 = _initial_values(gen, init, fan_in, fan_out)
                 setattr(self, f"W{i}", tf.Variable(w0, name=f"W{i}"))
                 setattr(self, f"b{i}", tf.Variable(b0, name=f"b{i}"))

@@ -22,6 +22,7 @@ from tfcourse.errors import ConfigError, ShapeError
 from tfcourse.review.shapes import assert_same_shape, assert_shape
 from tfcourse.run.plots import save_figure
 from tfcourse.scale.precision import as_compute_dtype
+from tfcourse.value_checks import check_layer_sizes
 
 
 def make_sine_data(
@@ -79,14 +80,11 @@ class SineMLP(tf.Module):
     ) -> None:
         super().__init__(name=name)
         self.compute_dtype = as_compute_dtype(compute_dtype)
-        sizes = tuple(int(s) for s in sizes)
-        if len(sizes) < 2 or min(sizes) <= 0:
-            raise ConfigError(f"sizes must list at least two positive widths, got {sizes}")
-        self.sizes = sizes
+        self.sizes = check_layer_sizes(sizes)
         gen = tf.random.Generator.from_seed(seed)
         self.weights: list[tf.Variable] = []
         self.biases: list[tf.Variable] = []
-        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.sizes)):
             with tf.name_scope(f"layer_{i}"):
                 self.weights.append(tf.Variable(glorot_uniform(gen, fan_in, fan_out), name=f"W{i}"))
                 self.biases.append(tf.Variable(tf.zeros([fan_out]), name=f"b{i}"))

@@ -1,21 +1,21 @@
-"""A2C, the lesson in one file: the three losses, the loss of a rollout and the update step.
+"""A2C, the lesson in one file: the three losses, the targets of a rollout and the update step.
 
 Read top to bottom: :func:`critic_loss`, :func:`actor_loss` and :func:`entropy` are plain
 functions of explicit tensors; :func:`total_loss` combines them as
 ``total = actor + critic - entropy_coef * mean(entropy)`` (the critic's weight lives in one
 place only, :func:`critic_loss`'s ``coef``, default 0.5, the tutorial's ``CRITIC_LOSS_WEIGHT``).
-:func:`a2c_loss` turns one rollout into those losses (truncation bootstrap, forward pass of the
-:class:`~tfcourse.rl.model.ActorCritic`, GAE, the three terms), and :func:`a2c_step` is the
-gradient step the trainer runs (tape, clip, apply). :mod:`tfcourse.scale.scale_out` compiles that
-step and, with ``--strategy mirrored``, runs it once per replica on its share of the envs.
+:func:`a2c_batch` turns one rollout into transitions and their targets (truncation bootstrap,
+the critic's values, GAE), :func:`a2c_loss` is the forward pass and the three terms of such a
+batch, and :func:`a2c_step` is the gradient step the trainer runs (tape, gradient, apply).
+:class:`tfcourse.scale.scale_out.ScaleOut` compiles that step and, with ``--strategy mirrored``,
+runs it once per replica on its share of the batch.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfcourse.errors import ConfigError
@@ -26,6 +26,16 @@ from tfcourse.rl.returns import _check_same
 CRITIC_COEF = 0.5  # the tutorial's CRITIC_LOSS_WEIGHT
 ENTROPY_COEF = 0.05  # the tutorial's ENTROPY_LOSS_WEIGHT
 REDUCTIONS = ("sum", "mean")
+
+
+def batch_mean(x) -> tf.Tensor:
+    """The mean of ``x`` over its batch, ``sum(x) / batch size``, a scalar.
+
+    ``tf.nn.compute_average_loss`` divides by the size of the WHOLE batch, also when
+    ``tf.distribute`` gives each replica a slice of it, so that the replicas' losses add up to
+    the loss of the batch; on one device it is ``tf.reduce_mean``.
+    """
+    return tf.nn.compute_average_loss(tf.reshape(x, [-1]))
 
 
 def critic_loss(returns, values, coef: float = CRITIC_COEF) -> tf.Tensor:
@@ -42,7 +52,7 @@ def critic_loss(returns, values, coef: float = CRITIC_COEF) -> tf.Tensor:
     returns = tf.stop_gradient(tf.cast(returns, tf.float32))
     values = tf.cast(values, tf.float32)
     _check_same("returns", returns, values=values)
-    return coef * tf.reduce_mean(tf.square(returns - values))
+    return coef * batch_mean(tf.square(returns - values))
 
 
 def actor_loss(logits, actions, advantages, reduction: str = "sum") -> tf.Tensor:
@@ -67,7 +77,7 @@ def actor_loss(logits, actions, advantages, reduction: str = "sum") -> tf.Tensor
     _check_same("actions", actions, advantages=advantages, **{"logits[..., 0]": logits[..., 0]})
     neg_log_pi = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits)
     weighted = neg_log_pi * advantages
-    return tf.reduce_sum(weighted) if reduction == "sum" else tf.reduce_mean(weighted)
+    return tf.reduce_sum(weighted) if reduction == "sum" else batch_mean(weighted)
 
 
 def entropy(logits) -> tf.Tensor:
@@ -113,36 +123,26 @@ def total_loss(
             raise ConfigError(f"{name} must be >= 0, got {coef}")
     actor = actor_loss(logits, actions, advantages, reduction=reduction)
     critic = critic_loss(returns, values, coef=critic_coef)
-    mean_entropy = tf.reduce_mean(entropy(logits))
+    mean_entropy = batch_mean(entropy(logits))
     total = actor + critic - entropy_coef * mean_entropy
     return {"total": total, "actor": actor, "critic": critic, "entropy": mean_entropy}
 
 
-def _replicas() -> int:
-    """How many replicas run this step together (1 outside ``strategy.run``)."""
-    ctx = tf.distribute.get_replica_context()
-    return 1 if ctx is None else ctx.num_replicas_in_sync
+class Batch(NamedTuple):
+    """A rollout as one batch of ``T * n`` transitions with their targets (all [T * n] but obs)."""
+
+    obs: tf.Tensor  # [T * n, obs_dim]
+    actions: tf.Tensor
+    advantages: tf.Tensor  # how much better each action was than the critic expected
+    returns: tf.Tensor  # what the critic learns
 
 
-def _sum_over_replicas(x: Any) -> Any:
-    """``x`` summed over the replicas (``x`` itself on one device); nested lists allowed."""
-    if _replicas() == 1:
-        return x
-    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, x)
+def a2c_batch(model: ActorCritic, rollout: Any, hp: Any) -> Batch:
+    """The transitions of one rollout of ``T`` steps of ``n`` envs and their targets.
 
-
-def _normalize(advantages: tf.Tensor) -> tf.Tensor:
-    """z-score the advantages over the WHOLE rollout (every replica's env columns)."""
-    if _replicas() == 1:
-        return R.normalize(advantages)
-    count = _sum_over_replicas(tf.cast(tf.size(advantages), tf.float32))
-    mean = _sum_over_replicas(tf.reduce_sum(advantages)) / count
-    var = _sum_over_replicas(tf.reduce_sum(tf.square(advantages - mean))) / count
-    return (advantages - mean) / (tf.sqrt(var) + 1e-8)
-
-
-def a2c_loss(model: ActorCritic, rollout: Any, hp: Any) -> dict[str, tf.Tensor]:
-    """The A2C loss of one rollout of ``T`` steps of ``n`` envs.
+    Computed once, before the gradient step, from the critic's values (no gradient flows into
+    them), as Stable-Baselines3's rollout buffer does: rewards scaled, the truncation bootstrap,
+    GAE(λ) from ``V(s_t)`` and ``V(s_T)``, and the advantages z-scored if asked.
 
     Args:
         model: the :class:`~tfcourse.rl.model.ActorCritic`.
@@ -150,89 +150,63 @@ def a2c_loss(model: ActorCritic, rollout: Any, hp: Any) -> dict[str, tf.Tensor]:
             [T, n, obs_dim], actions, rewards, dones, truncations, final_values [T, n] and
             last_obs [n, obs_dim].
         hp: the settings (an :class:`~tfcourse.rl.config.A2CConfig`): ``gamma``, ``lam``,
-            ``reward_scale``, ``entropy_coef``, ``actor_reduction``, ``normalize_advantages``.
-
-    Returns:
-        ``{"total", "actor", "critic", "entropy"}`` scalars. When a strategy runs this once per
-        replica on its env columns, each is that replica's share: the mean terms are divided
-        by the replica count (a summed actor term is not), so the shares add up to the loss of
-        the whole rollout.
+            ``reward_scale``, ``normalize_advantages``.
     """
-    shape = tf.shape(rollout.actions)  # [T, n]
+    obs = tf.convert_to_tensor(rollout.obs)
+    obs = tf.reshape(obs, [-1, obs.shape[-1]])  # [T * n, obs_dim]
     # a time limit is not an end: gamma * V(final_obs) joins the reward of a truncated step
     rewards = R.bootstrap_truncated(
         rollout.rewards * hp.reward_scale, rollout.truncations, rollout.final_values, hp.gamma
     )
-    # the forward pass over all T * n observations, and V(s_T) after the last step
-    obs = tf.convert_to_tensor(rollout.obs)
-    values, logits = model(tf.reshape(obs, [-1, obs.shape[-1]]))
-    bootstrap_value = tf.stop_gradient(model(rollout.last_obs)[0])
-    # GAE(lam): the advantages, and the returns the critic learns (both constants)
+    values = tf.reshape(model(obs)[0], tf.shape(rollout.actions))  # V(s_t), [T, n]
+    bootstrap_value = model(rollout.last_obs)[0]  # V(s_T), [n]
     advantages, returns = R.gae_advantages(
-        rewards, tf.reshape(tf.stop_gradient(values), shape), rollout.dones, bootstrap_value,
-        hp.gamma, hp.lam,
-    )  # fmt: skip
+        rewards, values, rollout.dones, bootstrap_value, hp.gamma, hp.lam
+    )
     if hp.normalize_advantages:
-        advantages = _normalize(advantages)
-    flat = lambda t: tf.reshape(t, [-1])  # noqa: E731  [T, n] -> [T * n], as values and logits
-    losses = total_loss(
-        logits, values, flat(rollout.actions), flat(returns), flat(advantages),
-        entropy_coef=hp.entropy_coef, reduction=hp.actor_reduction,
-    )  # fmt: skip
-    replicas = _replicas()
-    if replicas == 1:
-        return losses
-    share = 1.0 / replicas
-    actor = losses["actor"] * (1.0 if hp.actor_reduction == "sum" else share)
-    critic, mean_entropy = losses["critic"] * share, losses["entropy"] * share
-    total = actor + critic - hp.entropy_coef * mean_entropy
-    return {"total": total, "actor": actor, "critic": critic, "entropy": mean_entropy}
+        advantages = R.normalize(advantages)
+    flat = lambda t: tf.stop_gradient(tf.reshape(t, [-1]))  # noqa: E731  [T, n] -> [T * n]
+    return Batch(obs, flat(rollout.actions), flat(advantages), flat(returns))
 
 
-def clip_by_global_norm(
-    grads: list[tf.Tensor], max_norm: float, optimizer: keras.optimizers.Optimizer
-) -> tuple[list[tf.Tensor], tf.Tensor]:
-    """Multiply every gradient by ONE factor, ``max_norm / max(norm, max_norm)``.
-
-    ``norm`` is the global norm of the whole rollout's gradient: under a strategy, of the SUM
-    of the replicas' shares (scaling each share by that factor and letting the optimizer add
-    them up gives exactly the clipped single-device gradient; clipping each share by its own
-    norm would not). A loss scale is divided out of the norm first.
+def a2c_loss(model: ActorCritic, batch: Batch, hp: Any) -> dict[str, tf.Tensor]:
+    """The A2C loss of a batch of transitions: the forward pass, then :func:`total_loss`.
 
     Args:
-        grads: the gradients (loss-scaled under mixed precision); max_norm: 0 = no clipping.
-        optimizer: the optimizer about to apply them.
+        model: the :class:`~tfcourse.rl.model.ActorCritic`.
+        batch: from :func:`a2c_batch`.
+        hp: ``entropy_coef`` and ``actor_reduction``.
 
     Returns:
-        ``(grads, norm)``. Under a loss scale the gradients stay scaled, and a non-finite norm
-        turns them all into NaN so that every replica's ``LossScaleOptimizer`` skips the step.
+        ``{"total", "actor", "critic", "entropy"}`` scalars.
     """
-    norm = tf.linalg.global_norm(_sum_over_replicas(grads))
-    loss_scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-    if loss_scaled:
-        norm = norm / tf.cast(optimizer.dynamic_scale, norm.dtype)
-    if max_norm > 0:  # a NaN factor when the norm is not finite
-        grads, _ = tf.clip_by_global_norm(grads, max_norm, use_norm=norm)
-    elif loss_scaled and _replicas() > 1:
-        grads = [tf.where(tf.math.is_finite(norm), g, np.nan) for g in grads]
-    return grads, norm
+    values, logits = model(batch.obs)
+    return total_loss(
+        logits,
+        values,
+        batch.actions,
+        batch.returns,
+        batch.advantages,
+        entropy_coef=hp.entropy_coef,
+        reduction=hp.actor_reduction,
+    )
 
 
 def a2c_step(
-    model: ActorCritic, optimizer: keras.optimizers.Optimizer, rollout: Any, hp: Any
+    model: ActorCritic, optimizer: keras.optimizers.Optimizer, batch: Batch, hp: Any
 ) -> dict[str, tf.Tensor]:
-    """One A2C update: the gradient of :func:`a2c_loss`, clipped, applied.
+    """One A2C update: the gradient of :func:`a2c_loss`, applied by the optimizer.
 
-    Arguments as for :func:`a2c_loss`, plus the optimizer (``hp.max_grad_norm``: 0 = no clip).
+    Clipping is the optimizer's: one built with ``global_clipnorm=hp.max_grad_norm`` (e.g.
+    ``keras.optimizers.RMSprop(lr, global_clipnorm=0.5)``) scales the gradient down to that
+    global norm, as the trainer's does with ``--max-grad-norm``.
 
     Returns:
-        ``{"total", "actor", "critic", "entropy", "grad_norm"}`` scalars: the losses before the
-        update and the gradient's global norm before clipping.
+        ``{"total", "actor", "critic", "entropy"}``: the losses before the update.
     """
     with tf.GradientTape() as tape:
-        losses = a2c_loss(model, rollout, hp)
+        losses = a2c_loss(model, batch, hp)
         scaled = optimizer.scale_loss(losses["total"])  # x the loss scale under mixed precision
     grads = tape.gradient(scaled, model.trainable_variables)
-    grads, grad_norm = clip_by_global_norm(grads, hp.max_grad_norm, optimizer)
     optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-    return {**losses, "grad_norm": grad_norm}
+    return losses

@@ -10,30 +10,47 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from tfcourse.errors import ConfigError
-from tfcourse.presets import MAX_SEED, PRECISIONS, STRATEGIES, apply_preset, bounded, require
-from tfcourse.run.folder import check_run_name  # no TensorFlow
+from tfcourse.presets import PRECISIONS, RunConfig, apply_preset, bounded, one_of, scale_checks
 
-COMMON = dict(solved_lr_factor=1.0, normalize_obs=False, normalize_reward=False,
-              activation="relu", policy_init_scale=0.0)  # fmt: skip
+COMMON = dict(
+    solved_lr_factor=1.0,
+    normalize_obs=False,
+    normalize_reward=False,
+    activation="relu",
+    policy_init_scale=0.0,
+)
 PRESETS = {
     # tuned on CartPole-v1: many envs, short rollouts, RMSprop, clipped gradients, rewards
     # scaled for the critic, no entropy bonus, lr annealed to 0 and x0.1 once solved (chosen by
     # sweeps over seeds 1-5, checked on seeds 6-10; docs/research/a2c_sweep.md)
-    "fast": dict(COMMON, n_envs=16, n_steps=16, gamma=0.99, lam=1.0, optimizer="rmsprop",
-                 lr=8e-3, max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.0,
-                 actor_reduction="mean", total_steps=300_000, anneal_lr=True,
-                 solved_lr_factor=0.1),
+    "fast": {
+        **COMMON,
+        **dict(n_envs=16, n_steps=16, gamma=0.99, lam=1.0, total_steps=300_000),
+        **dict(optimizer="rmsprop", lr=8e-3, anneal_lr=True, solved_lr_factor=0.1),
+        **dict(max_grad_norm=0.5, reward_scale=0.1, entropy_coef=0.0, actor_reduction="mean"),
+    },
     # tutorial 2 as written: one env, 64-step batches, gamma 0.95, Adam, summed actor loss
-    "tutorial": dict(COMMON, n_envs=1, n_steps=64, gamma=0.95, lam=1.0, optimizer="adam",
-                     lr=1e-3, max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05,
-                     actor_reduction="sum", total_steps=100_000, anneal_lr=False),
-}  # fmt: skip
+    "tutorial": {
+        **COMMON,
+        **dict(n_envs=1, n_steps=64, gamma=0.95, lam=1.0, total_steps=100_000),
+        **dict(optimizer="adam", lr=1e-3, anneal_lr=False),
+        **dict(max_grad_norm=0.0, reward_scale=1.0, entropy_coef=0.05, actor_reduction="sum"),
+    },
+}
 # per environment: what replaces the ``fast`` preset's values (``target_return``: "solved",
 # for every preset). Acrobot and MountainCar need normalised observations and rewards and a
 # tanh trunk with a near-uniform initial policy; MountainCar-v0 stays unsolved (about -145).
-_NORMALIZED = dict(lr=5e-3, anneal_lr=False, solved_lr_factor=1.0, normalize_obs=True,
-                   normalize_reward=True, reward_scale=1.0, activation="tanh",
-                   policy_init_scale=0.01, total_steps=500_000)  # fmt: skip
+_NORMALIZED = dict(
+    lr=5e-3,
+    anneal_lr=False,
+    solved_lr_factor=1.0,
+    normalize_obs=True,
+    normalize_reward=True,
+    reward_scale=1.0,
+    activation="tanh",
+    policy_init_scale=0.01,
+    total_steps=500_000,
+)
 ENV_PRESETS = {
     "CartPole-v1": dict(target_return=475.0),
     # 32 envs x 8 steps (the batch of 16 x 16): half the acting calls per env step; seeds 1-10
@@ -42,6 +59,11 @@ ENV_PRESETS = {
     "MountainCar-v0": dict(_NORMALIZED, target_return=-110.0),
 }
 ACTIVATIONS = ("relu", "tanh")
+MULTIWORKER = (
+    "--strategy multiworker is not supported for A2C: every worker process would step its own "
+    "copy of the environments and they would have to agree on each rollout; use --strategy "
+    "mirrored (the update split over this machine's devices) or default"
+)
 
 
 def env_preset(env: str, preset: str) -> dict:
@@ -58,7 +80,7 @@ def env_preset(env: str, preset: str) -> dict:
 
 
 @dataclass
-class A2CConfig:
+class A2CConfig(RunConfig):
     """Every setting of an A2C run (saved as ``config.json``; each field is a CLI flag)."""
 
     env: str = field(default="CartPole-v1", metadata={"help": "gymnasium id (discrete actions)"})
@@ -109,26 +131,23 @@ class A2CConfig:
         default="default", metadata={"help": "default|mirrored (the update's devices)"}
     )
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
-    logdir: str = field(
-        default="runs", metadata={"help": "parent directory of run dirs", "hparam": False}
-    )
     name: str = field(default="a2c", metadata={"help": "run name prefix", "hparam": False})
-    resume: bool = field(
-        default=False,
-        metadata={"help": "continue the latest run of this name", "hparam": False},
-    )
     progress: bool = field(
         default=True, metadata={"help": "show a tqdm progress bar", "hparam": False}
     )
 
-    def resolved(self) -> A2CConfig:
-        """Validate every field and fill the ``None`` ones from the preset."""
+    presets = PRESETS
+
+    def with_preset(self) -> A2CConfig:
+        """A copy whose ``None`` fields take ``--env``'s values (:func:`env_preset`), then the
+        preset's; an env this A2C cannot train, or one without a target, is a ConfigError."""
         from tfcourse.rl.rollout import check_env_id  # gymnasium: only when a run starts
 
         if not isinstance(self.env, str):
             raise ConfigError(f"--env must be a gymnasium id, got {self.env!r}")
-        unset = {k: v for k, v in env_preset(self.env, self.preset).items()
-                 if getattr(self, k) is None}  # fmt: skip
+        check_env_id(self.env)
+        preset = env_preset(self.env, self.preset)
+        unset = {k: v for k, v in preset.items() if getattr(self, k) is None}
         cfg = apply_preset(dataclasses.replace(self, **unset), PRESETS)
         if cfg.target_return is None:
             from tfcourse.rl.rollout import make_envs
@@ -138,46 +157,31 @@ class A2CConfig:
                 f"{cfg.env} has no preset and no registered reward threshold: pass "
                 "--target-return (the mean of the last 100 episode returns that counts as solved)"
             )
-        checks = [
-            (cfg.n_envs >= 1, f"--n-envs must be >= 1, got {cfg.n_envs}"),
-            bounded("--n-envs", cfg.n_envs, 1, 1024),
-            (cfg.n_steps >= 1, f"--n-steps must be >= 1, got {cfg.n_steps}"),
-            bounded("--n-steps", cfg.n_steps, 1, 100_000),
-            bounded("--total-steps", cfg.total_steps, 1, 10**10),
-            (cfg.total_steps >= cfg.n_envs * cfg.n_steps,
-             f"--total-steps must be >= n-envs * n-steps = {cfg.n_envs * cfg.n_steps}"),
-            bounded("--gamma", cfg.gamma, 0, 1),
-            bounded("--lam", cfg.lam, 0, 1),
-            (cfg.optimizer in ("rmsprop", "adam"), "--optimizer must be rmsprop or adam"),
-            (not cfg.lr <= 0, f"--lr must be > 0, got {cfg.lr}"),
-            bounded("--lr", cfg.lr, 0, 1.0, low_open=True),
-            (cfg.max_grad_norm >= 0, "--max-grad-norm must be >= 0 (0 = no clipping)"),
-            bounded("--max-grad-norm", cfg.max_grad_norm, 0, 1e6),
-            (cfg.reward_scale > 0, "--reward-scale must be > 0"),
-            bounded("--reward-scale", cfg.reward_scale, 0, 1e6, low_open=True),
-            (cfg.entropy_coef >= 0, "--entropy-coef must be >= 0"),
-            bounded("--entropy-coef", cfg.entropy_coef, 0, 1e3),
-            bounded("--target-return", cfg.target_return, -1e12, 1e12),
-            bounded("--solved-lr-factor", cfg.solved_lr_factor, 0, 1, low_open=True),
-            (cfg.activation in ACTIVATIONS, "--activation must be relu or tanh"),
-            bounded("--policy-init-scale", cfg.policy_init_scale, 0, 100),
-            (cfg.actor_reduction in ("sum", "mean"), "--actor-reduction must be sum or mean"),
-            (cfg.eval_episodes >= 0, "--eval-episodes must be >= 0"),
-            bounded("--eval-episodes", cfg.eval_episodes, 0, 10_000),
-            bounded("--seed", cfg.seed, 0, MAX_SEED),
-            (cfg.strategy in STRATEGIES,
-             f"unknown strategy {cfg.strategy!r}; choose default or mirrored"),
-            (cfg.precision in PRECISIONS,
-             f"unknown precision {cfg.precision!r}; choose one of {', '.join(PRECISIONS)}"),
-        ]  # fmt: skip
-        require(checks)
-        check_env_id(cfg.env)
-        check_run_name(cfg.name)
-        if cfg.strategy == "multiworker":
-            raise ConfigError(
-                "--strategy multiworker is not supported for A2C: every worker process would "
-                "step its own copy of the environments and they would have to agree on each "
-                "rollout; use --strategy mirrored (the update split over this machine's "
-                "devices) or default"
-            )
         return cfg
+
+    def checks(self) -> list[tuple[bool, str]]:
+        """Every flag's check (see :meth:`RunConfig.resolved`)."""
+        return [
+            (self.strategy != "multiworker", MULTIWORKER),
+            bounded("--n-envs", self.n_envs, 1, 1024),
+            bounded("--n-steps", self.n_steps, 1, 100_000),
+            bounded("--total-steps", self.total_steps, 1, 10**10),
+            (
+                self.total_steps >= self.n_envs * self.n_steps,
+                f"--total-steps must be >= n-envs * n-steps = {self.n_envs * self.n_steps}",
+            ),
+            bounded("--gamma", self.gamma, 0, 1),
+            bounded("--lam", self.lam, 0, 1),
+            one_of("--optimizer", self.optimizer, ("rmsprop", "adam")),
+            bounded("--lr", self.lr, 0, 1.0, low_open=True),
+            bounded("--max-grad-norm", self.max_grad_norm, 0, 1e6),
+            bounded("--reward-scale", self.reward_scale, 0, 1e6, low_open=True),
+            bounded("--entropy-coef", self.entropy_coef, 0, 1e3),
+            bounded("--target-return", self.target_return, -1e12, 1e12),
+            bounded("--solved-lr-factor", self.solved_lr_factor, 0, 1, low_open=True),
+            one_of("--activation", self.activation, ACTIVATIONS),
+            bounded("--policy-init-scale", self.policy_init_scale, 0, 100),
+            one_of("--actor-reduction", self.actor_reduction, ("sum", "mean")),
+            bounded("--eval-episodes", self.eval_episodes, 0, 10_000),
+            *scale_checks(self, strategies=("default", "mirrored")),
+        ]

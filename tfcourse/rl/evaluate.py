@@ -67,6 +67,10 @@ def record_gif(
 ) -> tuple[Path, float]:
     """Play one greedy episode with ``render_mode="rgb_array"`` and save it as a looping GIF.
 
+    Each frame shows the state after ``step`` steps and the return collected so far; frames
+    are kept every ``frame_skip`` steps, and the episode's final state is always the last
+    frame, so the GIF ends on the return this function returns.
+
     Args:
         model: an ``ActorCritic``.
         env_id: gymnasium id (must support rgb_array rendering).
@@ -88,19 +92,25 @@ def record_gif(
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
     env = normalize.frozen_obs(gym.make(env_id, render_mode="rgb_array"), norm)
     frames: list[Image.Image] = []
-    total = 0.0
+    total, t = 0.0, 0
+
+    def keep() -> None:  # the state after t steps, with the return so far
+        frame = Image.fromarray(env.render())
+        size = (max(1, int(frame.width * scale)), max(1, int(frame.height * scale)))
+        frames.append(overlay(frame.resize(size), t, total))
+
     try:
         obs, _ = env.reset(seed=seed)
-        for t in range(max_steps):
+        while t < max_steps:
             if t % frame_skip == 0:
-                frame = Image.fromarray(env.render())
-                size = (max(1, int(frame.width * scale)), max(1, int(frame.height * scale)))
-                frames.append(overlay(frame.resize(size), t, total))
+                keep()
             action = int(np.asarray(model.greedy_actions(obs[None].astype(np.float32)))[0])
             obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
+            t += 1
             if terminated or truncated:
                 break
+        keep()  # the final state and the final return
     finally:
         env.close()
     ms_per_frame = int(1000 * frame_skip / env.metadata.get("render_fps", 50))
@@ -109,6 +119,38 @@ def record_gif(
         buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0
     )
     return atomic_write_bytes(path, buf.getvalue(), what), total
+
+
+def gif_frames(path: str | os.PathLike) -> list[np.ndarray]:
+    """Every frame of a GIF as a uint8 RGB array [height, width, 3]."""
+    with Image.open(path) as gif:
+        frames = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            frames.append(np.asarray(gif.convert("RGB")))
+    return frames
+
+
+def contact_sheet(frames: list[np.ndarray], n: int = 6, cols: int = 3) -> np.ndarray:
+    """``n`` frames evenly spread over the episode (first and last included) in a grid.
+
+    Args:
+        frames: the episode's frames, e.g. :func:`gif_frames` of a GIF.
+        n: at most this many frames.
+        cols: frames per row.
+
+    Returns:
+        uint8 [rows * height, cols * width, 3], white where the grid has no frame.
+    """
+    picked = [frames[i] for i in np.unique(np.linspace(0, len(frames) - 1, n).round().astype(int))]
+    rows = -(-len(picked) // cols)
+    cols = min(cols, len(picked))
+    h, w = picked[0].shape[:2]
+    sheet = np.full((rows * h, cols * w, 3), 255, np.uint8)
+    for i, frame in enumerate(picked):
+        r, c = divmod(i, cols)
+        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = frame
+    return sheet
 
 
 def overlay(frame: Image.Image, step: int, episode_return: float) -> Image.Image:
@@ -190,10 +232,13 @@ def evaluate_run(
     norm = normalize.load(run)  # training's statistics (None when nothing was normalised)
     episode_returns = evaluate_greedy(model, env_id, episodes, seed, norm)
     report: dict[str, float | str] = {
-        "env": env_id, "episodes": episodes, "mean_return": float(episode_returns.mean()),
-        "std_return": float(episode_returns.std()), "min_return": float(episode_returns.min()),
+        "env": env_id,
+        "episodes": episodes,
+        "mean_return": float(episode_returns.mean()),
+        "std_return": float(episode_returns.std()),
+        "min_return": float(episode_returns.min()),
         "max_return": float(episode_returns.max()),
-    }  # fmt: skip
+    }
     if gif:
         report["gif"] = str(record_gif(model, env_id, gif, seed=seed, what="--gif", norm=norm)[0])
     return report

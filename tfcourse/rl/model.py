@@ -66,17 +66,23 @@ class ActorCritic(keras.Model):
         policy = self.dtype_policy  # the model's (default: the global policy, float32)
         self.trunk = [
             keras.layers.Dense(
-                h, activation=activation, kernel_initializer=_KERNEL_INIT[activation](),
-                name=f"dense{i}", dtype=policy,
+                h,
+                activation=activation,
+                kernel_initializer=_KERNEL_INIT[activation](),
+                name=f"dense{i}",
+                dtype=policy,
             )
             for i, h in enumerate(hidden, 1)
-        ]  # fmt: skip
+        ]
         self.value_head = keras.layers.Dense(1, name="value", dtype=policy)
+        policy_init = (
+            keras.initializers.Orthogonal(self.policy_init_scale)
+            if self.policy_init_scale > 0
+            else "glorot_uniform"
+        )
         self.policy_head = keras.layers.Dense(
-            self.n_actions, name="policy_logits", dtype=policy,
-            kernel_initializer=keras.initializers.Orthogonal(self.policy_init_scale)
-            if self.policy_init_scale > 0 else "glorot_uniform",
-        )  # fmt: skip
+            self.n_actions, name="policy_logits", dtype=policy, kernel_initializer=policy_init
+        )
         self._action_value_fn = tf.function(self._sample, input_signature=_OBS_SPEC)
         self._greedy_fn = tf.function(self._greedy, input_signature=_OBS_SPEC)
         self._graphs: dict[str, tf.types.experimental.ConcreteFunction] = {}
@@ -106,8 +112,12 @@ class ActorCritic(keras.Model):
         return values, tf.cast(self.policy_head(x), tf.float32)
 
     def get_config(self) -> dict:
-        mine = {"n_actions": self.n_actions, "hidden": list(self.hidden), "activation":
-                self.activation, "policy_init_scale": self.policy_init_scale}  # fmt: skip
+        mine = {
+            "n_actions": self.n_actions,
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+            "policy_init_scale": self.policy_init_scale,
+        }
         return {**super().get_config(), **mine}
 
     def _sample(self, obs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

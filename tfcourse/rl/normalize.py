@@ -89,8 +89,11 @@ def _find(envs, cls):
 
 
 def _rms_state(rms) -> dict[str, Any]:
-    return {"mean": np.asarray(rms.mean, np.float64).tolist(),
-            "var": np.asarray(rms.var, np.float64).tolist(), "count": float(rms.count)}  # fmt: skip
+    return {
+        "mean": np.asarray(rms.mean, np.float64).tolist(),
+        "var": np.asarray(rms.var, np.float64).tolist(),
+        "count": float(rms.count),
+    }
 
 
 def _load_rms(rms, state: dict[str, Any]) -> None:
@@ -115,8 +118,10 @@ def set_state(envs, state: dict[str, Any], freeze: bool = False) -> None:
 
     ``freeze``: stop updating them (evaluation).
     """
-    pairs = (("obs", (NormalizeObservation, SingleNormalizeObservation), "obs_rms"),
-             ("reward", NormalizeReward, "return_rms"))  # fmt: skip
+    pairs = (
+        ("obs", (NormalizeObservation, SingleNormalizeObservation), "obs_rms"),
+        ("reward", NormalizeReward, "return_rms"),
+    )
     for key, cls, attr in pairs:
         wrapper = _find(envs, cls)
         if wrapper is None:

@@ -37,8 +37,16 @@ class Progress:
         window: int = 20,
         file: IO[str] | None = None,
     ) -> None:
-        self.bar = tqdm(total=total, initial=initial, unit="step", desc=desc, disable=disable,
-                        mininterval=0.5, bar_format=BAR_FORMAT, file=file)  # fmt: skip
+        self.bar = tqdm(
+            total=total,
+            initial=initial,
+            unit="step",
+            desc=desc,
+            disable=disable,
+            mininterval=0.5,
+            bar_format=BAR_FORMAT,
+            file=file,
+        )
         self.total = total
         self.marks: deque[tuple[float, int]] = deque(maxlen=window + 1)  # (time, step)
 

@@ -1,23 +1,24 @@
 """A2C training: n-step rollouts from vector envs, one compiled update per rollout.
 
-The loop (Spinning Up's "algo" half; the maths lives in ``returns.py`` and ``a2c.py``)::
+The loop (Spinning Up's "algo" half; the maths lives in ``returns.py`` and ``a2c.py``), one
+update per unit of :meth:`~tfcourse.run.trainer_base.TrainerBase.fit`::
 
     repeat until total_steps:
         rollout = collect(envs, n_steps x n_envs)   # actions sampled inside a tf.function
-        a2c_step(model, optimizer, rollout, hp)     # scaled rewards, truncation bootstrap,
-                                                    # GAE, losses, clipped step
+        batch = a2c_batch(model, rollout, hp)       # scaled rewards, truncation bootstrap, GAE
+        a2c_step(model, optimizer, batch, hp)       # losses, gradient, clipped step
 
-The step is :func:`tfcourse.rl.a2c.a2c_step`; :class:`tfcourse.scale.scale_out.ScaleOut` compiles it
-(one XLA graph), and with ``--strategy mirrored`` runs it once per replica on its share of the
-envs. ``--precision mixed_float16`` gives the model's Dense layers a float16 compute policy and
-wraps the optimizer in a ``LossScaleOptimizer`` (:mod:`tfcourse.scale.precision`).
+The step is :func:`tfcourse.rl.a2c.a2c_step`; :class:`tfcourse.scale.scale_out.ScaleOut` compiles
+it with :func:`~tfcourse.rl.a2c.a2c_batch` (one XLA graph), clips the gradient by
+``--max-grad-norm``, and with ``--strategy mirrored`` runs the step once per replica on its share
+of the batch. ``--precision mixed_float16`` gives the model's Dense layers a float16 compute
+policy and wraps the optimizer in a ``LossScaleOptimizer`` (:mod:`tfcourse.scale.precision`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,66 +26,105 @@ import tensorflow as tf
 
 from tfcourse.errors import RunError
 from tfcourse.rl import normalize
-from tfcourse.rl.a2c import a2c_step
+from tfcourse.rl.a2c import Batch, a2c_batch, a2c_step
 from tfcourse.rl.config import A2CConfig
-from tfcourse.rl.evaluate import evaluate_greedy, record_gif
+from tfcourse.rl.evaluate import contact_sheet, evaluate_greedy, gif_frames, record_gif
 from tfcourse.rl.lr import LearningRate
 from tfcourse.rl.model import build_model
 from tfcourse.rl.progress import Progress
 from tfcourse.rl.rollout import EpisodeStats, Rollout, collect, make_envs
 from tfcourse.run import plots, summaries
-from tfcourse.run.lifecycle import Run, check_loss, prepare
-from tfcourse.scale.scale_out import ScaleOut
+from tfcourse.run.trainer_base import TrainerBase
 
-# a rollout's tensors are split over the replicas by env: axis 1 of the [T, n_envs, ...]
-# fields, axis 0 of last_obs [n_envs, obs_dim] (order of the Rollout fields)
-ENV_AXES = (1, 1, 1, 1, 1, 1, 0)
 MODEL_FILE = "model.keras"
 LOG_EVERY = 10  # updates between TensorBoard writes
+ROLLOUT = f"of the update's rollout, before the update (logged every {LOG_EVERY} updates)"
+BOARD = summaries.Namespace(
+    "a2c",
+    "env step, all envs",
+    {
+        "losses/total": f"actor + critic - entropy_coef·entropy, the loss differentiated, "
+        f"{ROLLOUT}",
+        "losses/actor": f"policy-gradient loss {ROLLOUT}",
+        "losses/critic": f"weighted squared error of the values {ROLLOUT}",
+        "losses/entropy": f"mean entropy of the policy (nats) {ROLLOUT}",
+        "charts/sps": "env steps per second since this run (or resume) started",
+        "charts/grad_norm": f"gradient norm before clipping {ROLLOUT}",
+        "charts/lr": "learning rate of the next update",
+        "charts/episodic_return": "mean return of the episodes that ended in the rollout",
+        "charts/episodic_length": "mean length (steps) of the episodes that ended in the rollout",
+        "charts/mean_return_100": "mean return of the last 100 finished training episodes",
+        "charts/eval_mean_return": "mean return of the greedy evaluation episodes after training",
+        "figures/episode_returns": "every training episode's return (episode_returns.png)",
+        "figures/episode": "frames of one greedy episode after training (episode.gif), each "
+        "labelled with its step and the return so far; the last shows the final return",
+    },
+)
 
 
-class A2CTrainer:
+class A2CTrainer(TrainerBase):
     """Owns the envs, the model, the optimizer, the run directory and the checkpoints."""
 
+    split, unit, must_match = "n_envs", "env step", ("env",)
+
     def __init__(self, config: A2CConfig) -> None:
-        cfg = self.config = config.resolved()
-        self.scale = ScaleOut(cfg.strategy, cfg.precision, cfg.jit)  # before any variable
-        self.scale.check_divisible(cfg.n_envs, "n-envs")
-        prepare(cfg)
-        self.envs = normalize.wrap(make_envs(cfg.env, cfg.n_envs, cfg.seed), cfg.normalize_obs,
-                                   cfg.normalize_reward, cfg.gamma)  # fmt: skip
+        super().__init__(config)
+        if self.restored_from is not None:
+            self.norm_stats.after_restore()  # the statistics of the restored checkpoint
+
+    def _build(self) -> tuple[tuple[str, int, str], dict[str, Any]]:
+        cfg = self.config
+        self.hint = f"lower --lr (it is {cfg.lr:g}) or set --max-grad-norm 0.5"
+        self.envs = normalize.wrap(
+            make_envs(cfg.env, cfg.n_envs, cfg.seed),
+            cfg.normalize_obs,
+            cfg.normalize_reward,
+            cfg.gamma,
+        )
         obs_dim = self.envs.single_observation_space.shape[0]
-        self.n_updates = cfg.total_steps // (cfg.n_envs * cfg.n_steps)
+        self.batch = cfg.n_envs * cfg.n_steps  # env steps per update
+        self.n_updates = cfg.total_steps // self.batch
         with self.scale.scope():  # variables mirrored on every replica
             n_actions = self._n = int(self.envs.single_action_space.n)
-            self.model = build_model(obs_dim, n_actions, dtype=cfg.precision,
-                                     activation=cfg.activation,
-                                     policy_init_scale=cfg.policy_init_scale)  # fmt: skip
+            self.model = build_model(
+                obs_dim,
+                n_actions,
+                dtype=cfg.precision,
+                activation=cfg.activation,
+                policy_init_scale=cfg.policy_init_scale,
+            )
             self.lr = LearningRate(cfg, self.n_updates)  # annealing, x solved_lr_factor
             self.optimizer = self.scale.optimizer(self.lr.optimizer, self.model.trainable_variables)
             self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        done_at = self.n_updates * cfg.n_envs * cfg.n_steps  # steps_completed of a full run
         self.norm_stats = normalize.CheckpointedStats(self.envs)
-        self.run = Run(cfg, must_match=("env",), model=self.model, optimizer=self.optimizer,
-                       global_step=self.global_step, lr_factor=self.lr.factor,
-                       progress=("steps_completed", done_at, "--total-steps"),
-                       **self.norm_stats.trackables)  # fmt: skip
-        self.run_dir, self.restored_from = self.run.dir, self.run.restored_from
-        if self.restored_from is not None:
-            self.norm_stats.after_restore()  # the statistics of the restored checkpoint
         self.stats = EpisodeStats(cfg.n_envs)
         self.history: tuple[list[int], list[float]] = ([], [])  # (end step, return) per episode
         self._update = self.scale.step(
-            lambda *fields: a2c_step(self.model, self.optimizer, Rollout(*fields), cfg),
-            axes=ENV_AXES,
-            mean=("grad_norm",),  # the same on every replica; the losses are shares
+            self._step, prepare=self._batch, optimizer=self.optimizer, clip_norm=cfg.max_grad_norm
         )
         self._values = tf.function(lambda obs: self.model(obs)[0], reduce_retracing=True)
-        self._hint = f"lower --lr (it is {cfg.lr:g}) or set --max-grad-norm 0.5"
+        progress = ("steps_completed", self.n_updates * self.batch, "--total-steps")
+        trackables = dict(
+            model=self.model,
+            optimizer=self.optimizer,
+            global_step=self.global_step,
+            lr_factor=self.lr.factor,
+            **self.norm_stats.trackables,
+        )
+        return progress, trackables
+
+    def _batch(self, *fields: tf.Tensor) -> Batch:
+        """:func:`~tfcourse.rl.a2c.a2c_batch` of the rollout whose fields are ``fields``."""
+        return a2c_batch(self.model, Rollout(*fields), self.config)
+
+    def _step(self, optimizer: Any, *batch: tf.Tensor) -> dict[str, tf.Tensor]:
+        """:func:`~tfcourse.rl.a2c.a2c_step` with the optimizer ``ScaleOut`` hands over."""
+        return a2c_step(self.model, optimizer, Batch(*batch), self.config)
 
     def update(self, rollout: Rollout) -> dict[str, tf.Tensor]:
         """One compiled :func:`~tfcourse.rl.a2c.a2c_step` on ``rollout``: ``{"total", "actor",
-        "critic", "entropy", "grad_norm"}`` (losses of the whole rollout, norm before clipping)."""
+        "critic", "entropy", "grad_norm"}`` (losses of the whole rollout, the gradient's global
+        norm before clipping)."""
         losses = self._update(*(tf.constant(v) for v in dataclasses.astuple(rollout)))
         self.global_step.assign_add(rollout.actions.size)
         return losses
@@ -103,85 +143,68 @@ class A2CTrainer:
             f"the policy and value outputs became NaN or infinite by env step "
             f"{int(self.global_step.numpy())}, so training stopped"
             + (f"; the last good checkpoint is {kept}" if kept else "")
-            + f"; {self._hint}"
+            + f"; {self.hint}"
         )
 
     def _value(self, obs: np.ndarray) -> np.ndarray:
         return self._values(obs).numpy()
 
-    def train(
-        self, on_update: Callable[[int, dict[str, Any]], None] | None = None
-    ) -> dict[str, Any]:
-        """Train until ``total_steps`` env steps (or the target, with ``stop_when_solved``).
+    def _position(self) -> tuple[int, int]:
+        return int(self.global_step.numpy()), self.n_updates * self.batch
 
-        Args:
-            on_update: called after every update with the env step count and the losses
-                (e.g. to time steady-state speed or sample memory, as scripts/bench_a2c.py does).
-
-        Raises:
-            RunError: the loss or the policy became NaN or infinite (no ``metrics.json`` is
-                written; the message names the last good checkpoint).
-        """
-        try:
-            return self._train(on_update)
-        finally:
-            self.run.release()  # also when training stops with an error
-
-    def _train(self, on_update: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
+    def _begin(self) -> None:
         cfg = self.config
-        obs, _ = self.envs.reset(seed=cfg.seed + int(self.global_step.numpy()))
-        obs = obs.astype(np.float32)
-        if self.restored_from is None:
-            # hyper-parameters only: the fields not marked hparam=False (no paths, switches)
-            summaries.log_hparams(self.run.writer, cfg)
-        batch = cfg.n_envs * cfg.n_steps
-        start_update = int(self.global_step.numpy()) // batch
-        self.run.say_resumed("env step", int(self.global_step.numpy()), self.n_updates * batch)
-        solved_step = solved_seconds = None
-        t0, steps0 = time.perf_counter(), int(self.global_step.numpy())
-        bar = Progress(self.n_updates * batch, start_update * batch, f"{cfg.name} {cfg.env}",
-                       disable=not cfg.progress)  # fmt: skip
-        for update in range(start_update, self.n_updates):
-            rollout: Rollout = collect(
-                self.envs, obs, cfg.n_steps, self._act, self._value, self.stats
-            )
-            obs = rollout.last_obs
-            losses = self.update(rollout)
-            step = int(self.global_step.numpy())
-            total = float(losses["total"]) + float(losses["grad_norm"])  # NaN/inf if either is
-            check_loss(total, step, "env step", self.run.latest_checkpoint, self._hint)
-            if on_update is not None:
-                on_update(step, losses)
-            episode_returns, episode_lengths = self.stats.drain()
-            self.history[0].extend([step] * len(episode_returns))
-            self.history[1].extend(episode_returns)
-            mean100 = self.stats.mean_return()
-            if (
-                solved_step is None
-                and len(self.stats.finished_episode_returns) == 100
-                and mean100 >= cfg.target_return
-            ):
-                solved_step, solved_seconds = step, time.perf_counter() - t0
-                self.lr.solved()  # lr x solved_lr_factor from the next update on
-            if update % LOG_EVERY == 0 or update == self.n_updates - 1 or solved_step == step:
-                sps = (step - steps0) / (time.perf_counter() - t0)
-                scalars = {f"losses/{k}": float(v) for k, v in losses.items() if k != "grad_norm"}
-                scalars |= {"charts/sps": sps, "charts/grad_norm": float(losses["grad_norm"]),
-                            "charts/lr": self.lr.current(self.optimizer.iterations)}  # fmt: skip
-                if episode_returns:
-                    scalars |= {"charts/episodic_return": float(np.mean(episode_returns)),
-                                "charts/episodic_length": float(np.mean(episode_lengths)),
-                                "charts/mean_return_100": mean100}  # fmt: skip
-                self.run.log(step, scalars)
-            bar.update(step, batch, mean100)
-            if (update + 1) % max(1, self.n_updates // 10) == 0:
-                self._save(obs, step)
-            if cfg.stop_when_solved and solved_step is not None:
-                break
-        bar.close()
-        seconds = time.perf_counter() - t0
-        self._save(obs, int(self.global_step.numpy()))
-        return self._finish(solved_step, solved_seconds, seconds, steps0)
+        done = int(self.global_step.numpy())
+        obs, _ = self.envs.reset(seed=cfg.seed + done)
+        self._obs = obs.astype(np.float32)
+        self._solved_step = self._solved_seconds = None
+        self._t0, self._steps0 = time.perf_counter(), done
+        self._bar = Progress(
+            self.n_updates * self.batch, done, f"{cfg.name} {cfg.env}", disable=not cfg.progress
+        )
+
+    def _unit(self) -> tuple[float, dict[str, Any]]:
+        cfg = self.config
+        rollout = collect(self.envs, self._obs, cfg.n_steps, self._act, self._value, self.stats)
+        self._obs = rollout.last_obs
+        losses = self.update(rollout)
+        return float(losses["total"]) + float(losses["grad_norm"]), losses  # NaN/inf if either
+
+    def _after_unit(self, step: int, losses: dict[str, Any], seconds: float) -> bool:
+        cfg, update = self.config, step // self.batch - 1  # the update just made, from 0
+        episode_returns, episode_lengths = self.stats.drain()
+        self.history[0].extend([step] * len(episode_returns))
+        self.history[1].extend(episode_returns)
+        mean100 = self.stats.mean_return()
+        if (
+            self._solved_step is None
+            and len(self.stats.finished_episode_returns) == 100
+            and mean100 >= cfg.target_return
+        ):
+            self._solved_step, self._solved_seconds = step, time.perf_counter() - self._t0
+            self.lr.solved()  # lr x solved_lr_factor from the next update on
+        last = update == self.n_updates - 1
+        if update % LOG_EVERY == 0 or last or self._solved_step == step:
+            sps = (step - self._steps0) / (time.perf_counter() - self._t0)
+            scalars = {
+                f"losses/{k}": float(losses[k]) for k in ("total", "actor", "critic", "entropy")
+            }
+            scalars |= {
+                "charts/sps": sps,
+                "charts/grad_norm": float(losses["grad_norm"]),
+                "charts/lr": self.lr.current(self.optimizer.iterations),
+            }
+            if episode_returns:
+                scalars |= {
+                    "charts/episodic_return": float(np.mean(episode_returns)),
+                    "charts/episodic_length": float(np.mean(episode_lengths)),
+                    "charts/mean_return_100": mean100,
+                }
+            BOARD.log(self.run.writer, step, scalars)
+        self._bar.update(step, self.batch, mean100)
+        if (update + 1) % max(1, self.n_updates // 10) == 0:
+            self._save(self._obs, step)
+        return cfg.stop_when_solved and self._solved_step is not None
 
     def _save(self, obs: np.ndarray, step: int) -> None:
         """A checkpoint and the normalisation statistics (never of NaN weights)."""
@@ -190,9 +213,13 @@ class A2CTrainer:
         self.norm_stats.before_save()
         self.run.save(step)
 
-    def _finish(self, solved_step, solved_seconds, seconds: float, steps0: int) -> dict[str, Any]:
+    def _finish(self) -> dict[str, Any]:
         cfg = self.config
+        self._bar.close()
+        seconds = time.perf_counter() - self._t0
         step = int(self.global_step.numpy())
+        self._save(self._obs, step)
+        solved_step, solved_seconds, steps0 = self._solved_step, self._solved_seconds, self._steps0
         norm_state = normalize.get_state(self.envs)  # evaluation: obs statistics, frozen
         normalize.save(self.envs, self.run_dir)  # next to model.keras, for eval a2c
         self.envs.close()
@@ -221,15 +248,17 @@ class A2CTrainer:
                 "mean_return": float(eval_episode_returns.mean()),
                 "std_return": float(eval_episode_returns.std()),
             }
-            self.run.log(step, {"charts/eval_mean_return": metrics["mean_return"]})
-        plots.plot_episode_returns(*self.history, target=cfg.target_return,
-                                   path=self.run_dir / "episode_returns.png")  # fmt: skip
+            BOARD.log(self.run.writer, step, {"charts/eval_mean_return": metrics["mean_return"]})
+        fig = plots.plot_episode_returns(*self.history, target=cfg.target_return)
+        png = plots.save_figure(fig, self.run_dir / "episode_returns.png")
+        BOARD.image(self.run.writer, "figures/episode_returns", png, step)
         if cfg.gif:
             gif = record_gif(self.model, cfg.env, self.run_dir / "episode.gif", norm=norm_state)
             metrics["gif_return"] = gif[1]
+            BOARD.image(self.run.writer, "figures/episode", contact_sheet(gif_frames(gif[0])), step)
         return self.run.finish(metrics)
 
 
 def train_a2c(config: A2CConfig | None = None, **overrides: Any) -> dict[str, Any]:
     """Build an :class:`A2CTrainer` and run it: ``train_a2c(total_steps=50_000, seed=2)``."""
-    return A2CTrainer(dataclasses.replace(config or A2CConfig(), **overrides)).train()
+    return A2CTrainer(dataclasses.replace(config or A2CConfig(), **overrides)).fit()

@@ -165,3 +165,19 @@ def distribute_batch(
         strategy.experimental_distribute_values_from_function(lambda ctx, t=t: slice_for(ctx, t))
         for t in tensors
     )
+
+
+def replicas_in_sync() -> int:
+    """How many replicas run the current step together (1 outside ``strategy.run``)."""
+    ctx = tf.distribute.get_replica_context()
+    return 1 if ctx is None else ctx.num_replicas_in_sync
+
+
+def sum_over_replicas(x: Any) -> Any:
+    """``x`` summed over the replicas running this step (``x`` itself on one); nests allowed.
+
+    Call it inside ``strategy.run``: every replica gets the same sum (an all-reduce).
+    """
+    if replicas_in_sync() == 1:
+        return x
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, x)

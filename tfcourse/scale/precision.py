@@ -60,3 +60,10 @@ def scale_loss(optimizer: keras.optimizers.Optimizer, loss: tf.Tensor) -> tf.Ten
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer.scale_loss(loss)
     return loss
+
+
+def loss_scale(optimizer: keras.optimizers.Optimizer) -> tf.Variable | None:
+    """The current loss scale of a ``LossScaleOptimizer``, or None for a plain optimizer."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer.dynamic_scale
+    return None

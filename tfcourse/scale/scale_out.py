@@ -26,6 +26,11 @@ runs, without the step knowing::
   the default strategy only.
 * **steps per call**: :meth:`ScaleOut.steps` runs one step per row of its stacked inputs in one
   compiled call (unrolled when their number is static), saving a Python round trip per step.
+* **whole-batch work around a step** (:meth:`ScaleOut.step`): ``prepare`` runs once on the
+  global batch before the split (targets that need the whole batch, like the A2C advantages
+  z-scored over the rollout), and with ``optimizer=...`` the step is handed a
+  :class:`StepOptimizer`, which clips the gradient by the global norm of the WHOLE batch's
+  gradient (summed over the replicas, loss scale divided out) and reports that norm.
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfcourse.scale import distribute as dist
-from tfcourse.scale.precision import compute_dtype, wrap_optimizer
+from tfcourse.scale.precision import compute_dtype, loss_scale, wrap_optimizer
 
 Step = Callable[..., dict[str, tf.Tensor]]
 
@@ -78,17 +84,38 @@ class ScaleOut:
         optimizer.build(list(variables))
         return optimizer
 
-    def _replicated(self, step: Step, axes: Sequence[int], mean: Sequence[str]) -> Step:
-        """``step`` on one global batch: split over the replicas, run, reduce the shares."""
+    def _replicated(
+        self,
+        step: Step,
+        axes: int | Sequence[int],
+        mean: Sequence[str],
+        prepare: Callable[..., Sequence[tf.Tensor]] | None = None,
+        optimizer: keras.optimizers.Optimizer | None = None,
+        clip_norm: float = 0.0,
+    ) -> Step:
+        """``step`` on one global batch: prepare it, split it over the replicas, run, reduce."""
         strategy = self.strategy
+        if optimizer is not None:
+            mean = (*mean, "grad_norm")  # the whole batch's norm, the same on every replica
+
+        def on_replica(*shard: tf.Tensor) -> dict[str, tf.Tensor]:
+            if optimizer is None:
+                return step(*shard)
+            sees = StepOptimizer(optimizer, clip_norm)  # one per replica and trace
+            out = step(sees, *shard)
+            if sees.norm is None:
+                raise TypeError("the step never called optimizer.apply_gradients")
+            return {**out, "grad_norm": sees.norm}
 
         def on_replicas(*batch: tf.Tensor) -> dict[str, tf.Tensor]:
+            if prepare is not None:  # once, on the whole batch
+                batch = tuple(prepare(*batch))
             if self.replicas > 1:  # replica i gets the i-th slice of every tensor, on its axis
                 batch = tuple(
                     dist.distribute_batch(strategy, t, axis=axis)[0]
                     for t, axis in zip(batch, _per_tensor(axes, len(batch)), strict=True)
                 )
-            shares = strategy.run(step, args=batch)
+            shares = strategy.run(on_replica, args=batch)
             return {
                 key: strategy.reduce(
                     tf.distribute.ReduceOp.MEAN if key in mean else tf.distribute.ReduceOp.SUM,
@@ -101,18 +128,32 @@ class ScaleOut:
         return on_replicas
 
     def step(
-        self, step: Step, axes: int | Sequence[int] = 0, mean: Sequence[str] = ()
+        self,
+        step: Step,
+        axes: int | Sequence[int] = 0,
+        mean: Sequence[str] = (),
+        *,
+        prepare: Callable[..., Sequence[tf.Tensor]] | None = None,
+        optimizer: keras.optimizers.Optimizer | None = None,
+        clip_norm: float = 0.0,
     ) -> Callable[..., dict[str, tf.Tensor]]:
         """Compile ``step(*batch) -> {name: scalar}`` for one global batch per call.
 
         Args:
             step: a plain step function of the batch tensors (model, optimizer and settings
-                bound, e.g. with a lambda).
+                bound, e.g. with a lambda); with ``optimizer`` given, ``step(optimizer, *batch)``.
             axes: the axis each batch tensor is split along over the replicas (one int for all).
             mean: names of returned values that are the same on every replica (averaged);
                 the others are shares of a whole-batch value (summed).
+            prepare: ``prepare(*batch) -> tensors``, run once on the whole global batch before
+                the split; the step gets its outputs as its batch.
+            optimizer: hand the step this optimizer as a :class:`StepOptimizer` (its first
+                argument): the gradient is clipped to a global norm of ``clip_norm`` (0: not
+                clipped) over the whole batch, and ``"grad_norm"`` (before clipping, loss
+                scale divided out) joins the returned values.
         """
-        return tf.function(self._replicated(step, axes, mean), jit_compile=self.jit)
+        replicated = self._replicated(step, axes, mean, prepare, optimizer, clip_norm)
+        return tf.function(replicated, jit_compile=self.jit)
 
     def steps(
         self, step: Step, axes: int | Sequence[int] = 0, mean: Sequence[str] = ()
@@ -140,6 +181,48 @@ class ScaleOut:
             return totals
 
         return tf.function(run, jit_compile=self.jit)
+
+
+class StepOptimizer:
+    """The optimizer as a step sees it under :meth:`ScaleOut.step`: it clips, then applies.
+
+    ``apply_gradients`` takes the global norm of the WHOLE batch's gradient: each replica's
+    gradient is its share of it, so the norm is that of the shares' sum, with the loss scale
+    divided out. Every replica multiplies its share by the same factor
+    ``clip_norm / max(norm, clip_norm)``, so the sum the optimizer's all-reduce forms is the
+    clipped gradient of the whole batch (clipping each share by its own norm would not be).
+    A non-finite norm makes every share NaN, so every replica's ``LossScaleOptimizer`` skips
+    the step together.
+
+    Args:
+        optimizer: the run's optimizer (a ``LossScaleOptimizer`` under mixed precision).
+        clip_norm: the largest global norm let through; 0 = no clipping.
+
+    Attributes:
+        norm: the global norm of the last gradient applied, before clipping (None before).
+    """
+
+    def __init__(self, optimizer: keras.optimizers.Optimizer, clip_norm: float = 0.0) -> None:
+        self.optimizer, self.clip_norm = optimizer, clip_norm
+        self.norm: tf.Tensor | None = None
+
+    def scale_loss(self, loss: tf.Tensor) -> tf.Tensor:
+        """``loss`` times the loss scale (unchanged without loss scaling)."""
+        return self.optimizer.scale_loss(loss)
+
+    def apply_gradients(self, grads_and_vars: Any) -> None:
+        """Clip ``(gradient, variable)`` pairs by the whole batch's global norm, then apply."""
+        grads, variables = (list(t) for t in zip(*grads_and_vars, strict=True))
+        norm = tf.linalg.global_norm(dist.sum_over_replicas(grads))
+        scale = loss_scale(self.optimizer)
+        if scale is not None:
+            norm = norm / tf.cast(scale, norm.dtype)
+        if self.clip_norm > 0:  # a NaN factor when the norm is not finite
+            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm, use_norm=norm)
+        elif scale is not None and dist.replicas_in_sync() > 1:
+            grads = [tf.where(tf.math.is_finite(norm), g, np.nan) for g in grads]
+        self.norm = norm
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
 
 
 def _per_tensor(axes: int | Sequence[int], n: int) -> Sequence[int]:
