@@ -243,5 +243,5 @@ def target_lines(r: dict[str, Any]) -> list[str]:
     missed = [name for name, ok in r["targets_met"].items() if ok is False]
     lines.append("missed targets: " + (", ".join(missed) or "none"))
     if r["targets_not_checked"]:
-        lines.append("targets not checked (shortened run): " + ", ".join(r["targets_not_checked"]))
+        lines.append("targets not checked: " + ", ".join(r["targets_not_checked"]))
     return lines
