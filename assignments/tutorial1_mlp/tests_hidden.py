@@ -196,7 +196,9 @@ def test_get_batch_continues_the_stream(sub):
 def test_init_params_names(sub):
     rng = np.random.default_rng()
     sizes = tuple(int(s) for s in rng.integers(2, 20, size=3))
-    _check_variables(sub, sizes, int(rng.integers(1000)))
+    values = _check_variables(sub, sizes, int(rng.integers(1000)))
+    flat = [name for name, v in zip(NAMES, values, strict=True) if np.ptp(v) == 0]
+    assert not flat, f"init_params{sizes}: {', '.join(flat)} hold no random draws (all equal)"
 
 
 @points(1, exercise="init_params")
