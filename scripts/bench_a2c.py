@@ -356,7 +356,10 @@ def sb3_available() -> bool:
 def exit_reason(code: int) -> str:
     """``-11`` -> "killed by SIGSEGV (exit 139 in a shell)", ``1`` -> "exit code 1"."""
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
         return f"killed by {name} (exit {128 - code} in a shell)"
     return f"exit code {code}"
 

@@ -56,7 +56,7 @@ def test_bench_mlp_smoke(bench_smoke) -> None:
     why = report["targets_not_checked"].pop("matmul_fraction_min")
     if report["matmul_fraction_quiet"] is None:  # judged on a quiet machine only
         cores = len(os.sched_getaffinity(0))
-        assert max(report["load_during_trainer"]) > 1.5 * cores
+        assert max(report["load_during_trainer"]) > 1.25 * cores
         assert why.startswith("not checked: machine busy (1-minute load up to ")
     else:
         assert report["matmul_fraction_quiet"] == report["matmul_fraction"]
