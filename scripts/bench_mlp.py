@@ -28,8 +28,8 @@ far more stable than figures from separate runs.
     it is checked only when the 1-minute load average stayed <= 1.25x the usable cores during
     (b) (this script's own threads make about 1x). On a busy machine both sides are slowed,
     but not alike (the 2-thread 2048^2 product loses more to time-sharing than the small
-    steps: 0.76 measured at load 9 on 2 cores, where one core's CPU-time profile gives 0.38),
-    so a busy run's fraction is reported, not judged.
+    steps: 0.76 measured at load 10 on 2 cores, 0.33 on the same machine when quiet), so a busy
+    run's fraction is reported, not judged.
 
 FLOP per sample (multiply-adds count 2; only the matrix products): forward ``x W1`` 2*784*300 +
 ``h W2`` 2*300*10 = 476,400; backward, the weight gradients ``x^T dh`` 2*784*300 + ``h^T dz``
