@@ -815,12 +815,18 @@ def test_critic_loss_gradients(sub):
         rtol=1e-5,
         err_msg=f"critic_loss of {list(shape)} variables: 0.5 * MSE over all {diff.size} elements",
     )
+    _check_critic_gradients(g_values, g_returns, -diff / diff.size)
+
+
+def _check_critic_gradients(g_values, g_returns, expected):
+    """Assert critic_loss's gradients: ``expected`` = (values - returns) / N for the values,
+    none (or zeros) for the returns, which are targets."""
     assert g_values is not None, (
         "no gradient reached the values: compute the loss with TensorFlow operations"
     )
     np.testing.assert_allclose(
         _array(g_values, "gradient"),
-        -diff / diff.size,
+        expected,
         rtol=1e-4,
         atol=1e-6,
         err_msg="gradient of critic_loss w.r.t. values should be (values - returns) / N",
