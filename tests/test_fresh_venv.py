@@ -236,10 +236,10 @@ def test_a_lone_released_notebook_installs_tfcourse_from_a_wheel_in_a_fresh_venv
     nb = nbformat.read(colab / "tutorial1_mlp.ipynb", as_version=4)
     nb.cells.append(
         nbformat.v4.new_code_cell(
-            "import tfcourse\n"
+            "from tfcourse.data.loaders import load_mnist\n"
             "from tfcourse.notebook_setup import setup_notebook\n\n"
             "setup_notebook()\n"
-            "(x_train, _), _ = tfcourse.load_mnist(download=False)\n"
+            "(x_train, _), _ = load_mnist(download=False)\n"
             "print('mnist', x_train.shape)"
         )
     )

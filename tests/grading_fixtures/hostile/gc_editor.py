@@ -1,4 +1,6 @@
-"""Finds test functions through gc and turns them into no-ops; reports what it found."""
+"""Finds test functions through gc and turns them into no-ops when it is imported (add, which
+does not use gc itself, must still be graded on its own answers); mean_square and scale call the
+editor again, which the static check names."""
 
 import gc
 
@@ -23,7 +25,7 @@ FOUND = edit()
 
 
 def add(a, b):
-    return a + b if not (FOUND + edit()) else f"edited {FOUND}"
+    return a + b
 
 
 def mean_square(x):
