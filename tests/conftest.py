@@ -160,15 +160,18 @@ def as_float(values) -> np.ndarray:
 def uid_mode_setup() -> Iterator[None]:
     """What a ``--sandbox uid`` grading needs on this machine, for the time of a test.
 
-    uid nobody may traverse the folders above this Python (here under /root, private) but not
-    enter this checkout, which holds the solutions: the grader refuses uid mode while nobody
-    could read it. Every permission changed is restored; an exclusive lock serialises the uid
-    gradings of concurrent test runs, so that none restores what another one changed.
+    uid nobody may traverse the folders above this Python, its venv and its base installation
+    (e.g. under /root or a private /tmp folder) but not enter this checkout, which holds the
+    solutions: the grader refuses uid mode while nobody could read it. Every permission changed
+    is restored; an exclusive lock serialises the uid gradings of concurrent test runs, so that
+    none restores what another one changed.
     """
     with open("/tmp/tfcourse-tests-uid-mode.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         changed: dict[Path, int] = {}
-        for folder in Path(sys.executable).resolve().parents:
+        python = Path(sys.executable)  # a venv's (e.g. under a private /tmp folder) and its base
+        needed = {python.parent, python.resolve().parent, Path(sys.prefix), Path(sys.base_prefix)}
+        for folder in sorted({f for p in needed for f in (p, *p.parents)}):
             mode = folder.stat().st_mode & 0o7777
             if not mode & 0o001:
                 changed[folder] = mode
