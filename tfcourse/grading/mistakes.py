@@ -456,7 +456,11 @@ def _stub(calls: Calls) -> bool:
 
 
 def diagnose(
-    folder: str | Path, exercise: str, failing: list[Calls], passing: list[Calls] = ()
+    folder: str | Path,
+    exercise: str,
+    failing: list[Calls],
+    passing: list[Calls] = (),
+    among: Iterable[str] | None = None,
 ) -> list[Mistake]:
     """The known mistakes of ``exercise`` that behave exactly as the submission did.
 
@@ -465,6 +469,7 @@ def diagnose(
         exercise: the exercise whose tests failed.
         failing: for each failed test of ``exercise``, its requests and the submission's replies.
         passing: the same for its passed tests.
+        among: only these mistakes are candidates (default: every mistake of ``exercise``).
 
     A mistake is named only if it answers every recorded request of every test of the exercise
     (failed and passed) as the submission did, and the reference does not (so the replies tell
@@ -478,6 +483,9 @@ def diagnose(
     if ref is None:
         ref = _REFERENCES[folder] = Reference(folder)
     candidates = [m for m in ref.mistakes.values() if m.exercise == exercise and not m.correct]
+    if among is not None:
+        wanted = set(among)
+        candidates = [m for m in candidates if m.name in wanted]
     if not candidates:
         return []
     named = []
