@@ -118,6 +118,44 @@ def bench_output(bench_smoke: dict, script: str) -> tuple[str, str, Path]:
     return out, err, folder
 
 
+# `tfcourse mistakes` over every assignment (tests/test_mistakes.py): a minute and a half of
+# TensorFlow, started as soon as the tests are collected so that it runs beside the others
+ASSIGNMENT_NAMES = sorted(p.parent.name for p in (REPO / "assignments").glob("*/exercises.py"))
+_STARTED: dict[str, subprocess.Popen] = {}
+
+
+def _start_mistakes() -> subprocess.Popen:
+    cmd = ["-m", "tfcourse.cli", "mistakes", *ASSIGNMENT_NAMES, "--json"]
+    return subprocess.Popen(
+        ["nice", "-n", "10", sys.executable, *cmd, "--source", str(REPO / "assignments")],
+        cwd=REPO,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the long child runs the selected tests need, before the first test runs."""
+    if any("mistake_reports" in getattr(item, "fixturenames", ()) for item in session.items):
+        _STARTED["mistakes"] = _start_mistakes()
+
+
+@pytest.fixture(scope="session")
+def mistake_reports() -> dict[str, dict]:
+    """``tfcourse mistakes ... --json`` of every assignment: ``name -> report`` (see
+    :func:`tfcourse.grading.mistakes.report`); exit code 0 (no problem) or 1 (problems)."""
+    proc = _STARTED.pop("mistakes", None) or _start_mistakes()
+    try:
+        out, err = proc.communicate(timeout=1200)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode in (0, 1), err[-3000:]
+    return {rep["assignment"]: rep for rep in json.loads(out)}
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for child processes: quiet TensorFlow, shared data, no GPU surprises."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg", **extra)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import ASSIGNMENT_NAMES, subprocess_env
 
 from tfcourse.grading import mistakes
 from tfcourse.grading.assignment import load
@@ -22,21 +25,15 @@ from tfcourse.grading.errors import AssignmentError
 from tfcourse.grading.markers import strip_mistakes, strip_solutions
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "assignments").glob("*/exercises.py"))
+TOY = REPO / "tests" / "grading_fixtures" / "toy"
 MIN_PER_EXERCISE = 3
 MIN_IN_ALL = 80
 MIN_PUBLIC_SHARE = 0.8
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def analysis(request: pytest.FixtureRequest) -> tuple[str, mistakes.Analysis]:
-    folder = REPO / "assignments" / request.param
-    return request.param, mistakes.analyse(folder)
-
-
 def test_each_exercise_has_its_known_mistakes_and_the_course_has_80():
     total = 0
-    for name in ASSIGNMENTS:
+    for name in ASSIGNMENT_NAMES:
         folder = REPO / "assignments" / name
         declared = [m for m in mistakes.declared(folder) if not m.correct]
         exercises = load(str(folder)).exercises
@@ -52,57 +49,99 @@ def test_each_exercise_has_its_known_mistakes_and_the_course_has_80():
     assert total >= MIN_IN_ALL
 
 
-def test_the_reference_passes_every_test(analysis):
-    name, result = analysis
-    failures = [f"{r.title}: {r.message}" for r in result.reference_failures]
+# `tfcourse mistakes` (conftest.mistake_reports, one run for all assignments): each entry was
+# graded by the assignment's own tests, in-process, as the grader's pytest would
+
+
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_the_reference_passes_every_test(mistake_reports, name):
+    failures = mistake_reports[name]["reference_failures"]
     assert not failures, f"{name}: the reference solution fails:\n" + "\n".join(failures)
 
 
-def test_each_mistake_loses_points_on_its_own_exercise_and_nowhere_else(analysis):
-    name, result = analysis
-    missed = [v.mistake.name for v in result.verdicts if not v.mistake.correct and not v.caught]
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_each_mistake_loses_points_on_its_own_exercise_and_nowhere_else(mistake_reports, name):
+    entries = mistake_reports[name]["mistakes"]
+    assert len(entries) == len(mistakes.declared(REPO / "assignments" / name))
+    missed = [e["name"] for e in entries if not e["correct"] and not e["caught"]]
     assert not missed, f"{name}: mistakes that keep full marks on their exercise: {missed}"
-    charged = {
-        v.mistake.name: v.elsewhere
-        for v in result.verdicts
-        if not v.mistake.correct and v.elsewhere
-    }
+    charged = {e["name"]: e["elsewhere"] for e in entries if not e["correct"] and e["elsewhere"]}
     assert not charged, f"{name}: mistakes that cost points on other exercises: {charged}"
 
 
-def test_correct_alternatives_keep_full_marks(analysis):
-    name, result = analysis
-    alternatives = [v for v in result.verdicts if v.mistake.correct]
-    failed = {v.mistake.name: [r.title for r in v.failed] for v in alternatives if v.failed}
-    assert not failed, f"{name}: correct alternatives that lose points: {failed}"
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_correct_alternatives_keep_full_marks(mistake_reports, name):
+    failed = {e["name"]: e["failed"] for e in mistake_reports[name]["mistakes"] if e["correct"]}
+    assert not {k: v for k, v in failed.items() if v}, f"{name}: alternatives that lose points"
 
 
-def test_most_mistakes_fail_a_public_test(analysis):
-    name, result = analysis
-    real = [v for v in result.verdicts if not v.mistake.correct]
-    hidden_only = [v.mistake.name for v in real if not v.public]
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_most_mistakes_fail_a_public_test(mistake_reports, name):
+    real = [e for e in mistake_reports[name]["mistakes"] if not e["correct"]]
+    hidden_only = [e["name"] for e in real if not e["public"]]
     share = 1 - len(hidden_only) / len(real)
     assert share >= MIN_PUBLIC_SHARE, f"{name}: only hidden tests catch {hidden_only}"
 
 
-def test_the_diagnosis_names_each_mistake_from_the_test_it_fails(analysis):
-    name, result = analysis
-    folder = REPO / "assignments" / name
-    unnamed = []
-    for v in result.verdicts:
-        if v.mistake.correct or not v.caught:
-            continue
-        runs = [r for r in v.runs if r.exercise == v.mistake.exercise]
-        failing = [r.calls for r in runs if not r.passed]
-        passing = [r.calls for r in runs if r.passed]
-        # the diagnosis's own path, with this mistake as the one candidate (the others are
-        # replayed the same way; test_the_grader_names... runs it with all of them)
-        named = mistakes.diagnose(
-            folder, v.mistake.exercise, failing, passing, among=[v.mistake.name]
-        )
-        if [d.name for d in named] != [v.mistake.name]:
-            unnamed.append(v.mistake.name)
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_the_diagnosis_names_each_mistake_from_the_test_it_fails(mistake_reports, name):
+    # the diagnosis's own path, with the mistake as its one candidate (the others are replayed
+    # the same way; test_the_grader_names_a_known_mistake_in_results_json runs all of them)
+    real = [e for e in mistake_reports[name]["mistakes"] if not e["correct"]]
+    unnamed = [e["name"] for e in real if e["named"] is not True]
     assert not unnamed, f"{name}: the diagnosis never names {unnamed}"
+
+
+def _toy_with(tmp_path: Path, block: str) -> Path:
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    for src in TOY.glob("*.py"):
+        (folder / src.name).write_text(src.read_text())
+    with (folder / "exercises.py").open("a") as f:
+        f.write(f"\n\n# BEGIN MISTAKES\nfrom tfcourse.grading.mistakes import *\n\n{block}\n")
+        f.write("# END MISTAKES\n")
+    return folder
+
+
+def test_tfcourse_mistakes_names_each_problem_and_exits_1(tmp_path):
+    block = (
+        "@mistake('add', hint='adds the same way, so no test can see it')\n"
+        "def add_again(a, b):\n    return b + a\n\n\n"
+        "@mistake('mean_square', hint='the mean of x, not of its squares')\n"
+        "def mean_not_squared(x):\n    return float(np.mean(helper_given(x)))\n\n\n"
+        "@alternative('scale')\ndef scale_in_place(x, factor):\n"
+        "    x *= factor\n    return x\n\n\n"
+    )
+    folder = _toy_with(tmp_path, block)
+    run = subprocess.run(
+        [sys.executable, "-m", "tfcourse.cli", "mistakes", str(folder)],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.splitlines() == [
+        "toy: 1/2 mistakes caught (1 by a public test), 1 named, 0 charged elsewhere; "
+        "0/1 alternatives keep full marks",
+        "  mistake add_again (add) keeps full marks: no test of add fails",
+        "  alternative scale_in_place (scale) loses points: "
+        "scale: test_scale_does_not_modify_input (tests_hidden)",
+    ]
+    as_json = subprocess.run(
+        [sys.executable, "-m", "tfcourse.cli", "mistakes", str(folder), "--json"],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    (rep,) = json.loads(as_json.stdout)
+    by_name = {e["name"]: e for e in rep["mistakes"]}
+    assert by_name["mean_not_squared"]["named"] is True
+    assert by_name["mean_not_squared"]["failed"] == ["mean_square: test_mean_square (tests_public)"]
+    assert by_name["add_again"]["named"] is None and not by_name["add_again"]["caught"]
 
 
 # ---------------------------------------------------------------------- release and markers
@@ -126,7 +165,7 @@ def test_release_drops_every_mistake_block():
         strip_mistakes("def f():\n    # BEGIN MISTAKES\n    pass\n    # END MISTAKES\n")
 
 
-@pytest.mark.parametrize("name", ASSIGNMENTS)
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
 def test_released_sources_hold_no_mistake(name):
     from tfcourse.grading.release import student_source
 

@@ -69,7 +69,7 @@ TRAINERS: dict[str, Trainer] = {
     "a2c": Trainer("tfcourse.rl", "A2CConfig", "train_a2c"),
 }
 WIDTH = 100  # error lines are wrapped at this many characters
-QUIET_COMMANDS = ("info", "train", "eval", "tensorboard")  # import TensorFlow quietly first
+QUIET_COMMANDS = ("info", "train", "eval", "tensorboard", "mistakes")  # TensorFlow quietly first
 
 
 def _plain(text: str) -> str:

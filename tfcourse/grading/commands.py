@@ -1,8 +1,9 @@
-"""The ``release``, ``grade`` and ``autograder build`` commands: parsers and handlers.
+"""The ``release``, ``grade``, ``mistakes`` and ``autograder build`` commands: parsers, handlers.
 
 ``tfcourse.cli`` adds them with :func:`add_grading_commands`. Building the parsers imports
-nothing heavy; a handler imports the grading modules it needs when it runs (never TensorFlow:
-grading happens in pytest and worker processes). Mistakes raise
+nothing heavy; a handler imports the grading modules it needs when it runs (never TensorFlow
+for a submission: grading happens in pytest and worker processes; ``mistakes`` runs the
+instructor's own ``exercises.py``, which may import it). Mistakes raise
 :class:`~tfcourse.errors.TfcourseError` subclasses, which the CLI prints on one line (exit 2).
 
 Examples::
@@ -10,6 +11,7 @@ Examples::
     tfcourse release tutorial1_mlp handout/
     tfcourse grade work.ipynb --assignment tutorial1_mlp --results results.json
     tfcourse grade submissions/ --assignment tutorial1_mlp --jobs 2 --csv grades.csv
+    tfcourse mistakes tutorial1_mlp tutorial2_a2c
     tfcourse autograder build tutorial1_mlp tutorial1_autograder.zip
 """
 
@@ -84,6 +86,21 @@ def add_grading_commands(sub: Any) -> None:
     )
     grade.set_defaults(handler=cmd_grade)
 
+    known = sub.add_parser(
+        "mistakes",
+        help="check that the tests grade every known mistake and alternative right",
+        description="Mutation analysis of each assignment's tests: the reference must pass "
+        "every test; each @mistake must fail a test of its own exercise (and of no other) and "
+        "be named by the diagnosis; each @alternative must keep full marks. Prints a summary "
+        "per assignment and one line per problem; exits 1 if there is any.",
+    )
+    known.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="name or folder")
+    known.add_argument("--source", default=None, help=SOURCE_HELP)
+    known.add_argument(
+        "--json", action="store_true", help="print the reports as JSON (a list), nothing else"
+    )
+    known.set_defaults(handler=cmd_mistakes)
+
     autograder = sub.add_parser("autograder", help="Gradescope autograder packaging")
     auto_sub = autograder.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = auto_sub.add_parser("build", help="write a Gradescope autograder zip")
@@ -115,6 +132,38 @@ def cmd_release(args: argparse.Namespace) -> int:
     )
     print(f"student version of {args.assignment!r} written to {out}/")
     return 0
+
+
+def cmd_mistakes(args: argparse.Namespace) -> int:
+    import json
+
+    from tfcourse.grading.assignment import load
+    from tfcourse.grading.mistakes import SOURCE_FILE, problems, report
+
+    folders = [load(name, args.source).path for name in args.assignments]
+    for folder in folders:
+        if not (folder / SOURCE_FILE).is_file():
+            raise ConfigError(
+                f"ASSIGNMENT {folder.name}: {folder / SOURCE_FILE} is missing (the reference "
+                "solution, where the @mistake and @alternative declarations live)"
+            )
+    reports = [report(folder) for folder in folders]
+    if args.json:
+        print(json.dumps(reports))
+    for rep in reports:
+        real = [e for e in rep["mistakes"] if not e["correct"]]
+        alts = [e for e in rep["mistakes"] if e["correct"]]
+        if not args.json:
+            print(
+                f"{rep['assignment']}: {sum(e['caught'] for e in real)}/{len(real)} mistakes "
+                f"caught ({sum(e['public'] for e in real)} by a public test), "
+                f"{sum(bool(e['named']) for e in real)} named, "
+                f"{sum(bool(e['elsewhere']) for e in real)} charged elsewhere; "
+                f"{sum(e['caught'] for e in alts)}/{len(alts)} alternatives keep full marks"
+            )
+            for line in problems(rep):
+                print(f"  {line}")
+    return 1 if any(problems(rep) for rep in reports) else 0
 
 
 def cmd_autograder_build(args: argparse.Namespace) -> int:

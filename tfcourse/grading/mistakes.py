@@ -18,6 +18,7 @@ pytest process, never in the worker:
 * :func:`diagnose` replays the calls a failed exercise's tests made to a submission against
   each known mistake of that exercise; the mistakes that answer every call exactly as the
   student's code did (and unlike the reference) are named.
+* :func:`report` is both, as plain data, for ``tfcourse mistakes`` and the project's tests.
 """
 
 from __future__ import annotations
@@ -517,3 +518,74 @@ class _quiet:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+
+# ---------------------------------------------------------------------- the report
+
+
+def report(folder: str | Path) -> dict[str, Any]:
+    """Mutation analysis and diagnosis of one assignment, as plain data.
+
+    Returns:
+        ``{"assignment", "reference_failures": ["title: message"], "mistakes": [...]}``, one
+        entry per declared mistake or alternative: ``name``, ``exercise``, ``correct`` (an
+        alternative), ``failed`` (titles of the tests it fails), ``caught`` (a mistake: a test
+        of its exercise fails; an alternative: nothing fails), ``public`` (a public test
+        fails), ``elsewhere`` (failed tests of other exercises) and ``named`` (the diagnosis
+        names it from the calls of its exercise's tests; None for alternatives and misses).
+    """
+    folder = Path(folder).resolve()
+    analysis = analyse(folder)
+    entries = []
+    for v in analysis.verdicts:
+        m, named = v.mistake, None
+        if not m.correct and v.caught:
+            runs = [r for r in v.runs if r.exercise == m.exercise]
+            found = diagnose(
+                folder,
+                m.exercise,
+                [r.calls for r in runs if not r.passed],
+                [r.calls for r in runs if r.passed],
+                among=[m.name],
+            )
+            named = [d.name for d in found] == [m.name]
+        entries.append(
+            {
+                "name": m.name,
+                "exercise": m.exercise,
+                "correct": m.correct,
+                "failed": [r.title for r in v.failed],
+                "caught": v.caught,
+                "public": v.public,
+                "elsewhere": v.elsewhere,
+                "named": named,
+            }
+        )
+    return {
+        "assignment": folder.name,
+        "reference_failures": [f"{r.title}: {r.message}" for r in analysis.reference_failures],
+        "mistakes": entries,
+    }
+
+
+def problems(rep: dict[str, Any]) -> list[str]:
+    """What is wrong in a :func:`report`, one line each (empty: the tests grade every known
+    mistake and alternative right): a failing reference, a mistake that keeps full marks or
+    costs points on another exercise, an alternative that loses points, a mistake the
+    diagnosis cannot name."""
+    out = [f"the reference fails {f}" for f in rep["reference_failures"]]
+    for e in rep["mistakes"]:
+        kind = "alternative" if e["correct"] else "mistake"
+        where = f"{kind} {e['name']} ({e['exercise']})"
+        if e["correct"] and not e["caught"]:
+            out.append(f"{where} loses points: {', '.join(e['failed'])}")
+        elif not e["correct"] and not e["caught"]:
+            out.append(f"{where} keeps full marks: no test of {e['exercise']} fails")
+        if not e["correct"] and e["elsewhere"]:
+            out.append(f"{where} costs points elsewhere: {', '.join(e['elsewhere'])}")
+        if e["named"] is False:
+            out.append(
+                f"{where} is never named: replayed, it does not answer its tests' calls as it "
+                "did (or the reference answers them the same)"
+            )
+    return out
