@@ -76,7 +76,7 @@ class Args:
     batch_size: int = 100  # global batch (split over the replicas of the mirrored run)
     seed: int = 1
     train_samples: int = 0  # use only the first N training samples (0 = all)
-    steps_per_execution: int = 4  # the trainer's default (unrolled steps per compiled call)
+    steps_per_execution: int = 0  # the trainer's default (0: the whole epoch per compiled call)
     mixed: bool = True  # also run (d) mixed_float16
     quick: bool = False  # smoke run: 2,000 samples, 2 epochs, 1 step per call (quick to trace)
     logdir: str = ""  # parent dir of the trainers' run dirs ("" = a temporary dir)

@@ -304,16 +304,21 @@ def test_sigkill_mid_training_leaves_a_loadable_latest_checkpoint(data_env, tmp_
 
 
 def test_steps_per_execution_does_not_change_the_maths(small_mnist, tmp_path):
-    # 2,000 samples / 100 = 20 steps: k=3 means 6 compiled calls of 3 steps plus one of 2
+    # 2,000 samples / 100 = 20 steps: k=3 means 6 compiled calls of 3 steps plus one of 2;
+    # 0 (the default) one call of 20 steps as a loop inside XLA (more than UNROLL steps)
+    from tfcourse.scale.scale_out import UNROLL
+
+    assert UNROLL < 20
     trainers = []
-    for k in (1, 3):
+    for k in (1, 3, 0):
         cfg = config(tmp_path / str(k), epochs=1, steps_per_execution=k)
         trainer = MLPTrainer(cfg, small_mnist)
         trainer.fit()
         trainers.append(trainer)
-    assert int(trainers[1].optimizer.iterations.numpy()) == 20
-    for a, b in zip(trainers[0].model.params, trainers[1].model.params, strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    for other in trainers[1:]:
+        assert int(other.optimizer.iterations.numpy()) == 20
+        for a, b in zip(trainers[0].model.params, other.model.params, strict=True):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_a_nan_loss_stops_naming_the_last_good_checkpoint(small_mnist, tmp_path, monkeypatch):

@@ -49,7 +49,10 @@ class MLPConfig(RunConfig):
     seed: int = field(default=1, metadata={"help": "seed for init, shuffling and Keras"})
     train_samples: int = field(default=0, metadata={"help": "use only the first N (0 = all)"})
     jit: bool = field(default=True, metadata={"help": "XLA-compile the train step"})
-    steps_per_execution: int = field(default=4, metadata={"help": "steps per compiled call"})
+    steps_per_execution: int = field(
+        default=0,
+        metadata={"help": "train steps per compiled call (0 = the whole epoch, a loop in XLA)"},
+    )
     strategy: str = field(default="default", metadata={"help": "|".join(STRATEGIES)})
     precision: str = field(default="float32", metadata={"help": "|".join(PRECISIONS)})
     name: str = field(default="mlp", metadata={"help": "run name prefix", "hparam": False})
@@ -78,6 +81,6 @@ class MLPConfig(RunConfig):
             one_of("--sampling", self.sampling, ("epoch", "replacement")),
             bounded("--hidden", self.hidden, 1, MAX_HIDDEN),
             bounded("--train-samples", self.train_samples, 0, 10**9),
-            bounded("--steps-per-execution", self.steps_per_execution, 1, 10_000),
+            bounded("--steps-per-execution", self.steps_per_execution, 0, 10_000),
             *scale_checks(self),
         ]

@@ -25,7 +25,8 @@ runs, without the step knowing::
   program. The all-reduce of a distributed step cannot live inside XLA, so ``jit`` applies to
   the default strategy only.
 * **steps per call**: :meth:`ScaleOut.steps` runs one step per row of its stacked inputs in one
-  compiled call (unrolled when their number is static), saving a Python round trip per step.
+  compiled call (unrolled up to ``UNROLL`` rows, else a loop inside the program), saving a
+  call per step.
 * **whole-batch work around a step** (:meth:`ScaleOut.step`): ``prepare`` runs once on the
   global batch before the split (targets that need the whole batch, like the A2C advantages
   z-scored over the rollout), and with ``optimizer=...`` the step is handed a
@@ -46,6 +47,7 @@ from tfcourse.scale import distribute as dist
 from tfcourse.scale.precision import compute_dtype, loss_scale, wrap_optimizer
 
 Step = Callable[..., dict[str, tf.Tensor]]
+UNROLL = 16  # ScaleOut.steps: more steps per call than this run as a loop in the program
 
 
 class ScaleOut:
@@ -156,9 +158,17 @@ class ScaleOut:
         return tf.function(replicated, jit_compile=self.jit)
 
     def steps(
-        self, step: Step, axes: int | Sequence[int] = 0, mean: Sequence[str] = ()
+        self,
+        step: Step,
+        axes: int | Sequence[int] = 0,
+        mean: Sequence[str] = (),
+        unroll: int = UNROLL,
     ) -> Callable[..., dict[str, tf.Tensor]]:
         """Compile ``step`` to run once per row of stacked batches: ``xs [k, batch, ...]``.
+
+        Up to ``unroll`` rows the program holds ``k`` copies of the step in a row; more rows,
+        or a ``k`` known only when it runs, make it a loop in the program around one copy
+        (a whole epoch per call: no per-call cost, and a compile time that does not grow).
 
         Returns:
             A function of the stacked tensors returning each value summed over the ``k`` steps.
@@ -167,7 +177,7 @@ class ScaleOut:
 
         def run(*stacked: tf.Tensor) -> dict[str, tf.Tensor]:
             k = stacked[0].shape[0]
-            if k is not None:  # a static count: unrolled, one graph with k steps in a row
+            if k is not None and k <= unroll:  # unrolled, one graph with k steps in a row
                 outs = [one(*(t[j] for t in stacked)) for j in range(k)]
                 return {key: tf.add_n([out[key] for out in outs]) for key in outs[0]}
             # a graph loop, whose sums start at zeros shaped like one step's outputs (traced
