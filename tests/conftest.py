@@ -152,7 +152,8 @@ def mistake_reports() -> dict[str, dict]:
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
-    assert proc.returncode in (0, 1), err[-3000:]
+    said = f"tfcourse mistakes exited {proc.returncode}; its stderr ends:\n{err[-3000:]}"
+    assert proc.returncode in (0, 1) and out.strip(), said
     return {rep["assignment"]: rep for rep in json.loads(out)}
 
 
