@@ -6,8 +6,10 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,19 +123,24 @@ def bench_output(bench_smoke: dict, script: str) -> tuple[str, str, Path]:
 # `tfcourse mistakes` over every assignment (tests/test_mistakes.py): a minute and a half of
 # TensorFlow, started as soon as the tests are collected so that it runs beside the others
 ASSIGNMENT_NAMES = sorted(p.parent.name for p in (REPO / "assignments").glob("*/exercises.py"))
-_STARTED: dict[str, subprocess.Popen] = {}
+_STARTED: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
-def _start_mistakes() -> subprocess.Popen:
+def _start_mistakes() -> tuple[subprocess.Popen, Path]:
+    """Start ``tfcourse mistakes --json`` over every assignment; its stdout and stderr go to
+    files in a new temporary folder (returned), read when the child has ended."""
+    folder = Path(tempfile.mkdtemp(prefix="tfcourse-test-mistakes-"))
     cmd = ["-m", "tfcourse.cli", "mistakes", *ASSIGNMENT_NAMES, "--json"]
-    return subprocess.Popen(
-        ["nice", "-n", "10", sys.executable, *cmd, "--source", str(REPO / "assignments")],
-        cwd=REPO,
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
+        proc = subprocess.Popen(
+            ["nice", "-n", "10", sys.executable, *cmd, "--source", str(REPO / "assignments")],
+            cwd=REPO,
+            env=subprocess_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+    return proc, folder
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -143,18 +150,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def mistake_reports() -> dict[str, dict]:
+def mistake_reports() -> Iterator[dict[str, dict]]:
     """``tfcourse mistakes ... --json`` of every assignment: ``name -> report`` (see
     :func:`tfcourse.grading.mistakes.report`); exit code 0 (no problem) or 1 (problems)."""
-    proc = _STARTED.pop("mistakes", None) or _start_mistakes()
+    proc, folder = _STARTED.pop("mistakes", None) or _start_mistakes()
     try:
-        out, err = proc.communicate(timeout=1200)
+        proc.wait(timeout=1200)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
-    said = f"tfcourse mistakes exited {proc.returncode}; its stderr ends:\n{err[-3000:]}"
+    out = (folder / "stdout").read_text()
+    err = (folder / "stderr").read_text()
+    said = f"tfcourse mistakes exited {proc.returncode} ({folder}); stderr ends:\n{err[-3000:]}"
     assert proc.returncode in (0, 1) and out.strip(), said
-    return {rep["assignment"]: rep for rep in json.loads(out)}
+    yield {rep["assignment"]: rep for rep in json.loads(out)}
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
