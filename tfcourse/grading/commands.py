@@ -30,6 +30,13 @@ SOURCE_HELP = (
     "the tfcourse checkout that is installed)"
 )
 TIMEOUT_HELP = "seconds allowed per call into the submission (default: 60)"
+MISTAKES_HELP = "check that the tests grade every known mistake and alternative right"
+MISTAKES_DESCRIPTION = (
+    "Mutation analysis of each assignment's tests: the reference must pass every test; each "
+    "@mistake must fail a test of its own exercise (and of no other) and be named by the "
+    "diagnosis; each @alternative must keep full marks. Prints a summary per assignment and "
+    "one line per problem; exits 1 if there is any."
+)
 
 
 def add_grading_commands(sub: Any) -> None:
@@ -86,14 +93,7 @@ def add_grading_commands(sub: Any) -> None:
     )
     grade.set_defaults(handler=cmd_grade)
 
-    known = sub.add_parser(
-        "mistakes",
-        help="check that the tests grade every known mistake and alternative right",
-        description="Mutation analysis of each assignment's tests: the reference must pass "
-        "every test; each @mistake must fail a test of its own exercise (and of no other) and "
-        "be named by the diagnosis; each @alternative must keep full marks. Prints a summary "
-        "per assignment and one line per problem; exits 1 if there is any.",
-    )
+    known = sub.add_parser("mistakes", help=MISTAKES_HELP, description=MISTAKES_DESCRIPTION)
     known.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="name or folder")
     known.add_argument("--source", default=None, help=SOURCE_HELP)
     known.add_argument(
