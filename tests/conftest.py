@@ -120,21 +120,29 @@ def bench_output(bench_smoke: dict, script: str) -> tuple[str, str, Path]:
     return out, err, folder
 
 
-# `tfcourse mistakes` over every assignment (tests/test_mistakes.py): a minute and a half of
-# TensorFlow, started as soon as the tests are collected so that it runs beside the others
+# long child runs, started as soon as the tests are collected (when a selected test needs one)
+# so that they run beside the other tests: fixture name -> the child's arguments after python
 ASSIGNMENT_NAMES = sorted(p.parent.name for p in (REPO / "assignments").glob("*/exercises.py"))
+EARLY = {
+    # tests/test_mistakes.py: a minute and a half of TensorFlow
+    "mistake_reports": [
+        *("-m", "tfcourse.cli", "mistakes", *ASSIGNMENT_NAMES, "--json"),
+        *("--source", str(REPO / "assignments")),
+    ],
+    # tests/test_bench_compare.py (with the [compare] extra): SB3 beside tfcourse, --quick
+    "sb3_side_by_side": [str(REPO / "scripts" / "bench_a2c.py"), "--quick"],
+}
 _STARTED: dict[str, tuple[subprocess.Popen, Path]] = {}
 
 
-def _start_mistakes() -> tuple[subprocess.Popen, Path]:
-    """Start ``tfcourse mistakes --json`` over every assignment; its stdout and stderr go to
-    files in a new temporary folder (returned), read when the child has ended."""
-    folder = Path(tempfile.mkdtemp(prefix="tfcourse-test-mistakes-"))
-    cmd = ["-m", "tfcourse.cli", "mistakes", *ASSIGNMENT_NAMES, "--json"]
+def _start_early(name: str) -> tuple[subprocess.Popen, Path]:
+    """Start ``EARLY[name]`` (niced) in a new temporary folder, which holds its stdout and
+    stderr files (read when it has ended) and is its working directory."""
+    folder = Path(tempfile.mkdtemp(prefix=f"tfcourse-test-{name}-"))
     with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
         proc = subprocess.Popen(
-            ["nice", "-n", "10", sys.executable, *cmd, "--source", str(REPO / "assignments")],
-            cwd=REPO,
+            ["nice", "-n", "10", sys.executable, *EARLY[name]],
+            cwd=folder,
             env=subprocess_env(),
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -144,27 +152,49 @@ def _start_mistakes() -> tuple[subprocess.Popen, Path]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the long child runs the selected tests need, before the first test runs."""
-    if any("mistake_reports" in getattr(item, "fixturenames", ()) for item in session.items):
-        _STARTED["mistakes"] = _start_mistakes()
+    """Start the EARLY runs that the selected tests need, before the first test runs."""
+    needed = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    for name in EARLY:
+        if name in needed and not _skipped(session, name):
+            _STARTED[name] = _start_early(name)
+
+
+def _skipped(session: pytest.Session, fixture: str) -> bool:
+    """Whether every selected test using ``fixture`` carries a skipif that holds."""
+    users = [i for i in session.items if fixture in getattr(i, "fixturenames", ())]
+    return all(any(m.args and m.args[0] is True for m in i.iter_markers("skipif")) for i in users)
+
+
+def early_output(name: str, timeout: float = 1200) -> tuple[int, str, str, Path]:
+    """Wait for the EARLY run ``name`` (started now if it was not): exit code, stdout,
+    stderr and its folder."""
+    proc, folder = _STARTED.pop(name, None) or _start_early(name)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    out, err = (folder / "stdout").read_text(), (folder / "stderr").read_text()
+    return proc.returncode, out, err, folder
 
 
 @pytest.fixture(scope="session")
 def mistake_reports() -> Iterator[dict[str, dict]]:
     """``tfcourse mistakes ... --json`` of every assignment: ``name -> report`` (see
     :func:`tfcourse.grading.mistakes.report`); exit code 0 (no problem) or 1 (problems)."""
-    proc, folder = _STARTED.pop("mistakes", None) or _start_mistakes()
-    try:
-        proc.wait(timeout=1200)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    out = (folder / "stdout").read_text()
-    err = (folder / "stderr").read_text()
-    said = f"tfcourse mistakes exited {proc.returncode} ({folder}); stderr ends:\n{err[-3000:]}"
-    assert proc.returncode in (0, 1) and out.strip(), said
+    code, out, err, folder = early_output("mistake_reports")
+    said = f"tfcourse mistakes exited {code} ({folder}); stderr ends:\n{err[-3000:]}"
+    assert code in (0, 1) and out.strip(), said
     yield {rep["assignment"]: rep for rep in json.loads(out)}
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sb3_side_by_side() -> Iterator[tuple[int, str, str, Path]]:
+    """``scripts/bench_a2c.py --quick``: exit code, stdout, stderr, folder (runs/ inside)."""
+    result = early_output("sb3_side_by_side", timeout=600)
+    yield result
+    shutil.rmtree(result[3], ignore_errors=True)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -173,6 +203,20 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     if SHARED_DATA is not None:
         env["TFCOURSE_DATA"] = str(SHARED_DATA)
     return env
+
+
+def run_autograder(root: Path, python: str | Path = sys.executable) -> subprocess.CompletedProcess:
+    """Run an unpacked Gradescope autograder (``root/source/run_autograder``) as Gradescope
+    would, its grading done by ``python`` (``TFCOURSE_PYTHON``); exit code not checked."""
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "TFCOURSE_PYTHON": str(python)}
+    return subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def start_child(code: str, *args: str, **env: str) -> subprocess.Popen:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO, subprocess_env
 
 COMPARE = ("stable_baselines3", "torch")
 missing = [name for name in COMPARE if importlib.util.find_spec(name) is None]
@@ -20,14 +17,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_quick_side_by_side_with_sb3_in_its_own_process(tmp_path):
-    cmd = [sys.executable, str(REPO / "scripts" / "bench_a2c.py"), "--quick"]
-    cmd += ["--logdir", str(tmp_path / "runs")]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path, timeout=600
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_quick_side_by_side_with_sb3_in_its_own_process(sb3_side_by_side):
+    code, stdout, stderr, _ = sb3_side_by_side  # started when the tests were collected
+    assert code == 0, stdout[-2000:] + stderr[-3000:]
+    report = json.loads(stdout.strip().splitlines()[-1])
     assert report["failed_parts"] == {}
     sb3 = report["sb3"]
     assert set(sb3) == {"CartPole-v1", "Acrobot-v1"}
@@ -50,7 +43,7 @@ def test_quick_side_by_side_with_sb3_in_its_own_process(tmp_path):
     assert report["targets_not_checked"]["sb3_speed_ratio_min"] == (
         "not checked at --cartpole-steps 3072, --eval-episodes 3"
     )
-    out = proc.stdout
+    out = stdout
     assert "side by side                 solve steps  solve s  wall s  steps/s   greedy" in out
     assert "SB3 A2C CartPole-v1 s1" in out and "tfcourse Acrobot-v1 s1" in out
     assert out.count("tfcourse / SB3 env steps/s: ") == 2

@@ -20,6 +20,7 @@ from concurrent.futures import wait
 from pathlib import Path
 
 import pytest
+from conftest import run_autograder
 
 from tfcourse.grading.assignment import load
 from tfcourse.grading.autograder import pick_submission
@@ -116,15 +117,7 @@ def _autograde(root: Path, files: dict[str, Path | str], python: str = sys.execu
             shutil.copy(content, target)
         else:
             target.write_text(content)
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "TFCOURSE_PYTHON": python}
-    done = subprocess.run(
-        ["bash", str(root / "source" / "run_autograder")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_autograder(root, python)
     assert done.returncode == 0, done.stderr
     return json.loads((root / "results" / "results.json").read_text())
 

@@ -13,7 +13,6 @@ the worker, and exits 1 with a message on stderr for the worker.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import run_autograder
 
 import tfcourse
 from tfcourse.grading import autograder, sandbox, session
@@ -240,15 +240,7 @@ def test_run_autograder_fails_loudly_without_results_when_the_canary_cannot_run(
     broken_python, tmp_path
 ):
     root = _autograder_root(tmp_path)
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "TFCOURSE_PYTHON": str(broken_python)}
-    done = subprocess.run(
-        ["bash", str(root / "source" / "run_autograder")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_autograder(root, broken_python)
     assert done.returncode == GRADER_FAILURE_EXIT
     assert not (root / "results" / "results.json").exists()  # no zeros, no stale file
     assert "tfcourse autograder: GRADER FAILURE, nothing was graded" in done.stderr
