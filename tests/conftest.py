@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -217,6 +218,24 @@ def run_autograder(root: Path, python: str | Path = sys.executable) -> subproces
         timeout=300,
         check=False,
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Terminate a server started with ``stderr=PIPE`` (killed after 10 s) and close the pipe."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+    server.stderr.close()
 
 
 def start_child(code: str, *args: str, **env: str) -> subprocess.Popen:

@@ -7,13 +7,12 @@ TensorFlow initialises, so those cases run in child processes that print JSON.
 from __future__ import annotations
 
 import json
-import socket
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import child_json, start_child
+from conftest import child_json, free_port, start_child
 
 from tfcourse.errors import ConfigError
 from tfcourse.scale import distribute as dist
@@ -79,14 +78,8 @@ def test_mirrored_and_mixed_precision_match_a_single_device(tmp_path):
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_process_multiworker_run_agrees_and_only_the_chief_keeps_files(tmp_path):
-    workers = [f"127.0.0.1:{_free_port()}" for _ in range(2)]
+    workers = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     code = TRAIN + f"print(json.dumps(train({str(tmp_path / 'runs')!r}, strategy='multiworker')))"
     procs = []
     for index in range(2):

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, subprocess_env
+from conftest import REPO, free_port, subprocess_env
 
 from tfcourse.cli import build_parser, main
 from tfcourse.mlp.config import MLPConfig
@@ -242,16 +241,10 @@ def test_a_handouts_cells_show_no_tensorflow_log_lines(tmp_path):
     assert not LOG_LINE.search(done.stdout + done.stderr), done.stderr[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.network_local
 def test_tfcourse_tensorboard_serves_without_tensorflow_log_lines(tmp_path):
     (tmp_path / "runs").mkdir()
-    port = _free_port()
+    port = free_port()
     server = tfcourse("tensorboard", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path)
     try:
         deadline, runs = time.monotonic() + 120, None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from conftest import free_port, stop_server, subprocess_env
 
 from tfcourse.mlp.config import MLPConfig
 from tfcourse.mlp.trainer import train_mlp
 
 pytestmark = pytest.mark.network_local
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(url: str):
@@ -38,7 +31,7 @@ def test_tensorboard_lists_run_and_serves_scalars(small_mnist, tmp_path):
     metrics = train_mlp(MLPConfig(epochs=2, logdir=str(logdir), progress=False), data=small_mnist)
     run = Path(metrics["run_dir"]).name
 
-    port = _free_port()
+    port = free_port()
     exe = shutil.which("tensorboard")
     cmd = [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
     cmd += [
@@ -80,10 +73,4 @@ def test_tensorboard_lists_run_and_serves_scalars(small_mnist, tmp_path):
         assert [step for _, step, _ in points] == [1, 2]
         assert points[-1][2] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        server.stderr.close()
+        stop_server(server)

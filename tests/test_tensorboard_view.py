@@ -15,7 +15,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import numpy as np
 import pytest
-from conftest import subprocess_env
+from conftest import free_port, stop_server, subprocess_env
 from PIL import Image
 
 from tfcourse.mlp.config import MLPConfig
@@ -189,12 +188,6 @@ PAGE = """(() => {
 })()"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_for(check, what: str, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while True:
@@ -230,7 +223,7 @@ def test_tensorboard_in_a_browser_shows_three_trainers_apart(small_mnist, tmp_pa
     runs = {"mlp": _mlp(small_mnist, logdir), "sine": _sine(logdir), "a2c": _a2c(logdir)}
     names = {trainer: run.name for trainer, run in runs.items()}
 
-    port = _free_port()
+    port = free_port()
     board = "from tfcourse.cli import main; raise SystemExit(main())"
     serve = ["tensorboard", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
@@ -281,12 +274,6 @@ def test_tensorboard_in_a_browser_shows_three_trainers_apart(small_mnist, tmp_pa
     finally:
         if browser is not None:
             browser.close()
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        server.stderr.close()
+        stop_server(server)
     for tab in ("images", "hparams", "scalars"):
         assert (logdir / f"{tab}.png").read_bytes()[:4] == b"\x89PNG"
