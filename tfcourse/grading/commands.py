@@ -148,22 +148,23 @@ def cmd_mistakes(args: argparse.Namespace) -> int:
                 "solution, where the @mistake and @alternative declarations live)"
             )
     reports = [report(folder) for folder in folders]
+    found = [problems(rep) for rep in reports]
     if args.json:
         print(json.dumps(reports))
-    for rep in reports:
+        return 1 if any(found) else 0
+    for rep, lines in zip(reports, found, strict=True):
         real = [e for e in rep["mistakes"] if not e["correct"]]
         alts = [e for e in rep["mistakes"] if e["correct"]]
-        if not args.json:
-            print(
-                f"{rep['assignment']}: {sum(e['caught'] for e in real)}/{len(real)} mistakes "
-                f"caught ({sum(e['public'] for e in real)} by a public test), "
-                f"{sum(bool(e['named']) for e in real)} named, "
-                f"{sum(bool(e['elsewhere']) for e in real)} charged elsewhere; "
-                f"{sum(e['caught'] for e in alts)}/{len(alts)} alternatives keep full marks"
-            )
-            for line in problems(rep):
-                print(f"  {line}")
-    return 1 if any(problems(rep) for rep in reports) else 0
+        print(
+            f"{rep['assignment']}: {sum(e['caught'] for e in real)}/{len(real)} mistakes "
+            f"caught ({sum(e['public'] for e in real)} by a public test), "
+            f"{sum(bool(e['named']) for e in real)} named, "
+            f"{sum(bool(e['elsewhere']) for e in real)} charged elsewhere; "
+            f"{sum(e['caught'] for e in alts)}/{len(alts)} alternatives keep full marks"
+        )
+        for line in lines:
+            print(f"  {line}")
+    return 1 if any(found) else 0
 
 
 def cmd_autograder_build(args: argparse.Namespace) -> int:
