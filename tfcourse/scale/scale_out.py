@@ -162,11 +162,10 @@ class ScaleOut:
         step: Step,
         axes: int | Sequence[int] = 0,
         mean: Sequence[str] = (),
-        unroll: int = UNROLL,
     ) -> Callable[..., dict[str, tf.Tensor]]:
         """Compile ``step`` to run once per row of stacked batches: ``xs [k, batch, ...]``.
 
-        Up to ``unroll`` rows the program holds ``k`` copies of the step in a row; more rows,
+        Up to ``UNROLL`` rows the program holds ``k`` copies of the step in a row; more rows,
         or a ``k`` known only when it runs, make it a loop in the program around one copy
         (a whole epoch per call: no per-call cost, and a compile time that does not grow).
 
@@ -177,7 +176,7 @@ class ScaleOut:
 
         def run(*stacked: tf.Tensor) -> dict[str, tf.Tensor]:
             k = stacked[0].shape[0]
-            if k is not None and k <= unroll:  # unrolled, one graph with k steps in a row
+            if k is not None and k <= UNROLL:  # unrolled, one graph with k steps in a row
                 outs = [one(*(t[j] for t in stacked)) for j in range(k)]
                 return {key: tf.add_n([out[key] for out in outs]) for key in outs[0]}
             # a graph loop, whose sums start at zeros shaped like one step's outputs (traced
