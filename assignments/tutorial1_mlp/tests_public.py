@@ -603,6 +603,7 @@ def test_forward_hand_computed(sub):
     rng = np.random.default_rng()
     small = rng.normal(size=(int(rng.integers(2, 6)), 2)).astype(np.float32)
     large = (8.0 * rng.normal(size=(int(rng.integers(2, 6)), 2))).astype(np.float32)
+    large[0] = [7.5, rng.uniform(0.0, 1.0)]  # hidden values above 6 in every draw (ReLU6 differs)
     cases = [
         (x, np.array([[1.5, 1.5]])),
         (small, _numpy_forward(small, W1, b1, W2, b2)),
